@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module split (dependencies point one way):
+//   KeelSyntax  — tokens, lexer, parser, AST, diagnostics. Knows nothing of the runtime.
+//   KeelRuntime — resolver (AST → executable nodes), values, evaluator, std modules.
+//   keel        — the command-line tool.
+let package = Package(
+    name: "keel-swift",
+    products: [
+        .executable(name: "keel", targets: ["keel"]),
+        .library(name: "KeelRuntime", targets: ["KeelRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        .target(name: "KeelSyntax"),
+        .target(
+            name: "KeelRuntime",
+            dependencies: [
+                "KeelSyntax",
+                .product(name: "Collections", package: "swift-collections"),
+            ]
+        ),
+        .executableTarget(
+            name: "keel",
+            dependencies: [
+                "KeelRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "KeelSyntaxTests", dependencies: ["KeelSyntax"]),
+        .testTarget(name: "KeelRuntimeTests", dependencies: ["KeelRuntime"]),
+        .testTarget(
+            name: "GoldenTests",
+            dependencies: ["KeelRuntime"],
+            resources: []
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,219 @@
+import KeelSyntax
+
+/// Arguments to a native function, with helpers that raise clear errors naming the function.
+public struct NativeCall {
+    public let name: String
+    public var args: [Value]
+    public var named: [String: Value]
+    public let interpreter: Interpreter
+
+    public func arg(_ i: Int) throws -> Value {
+        guard i < args.count else { throw KeelError(ErrorKind.call, "\(name): missing argument at position \(i)") }
+        return args[i]
+    }
+    public func optional(_ i: Int, _ label: String? = nil) -> Value? {
+        if let label, let v = named[label] { return v }
+        return i < args.count ? args[i] : nil
+    }
+    public func int(_ i: Int, _ label: String? = nil) throws -> Int {
+        let v = try labelled(i, label)
+        guard case .int(let n) = v else { throw typeError(i, "int", v) }
+        return n
+    }
+    public func number(_ i: Int, _ label: String? = nil) throws -> Double {
+        let v = try labelled(i, label)
+        switch v {
+        case .int(let n): return Double(n)
+        case .float(let d): return d
+        default: throw typeError(i, "float", v)
+        }
+    }
+    public func string(_ i: Int, _ label: String? = nil) throws -> String {
+        let v = try labelled(i, label)
+        guard case .str(let s) = v else { throw typeError(i, "str", v) }
+        return s
+    }
+    public func duration(_ i: Int) throws -> Int64 {
+        let v = try arg(i)
+        guard case .duration(let d) = v else { throw typeError(i, "duration", v) }
+        return d
+    }
+    public func callable(_ i: Int) throws -> Value {
+        let v = try arg(i)
+        switch v {
+        case .function, .native: return v
+        default: throw typeError(i, "a task or lambda", v)
+        }
+    }
+    func labelled(_ i: Int, _ label: String?) throws -> Value {
+        if let label, let v = named[label] { return v }
+        return try arg(i)
+    }
+    public func typeError(_ i: Int, _ expected: String, _ got: Value) -> KeelError {
+        KeelError(ErrorKind.type, "\(name): argument at position \(i) must be \(expected), got \(got.typeName)")
+    }
+}
+
+extension Interpreter {
+    /// Calls any callable value. Used by natives (map, filter, ...) and by the general call path.
+    public func call(_ callee: Value, _ args: [Value], named: [String: Value] = [:], span: Span? = nil, file: SourceFile? = nil) throws -> Value {
+        switch callee {
+        case .function(let fn):
+            let frame = try bindArguments(fn, args, named)
+            return try invoke(fn, frame, span: span, callerFile: file)
+        case .native(let n):
+            var call = NativeCall(name: n.qualifiedName, args: args, named: named, interpreter: self)
+            return try n.body(&call)
+        case .type(let info):
+            return try construct(info, args, named)
+        default:
+            throw KeelError(ErrorKind.type, "\(callee.typeName) is not callable")
+        }
+    }
+
+    /// Runs a function body in a prepared frame, with the call-depth limit and return handling.
+    @inline(__always)
+    func invoke(_ fn: Function, _ frame: Frame, span: Span?, callerFile: SourceFile?) throws -> Value {
+        callDepth += 1
+        defer { callDepth -= 1 }
+        if callDepth > maxCallDepth {
+            throw KeelError(ErrorKind.recursion, "maximum call depth (\(maxCallDepth)) exceeded in `\(fn.proto.name)`")
+        }
+        var result: Value
+        do {
+            result = try fn.proto.body.eval(frame)
+        } catch is ReturnSignal {
+            result = frame.returnValue
+        } catch let e as KeelError {
+            if e.trace.count < 64 { e.trace.append((fn.proto.name, span ?? fn.proto.span, span == nil ? nil : callerFile)) } else { e.traceTruncated = true }
+            throw e
+        }
+        if let rt = fn.proto.returnType {
+            guard let c = rt.coerce(result) else {
+                throw KeelError(ErrorKind.type, "`\(fn.proto.name)` must return \(rt.description), got \(result.typeName)",
+                                span: fn.proto.span, file: fn.proto.file)
+            }
+            result = c
+        }
+        return result
+    }
+
+    /// Binds positional, named, default and variadic arguments into a new frame, checking types.
+    func bindArguments(_ fn: Function, _ args: [Value], _ named: [String: Value]) throws -> Frame {
+        let proto = fn.proto
+        let frame = Frame(interpreter: self, function: fn, localCount: proto.localCount, selfValue: fn.selfValue)
+        var consumed = 0
+        var named = named
+        for p in proto.params {
+            var v: Value
+            if p.variadic {
+                v = .list(consumed < args.count ? Array(args[consumed...]) : [])
+                consumed = args.count
+                if let t = p.type {
+                    guard case .list(let items) = v else { break }
+                    var out: [Value] = []
+                    for item in items {
+                        guard let c = t.coerce(item) else {
+                            throw KeelError(ErrorKind.type, "`\(proto.name)`: argument `\(p.name)` expects \(t.description), got \(item.typeName)")
+                        }
+                        out.append(c)
+                    }
+                    v = .list(out)
+                }
+            } else {
+                if let nv = named.removeValue(forKey: p.name) {
+                    v = nv
+                } else if consumed < args.count {
+                    v = args[consumed]; consumed += 1
+                } else if let d = p.defaultValue {
+                    let defaults = Frame(interpreter: self, function: fn, localCount: proto.localCount, selfValue: fn.selfValue)
+                    v = try d.eval(defaults)
+                } else {
+                    v = .none   // as in the reference: a missing argument is none
+                }
+                if let t = p.type {
+                    guard let c = t.coerce(v) else {
+                        throw KeelError(ErrorKind.type, "`\(proto.name)`: argument `\(p.name)` expects \(t.description), got \(v.typeName)")
+                    }
+                    v = c
+                }
+            }
+            store(p.variable, v, frame)
+            if !p.destructure.isEmpty {
+                guard let fields = fieldsOf(v) else {
+                    throw KeelError(ErrorKind.type, "`\(proto.name)`: cannot unpack fields from \(v.typeName)")
+                }
+                for (field, variable) in p.destructure { store(variable, fields[field] ?? .none, frame) }
+            }
+        }
+        if consumed < args.count {
+            throw KeelError(ErrorKind.call, "`\(proto.name)` takes \(proto.params.count) argument(s), got \(args.count)")
+        }
+        if let extra = named.keys.sorted().first {
+            throw KeelError(ErrorKind.call, "`\(proto.name)` has no parameter named `\(extra)`")
+        }
+        return frame
+    }
+
+    @inline(__always)
+    func store(_ v: VarInfo, _ value: Value, _ frame: Frame) {
+        if v.captured { frame.boxes[v.slot].value = value } else { frame.slots[v.slot] = value }
+    }
+
+    /// `Point(x: 1, y: 2)` is not Keel syntax, but a type called with one map converts it.
+    func construct(_ info: TypeInfo, _ args: [Value], _ named: [String: Value]) throws -> Value {
+        let value: Value = args.count == 1 && named.isEmpty ? args[0] : .map(Dictionary(uniqueKeysWithValues: named.map { (MapKey.str($0.key), $0.value) }))
+        guard let c = info.coerce(value) else { throw KeelError(ErrorKind.type, "cannot convert \(value.typeName) to \(info.name)") }
+        return c
+    }
+}
+
+/// A call expression. The fast path puts positional arguments straight into the callee's slots.
+final class CallNode: Node {
+    let callee: Node
+    let args: [Node]
+    let labels: [String?]
+    let spreads: [Bool]
+    let isPlain: Bool
+    init(_ callee: Node, _ args: [Node], labels: [String?], spreads: [Bool], _ span: Span) {
+        self.callee = callee; self.args = args; self.labels = labels; self.spreads = spreads
+        isPlain = labels.allSatisfy { $0 == nil } && !spreads.contains(true)
+        super.init(span)
+    }
+
+    override func eval(_ f: Frame) throws -> Value {
+        let target = try callee.eval(f)
+        let interp = f.interpreter
+        if isPlain, case .function(let fn) = target, fn.proto.isSimple, args.count <= fn.proto.params.count {
+            let proto = fn.proto
+            let frame = Frame(interpreter: interp, function: fn, localCount: proto.localCount, selfValue: fn.selfValue)
+            for i in 0..<args.count { interp.store(proto.params[i].variable, try args[i].eval(f), frame) }
+            for i in args.count..<proto.params.count { interp.store(proto.params[i].variable, .none, frame) }
+            return try locate(self, f) { try interp.invoke(fn, frame, span: span, callerFile: f.file) }
+        }
+        let (positional, named) = try evalArguments(args, labels, spreads, f)
+        return try locate(self, f) { try interp.call(target, positional, named: named, span: span, file: f.file) }
+    }
+}
+
+func evalArguments(_ args: [Node], _ labels: [String?], _ spreads: [Bool], _ f: Frame) throws -> ([Value], [String: Value]) {
+    var positional: [Value] = []
+    positional.reserveCapacity(args.count)
+    var named: [String: Value] = [:]
+    for i in 0..<args.count {
+        let v = try args[i].eval(f)
+        if let label = labels[i] {
+            named[label] = v
+        } else if spreads[i] {
+            switch v {
+            case .list(let items): positional += items
+            case .set(let items): positional += items
+            case .range(let lo, let hi): if lo <= hi { positional += (lo...hi).map { .int($0) } }
+            default: throw f.error(ErrorKind.type, "`...` spreads a list or set, got \(v.typeName)", args[i].span)
+            }
+        } else {
+            positional.append(v)
+        }
+    }
+    return (positional, named)
+}

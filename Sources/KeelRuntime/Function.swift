@@ -1,0 +1,90 @@
+import KeelSyntax
+
+/// Where a closure finds a captured variable when it is created: a boxed local of the enclosing
+/// frame, or one of the enclosing closure's own captures.
+enum CaptureSource {
+    case local(VarInfo)
+    case upvalue(Int)
+}
+
+/// A parameter after resolution.
+struct ParamInfo {
+    let name: String
+    let variable: VarInfo
+    let type: RType?
+    let defaultValue: Node?
+    let variadic: Bool
+    /// For `{a, b}: T` parameters: the fields to unpack and where they go.
+    let destructure: [(field: String, variable: VarInfo)]
+    let span: Span
+}
+
+/// The compiled form of a task or lambda, shared by every closure made from it.
+public final class FunctionProto {
+    let name: String
+    let isLambda: Bool
+    var params: [ParamInfo] = []
+    var returnType: RType?
+    var body: Node = ConstNode(.none, .none)
+    var localCount = 0
+    /// Slots of captured variables declared at the function's top level: boxed when a frame starts.
+    var frameBoxes: [Int] = []
+    /// Whether any local (at any block depth) is captured, so frames need a box array.
+    var hasBoxes = false
+    var captures: [CaptureSource] = []
+    /// Positional-only parameters without types, defaults or unpacking: arguments go straight to slots.
+    var isSimple = true
+    let file: SourceFile
+    let span: Span
+
+    init(name: String, isLambda: Bool, file: SourceFile, span: Span) {
+        self.name = name
+        self.isLambda = isLambda
+        self.file = file
+        self.span = span
+    }
+}
+
+/// A task or lambda value: code plus the boxes it captured and the agent `self` it runs for.
+public final class Function {
+    let proto: FunctionProto
+    let upvalues: [Box]
+    let selfValue: Value
+    init(proto: FunctionProto, upvalues: [Box], selfValue: Value) {
+        self.proto = proto
+        self.upvalues = upvalues
+        self.selfValue = selfValue
+    }
+    public var name: String { proto.name }
+}
+
+/// One activation of a function: its local slots (and boxes for captured locals).
+final class Frame {
+    var slots: ContiguousArray<Value>
+    var boxes: ContiguousArray<Box>
+    let function: Function?
+    let interpreter: Interpreter
+    var returnValue: Value = .none
+    let selfValue: Value
+
+    static let unusedBox = Box()
+
+    init(interpreter: Interpreter, function: Function?, localCount: Int, selfValue: Value) {
+        self.interpreter = interpreter
+        self.function = function
+        self.selfValue = selfValue
+        slots = ContiguousArray(repeating: .undefined, count: localCount)
+        if let proto = function?.proto, proto.hasBoxes {
+            boxes = ContiguousArray(repeating: Frame.unusedBox, count: localCount)
+            for s in proto.frameBoxes { boxes[s] = Box() }
+        } else {
+            boxes = []
+        }
+    }
+
+    /// Grows the frame (the REPL's top-level frame gains locals as input arrives).
+    func ensureCapacity(_ count: Int) {
+        while slots.count < count { slots.append(.undefined) }
+        while boxes.count < count { boxes.append(Box()) }
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import KeelSyntax
+
+/// One Keel interpreter: its globals, types, modules and output. Nothing is shared between
+/// interpreters, so several can live in one process.
+public final class Interpreter {
+    public struct Options {
+        /// Where program output goes (one call per line, without the newline).
+        public var output: (String) -> Void = { print($0) }
+        /// Where diagnostics and uncaught handler errors go.
+        public var errorOutput: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+        /// The deepest chain of task calls before a `RecursionError`.
+        public var maxCallDepth = 10_000
+        public init() {}
+    }
+
+    public let options: Options
+    let globals = GlobalTable()
+    var types: [String: TypeInfo] = [:]
+    var impls: [String: [String: Function]] = [:]
+    var callDepth = 0
+    var maxCallDepth: Int
+    var fileModules: [String: ModuleValue] = [:]
+    var loadingModules: [String] = []
+    /// Set from another thread (Ctrl-C in the REPL) to stop a running evaluation.
+    public var interruptRequested = false
+
+    public init(options: Options = Options()) {
+        self.options = options
+        self.maxCallDepth = options.maxCallDepth
+        installBuiltins()
+    }
+
+    public func write(_ line: String) { options.output(line) }
+
+    @inline(__always)
+    func checkInterrupt(_ span: Span, _ f: Frame) throws {
+        if interruptRequested { throw f.error("Interrupted", "interrupted", span) }
+    }
+
+    // MARK: running programs
+
+    /// Parses and resolves a file; throws `DiagnosticList` listing every problem.
+    public func compile(_ file: SourceFile) throws -> Function {
+        let program = try Parser.parse(file)
+        let main = FunctionProto(name: "<main>", isLambda: false, file: file, span: .none)
+        let resolver = Resolver(interpreter: self, file: file, globals: globals, main: main)
+        main.body = resolver.compile(program, runStatements: true)
+        resolver.fs.finish()
+        if !resolver.diagnostics.isEmpty { throw DiagnosticList(resolver.diagnostics) }
+        return Function(proto: main, upvalues: [], selfValue: .undefined)
+    }
+
+    /// Runs a compiled program's top-level statements; returns the value of the last one.
+    @discardableResult
+    public func execute(_ main: Function) throws -> Value {
+        let frame = Frame(interpreter: self, function: main, localCount: main.proto.localCount, selfValue: .undefined)
+        callDepth = 0
+        do {
+            return try main.proto.body.eval(frame)
+        } catch is ReturnSignal {
+            return frame.returnValue
+        }
+    }
+
+    /// Compiles and runs source text.
+    @discardableResult
+    public func run(source: String, path: String = "<input>") throws -> Value {
+        try execute(try compile(SourceFile(path: path, text: source)))
+    }
+
+    /// Looks up a top-level name after a program ran.
+    public func global(_ name: String) -> Value? { globals[name] }
+
+    // MARK: values
+
+    /// The text an interpolation slot inserts: `to_str` from an `impl Stringable` if there is one;
+    /// an enum variant by its bare name; otherwise the display form.
+    func interpolationText(_ v: Value) throws -> String {
+        switch v {
+        case .str(let s): return s
+        case .structure(let s):
+            if let m = impls[s.typeName]?["to_str"] { return try call(.function(m), [v]).display }
+            return v.display
+        case .variant(let variant):
+            if let m = impls[variant.typeName]?["to_str"] { return try call(.function(m), [v]).display }
+            return variant.name
+        default: return v.display
+        }
+    }
+
+    /// `value.name` for fields (struct, map string key, module member, enum variant, tuple).
+    func field(of v: Value, _ name: String) throws -> Value {
+        switch v {
+        case .structure(let s):
+            if let f = s.fields[name] { return f }
+            throw KeelError(ErrorKind.type, "field `\(name)` does not exist on \(s.typeName)")
+        case .map(let m): return m[.str(name)] ?? .none
+        case .module(let m):
+            if let f = m.members[name] { return f }
+            throw KeelError(ErrorKind.undefined, "\(m.name) has no member `\(name)`")
+        case .type(let info):
+            if let variant = info.variant(name) {
+                if variant.1 != nil && !(variant.1!.isEmpty) {
+                    return .variant(VariantValue(typeName: info.name, name: name, fields: variant.1!.map { ($0.0, Value.none) }))
+                }
+                return .variant(VariantValue(typeName: info.name, name: name, fields: variant.1 == nil ? nil : []))
+            }
+            throw KeelError(ErrorKind.undefined, "`\(name)` is not a variant of \(info.name)")
+        case .variant(let variant):
+            if let f = variant.field(name) { return f }
+            throw KeelError(ErrorKind.type, "\(variant.typeName).\(variant.name) has no field `\(name)`")
+        case .none:
+            throw KeelError(ErrorKind.null, "cannot read field `\(name)` of none (use `?.` for optional values)")
+        default:
+            throw KeelError(ErrorKind.type, "\(v.typeName) has no field `\(name)`")
+        }
+    }
+
+    func selfField(_ selfValue: Value, _ name: String) throws -> Value {
+        throw KeelError(ErrorKind.base, "`self` is only available inside an agent")
+    }
+
+    func setSelfField(_ selfValue: Value, _ name: String, _ v: Value) throws {
+        throw KeelError(ErrorKind.base, "`self` is only available inside an agent")
+    }
+
+    // MARK: modules
+
+    /// Loads `use "./x.keel"` relative to the importing file. Its top-level statements do not run.
+    func loadFileModule(_ path: String, from importer: SourceFile) -> Result<ModuleValue, ModuleError> {
+        let base = URL(fileURLWithPath: importer.path).deletingLastPathComponent()
+        let full = URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL.path
+        if let m = fileModules[full] { return .success(m) }
+        if loadingModules.contains(full) {
+            let chain = (loadingModules + [full]).map { URL(fileURLWithPath: $0).lastPathComponent }
+            return .failure(ModuleError("circular import: \(chain.joined(separator: " → "))"))
+        }
+        guard let text = try? String(contentsOfFile: full, encoding: .utf8) else {
+            return .failure(ModuleError("cannot read module `\(path)` (looked for \(full))"))
+        }
+        loadingModules.append(full)
+        defer { loadingModules.removeLast() }
+        let file = SourceFile(path: full, text: text)
+        do {
+            let program = try Parser.parse(file)
+            let table = GlobalTable()
+            for (name, i) in globals.names where isBuiltinName(name) { table.values[table.index(of: name)] = globals.values[i] }
+            let main = FunctionProto(name: "<module>", isLambda: false, file: file, span: .none)
+            let resolver = Resolver(interpreter: self, file: file, globals: table, main: main)
+            _ = resolver.compile(program, runStatements: false)
+            if !resolver.diagnostics.isEmpty {
+                return .failure(ModuleError(resolver.diagnostics.map { $0.render(color: false) }.joined(separator: "\n")))
+            }
+            var members: [String: Value] = [:]
+            for s in program.statements {
+                let name: String?
+                switch s.kind {
+                case .task(let d): name = d.name
+                case .type(let d): name = d.name
+                case .agent(let d): name = d.name
+                case .interface(let n, _): name = n
+                default: name = nil
+                }
+                if let name, let v = table[name] { members[name] = v }
+            }
+            let module = ModuleValue(name: file.path.split(separator: "/").last.map(String.init) ?? path, members: members)
+            fileModules[full] = module
+            return .success(module)
+        } catch let list as DiagnosticList {
+            return .failure(ModuleError(list.diagnostics.map { $0.render(color: false) }.joined(separator: "\n")))
+        } catch {
+            return .failure(ModuleError("cannot load module `\(path)`: \(error)"))
+        }
+    }
+}
+
+public struct ModuleError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ d: String) { description = d }
+}
+
+/// Runs `body` on a thread with a large stack, so deep (but bounded) recursion in the tree-walker
+/// ends in a clean `RecursionError` rather than a stack overflow.
+public func onLargeStack<T>(_ body: @escaping () -> T) -> T {
+    var result: T?
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+        result = body()
+        done.signal()
+    }
+    thread.stackSize = 1 << 32
+    thread.start()
+    done.wait()
+    return result!
+}

@@ -1,0 +1,123 @@
+import Collections
+
+enum ListMethods {
+    static func call(_ items: [Value], _ name: String, _ c: inout NativeCall, kind: String) throws -> Value {
+        let interp = c.interpreter
+        func fn(_ i: Int) throws -> Value { try c.callable(i) }
+        switch name {
+        case "count", "len", "length", "size": return .int(items.count)
+        case "is_empty": return .bool(items.isEmpty)
+        case "contains": return .bool(items.contains(try c.arg(0)))
+        case "index_of":
+            let v = try c.arg(0)
+            return items.firstIndex(of: v).map { .int($0) } ?? .none
+        case "first": return items.first ?? .none
+        case "last": return items.last ?? .none
+        case "get":
+            let i = try c.int(0)
+            return i >= 0 && i < items.count ? items[i] : .none
+        case "push", "append": return .list(items + [try c.arg(0)])
+        case "concat":
+            guard case .list(let other) = try c.arg(0) else { throw c.typeError(0, "list", try c.arg(0)) }
+            return .list(items + other)
+        case "map":
+            let f = try fn(0)
+            var out: [Value] = []
+            out.reserveCapacity(items.count)
+            for x in items { out.append(try interp.call(f, [x])) }
+            return .list(out)
+        case "filter":
+            let f = try fn(0)
+            var out: [Value] = []
+            for x in items where try interp.call(f, [x]).isTruthy { out.append(x) }
+            return .list(out)
+        case "find":
+            let f = try fn(0)
+            for x in items where try interp.call(f, [x]).isTruthy { return x }
+            return .none
+        case "any":
+            let f = try fn(0)
+            for x in items where try interp.call(f, [x]).isTruthy { return .bool(true) }
+            return .bool(false)
+        case "all":
+            let f = try fn(0)
+            for x in items where try !interp.call(f, [x]).isTruthy { return .bool(false) }
+            return .bool(true)
+        case "reduce":
+            let f = try fn(0)
+            var acc = try c.arg(1)
+            for x in items { acc = try interp.call(f, [acc, x]) }
+            return acc
+        case "sum":
+            var acc: Value = .int(0)
+            for x in items { acc = try Operators.arithmetic(.add, acc, x) }
+            return acc
+        case "min", "max":
+            var call = NativeCall(name: name, args: [.list(items)], named: c.named, interpreter: interp)
+            return try Interpreter.extreme(&call, wantMax: name == "max")
+        case "join":
+            let sep = c.args.isEmpty ? "" : try c.string(0)
+            return .str(try items.map { try interp.interpolationText($0) }.joined(separator: sep))
+        case "sort":
+            let key = c.named["by"] ?? c.optional(0)
+            return .list(try sorted(items, key: key, interp))
+        case "reverse": return .list(items.reversed())
+        case "flatten":
+            var out: [Value] = []
+            for x in items { if case .list(let inner) = x { out += inner } else { out.append(x) } }
+            return .list(out)
+        case "take": return .list(Array(items.prefix(max(0, try c.int(0)))))
+        case "skip", "drop": return .list(Array(items.dropFirst(max(0, try c.int(0)))))
+        case "slice":
+            let n = items.count
+            let start = min(max(0, try c.int(0)), n)
+            let end = c.args.count > 1 ? min(max(start, try c.int(1)), n) : n
+            return .list(Array(items[start..<end]))
+        case "zip":
+            let other = try c.arg(0)
+            guard case .list(let o) = other else { throw c.typeError(0, "list", other) }
+            return .list(zip(items, o).map { .list([$0.0, $0.1]) })
+        case "enumerate": return .list(items.enumerated().map { .list([.int($0.offset), $0.element]) })
+        case "unique": return .list(Array(OrderedSet(items)))
+        case "to_set": return .set(OrderedSet(items))
+        case "to_list": return .list(items)
+        case "remove_at":
+            let i = try c.int(0)
+            guard i >= 0, i < items.count else { throw KeelError(ErrorKind.index, "index \(i) out of bounds (length \(items.count))") }
+            var out = items
+            out.remove(at: i)
+            return .list(out)
+        case "to_str": return .str(Value.list(items).display)
+        default: throw KeelError(ErrorKind.type, "\(kind) has no method `\(name)`")
+        }
+    }
+
+    /// Stable ascending sort, by the values or by `key(x)`.
+    static func sorted(_ items: [Value], key: Value?, _ interp: Interpreter) throws -> [Value] {
+        let keys: [Value] = try key.map { k in try items.map { try interp.call(k, [$0]) } } ?? items
+        var indices = Array(items.indices)
+        var failure: Error?
+        // Merge sort via the standard library's stable `sort` (Swift's sort is stable since 5).
+        indices.sort { a, b in
+            if failure != nil { return false }
+            do {
+                return try compareForSort(keys[a], keys[b], interp)
+            } catch {
+                failure = error
+                return false
+            }
+        }
+        if let failure { throw failure }
+        return indices.map { items[$0] }
+    }
+
+    static func compareForSort(_ a: Value, _ b: Value, _ interp: Interpreter) throws -> Bool {
+        if case .structure(let s) = a, let cmp = interp.impls[s.typeName]?["compare"] {
+            guard case .int(let r) = try interp.call(.function(cmp), [a, b]) else {
+                throw KeelError(ErrorKind.type, "`compare` must return an int")
+            }
+            return r < 0
+        }
+        return try Operators.less(a, b)
+    }
+}

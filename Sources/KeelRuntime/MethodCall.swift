@@ -1,0 +1,58 @@
+import KeelSyntax
+
+/// `receiver.name(args)`: a module function, an `impl` method, a callable map field, or a
+/// built-in method of the receiver's kind.
+final class MethodCallNode: Node {
+    let receiver: Node
+    let name: String
+    let args: [Node]
+    let labels: [String?]
+    let spreads: [Bool]
+    let optional: Bool
+    init(_ receiver: Node, _ name: String, _ args: [Node], labels: [String?], spreads: [Bool], optional: Bool, _ span: Span) {
+        self.receiver = receiver; self.name = name; self.args = args; self.labels = labels; self.spreads = spreads
+        self.optional = optional
+        super.init(span)
+    }
+
+    override func eval(_ f: Frame) throws -> Value {
+        let r = try receiver.eval(f)
+        if optional, case .none = r { return .none }
+        let (positional, named) = try evalArguments(args, labels, spreads, f)
+        let interp = f.interpreter
+        return try locate(self, f) {
+            switch r {
+            case .module(let m):
+                guard let member = m.members[name] else { throw KeelError(ErrorKind.undefined, "\(m.name) has no member `\(name)`") }
+                return try interp.call(member, positional, named: named, span: span, file: f.file)
+            case .structure(let s):
+                if let m = interp.impls[s.typeName]?[name] {
+                    return try interp.call(.function(m), [r] + positional, named: named, span: span, file: f.file)
+                }
+                if let field = s.fields[name], field.isCallable {
+                    return try interp.call(field, positional, named: named, span: span, file: f.file)
+                }
+            case .variant(let v):
+                if let m = interp.impls[v.typeName]?[name] {
+                    return try interp.call(.function(m), [r] + positional, named: named, span: span, file: f.file)
+                }
+            case .map(let m):
+                if let field = m[.str(name)], field.isCallable {
+                    return try interp.call(field, positional, named: named, span: span, file: f.file)
+                }
+            default: break
+            }
+            var call = NativeCall(name: "\(r.typeName).\(name)", args: positional, named: named, interpreter: interp)
+            return try Methods.call(r, name, &call)
+        }
+    }
+}
+
+extension Value {
+    var isCallable: Bool {
+        switch self {
+        case .function, .native, .type: return true
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Collections
+
+/// Built-in methods by receiver kind. Methods never mutate: they return new values.
+enum Methods {
+    static func call(_ r: Value, _ name: String, _ c: inout NativeCall) throws -> Value {
+        switch r {
+        case .str(let s): return try StringMethods.call(s, name, &c)
+        case .list(let items): return try ListMethods.call(items, name, &c, kind: "list")
+        case .range(let lo, let hi):
+            if let v = try rangeMethod(lo, hi, name, &c) { return v }
+            return try ListMethods.call(lo <= hi ? (lo...hi).map { .int($0) } : [], name, &c, kind: "range")
+        case .set(let items): return try setMethod(items, name, &c)
+        case .map(let m): return try mapMethod(m, name, &c)
+        case .structure(let s):
+            var m: [MapKey: Value] = [:]
+            for (k, v) in s.fields { m[.str(k)] = v }
+            if name == "to_str" { return .str(r.display) }
+            return try mapMethod(m, name, &c)
+        case .int, .float: return try numberMethod(r, name, &c)
+        case .duration(let ns): return try durationMethod(ns, name, &c)
+        case .variant(let v):
+            if name == "to_str" { return .str(v.name) }
+        case .bool:
+            if name == "to_str" { return .str(r.display) }
+        case .none:
+            throw KeelError(ErrorKind.null, "cannot call `.\(name)()` on none (use `?.` for optional values)")
+        default: break
+        }
+        if name == "to_str" { return .str(r.display) }
+        throw KeelError(ErrorKind.type, "\(r.typeName) has no method `\(name)`")
+    }
+
+    static func rangeMethod(_ lo: Int, _ hi: Int, _ name: String, _ c: inout NativeCall) throws -> Value? {
+        let count = lo <= hi ? hi - lo + 1 : 0
+        switch name {
+        case "count", "len", "length": return .int(count)
+        case "is_empty": return .bool(count == 0)
+        case "contains":
+            guard case .int(let x) = try c.arg(0) else { return .bool(false) }
+            return .bool(x >= lo && x <= hi)
+        case "first": return count == 0 ? .none : .int(lo)
+        case "last": return count == 0 ? .none : .int(hi)
+        case "sum":
+            if count == 0 { return .int(0) }
+            let (p, o) = (lo + hi).multipliedReportingOverflow(by: count)
+            if o { throw KeelError(ErrorKind.arithmetic, "integer overflow in sum") }
+            return .int(p / 2)
+        default: return nil
+        }
+    }
+
+    static func setMethod(_ items: OrderedSet<Value>, _ name: String, _ c: inout NativeCall) throws -> Value {
+        switch name {
+        case "count", "len", "size": return .int(items.count)
+        case "is_empty": return .bool(items.isEmpty)
+        case "contains": return .bool(items.contains(try c.arg(0)))
+        case "add":
+            var s = items
+            s.append(try c.arg(0))
+            return .set(s)
+        case "remove":
+            var s = items
+            s.remove(try c.arg(0))
+            return .set(s)
+        case "union":
+            guard case .set(let other) = try c.arg(0) else { throw c.typeError(0, "set", try c.arg(0)) }
+            return .set(items.union(other))
+        case "intersection":
+            guard case .set(let other) = try c.arg(0) else { throw c.typeError(0, "set", try c.arg(0)) }
+            return .set(items.intersection(other))
+        case "difference":
+            guard case .set(let other) = try c.arg(0) else { throw c.typeError(0, "set", try c.arg(0)) }
+            return .set(items.subtracting(other))
+        case "to_list": return .list(Array(items))
+        case "push":
+            throw KeelError(ErrorKind.type, "set has no method `push` (use `add`)")
+        default:
+            let result = try ListMethods.call(Array(items), name, &c, kind: "set")
+            // Read-only list methods that build a collection keep it a set.
+            if ["map", "filter", "sort", "reverse", "take", "skip"].contains(name), case .list(let l) = result {
+                return .set(OrderedSet(l))
+            }
+            return result
+        }
+    }
+
+    static func mapMethod(_ m: [MapKey: Value], _ name: String, _ c: inout NativeCall) throws -> Value {
+        switch name {
+        case "get": return m[try mapKey(try c.arg(0))] ?? c.optional(1, "default") ?? .none
+        case "keys": return .list(m.keys.sorted().map(\.value))
+        case "values": return .list(m.keys.sorted().map { m[$0]! })
+        case "entries", "items": return .list(m.keys.sorted().map { .list([$0.value, m[$0]!]) })
+        case "count", "len", "size", "length": return .int(m.count)
+        case "is_empty": return .bool(m.isEmpty)
+        case "contains", "has": return .bool(m[try mapKey(try c.arg(0))] != nil)
+        case "insert", "set":
+            var out = m
+            out[try mapKey(try c.arg(0))] = try c.arg(1)
+            return .map(out)
+        case "remove", "delete":
+            var out = m
+            out[try mapKey(try c.arg(0))] = nil
+            return .map(out)
+        case "merge":
+            guard case .map(let other) = try c.arg(0) else { throw c.typeError(0, "map", try c.arg(0)) }
+            return .map(m.merging(other) { _, b in b })
+        case "to_str": return .str(Value.map(m).display)
+        default: throw KeelError(ErrorKind.type, "map has no method `\(name)`")
+        }
+    }
+
+    static func numberMethod(_ r: Value, _ name: String, _ c: inout NativeCall) throws -> Value {
+        switch (r, name) {
+        case (.int(let i), "abs"):
+            if i == Int.min { throw KeelError(ErrorKind.arithmetic, "integer overflow in abs") }
+            return .int(abs(i))
+        case (.int, "floor"), (.int, "ceil"), (.int, "round"), (.int, "to_int"): return r
+        case (.int(let i), "to_float"): return .float(Double(i))
+        case (.float(let d), "abs"): return .float(abs(d))
+        case (.float(let d), "floor"): return .float(d.rounded(.down))
+        case (.float(let d), "ceil"): return .float(d.rounded(.up))
+        case (.float(let d), "round"):
+            if let places = c.optional(0, "places"), case .int(let p) = places {
+                let s = pow10(p)
+                return .float((d * s).rounded(.toNearestOrAwayFromZero) / s)
+            }
+            return .float(d.rounded(.toNearestOrAwayFromZero))
+        case (.float, "to_float"): return r
+        case (.float(let d), "to_int"):
+            guard d.isFinite, d > -9.2e18, d < 9.2e18 else { throw KeelError(ErrorKind.value, "cannot convert \(formatFloat(d)) to int") }
+            return .int(Int(d))
+        case (_, "to_str"): return .str(r.display)
+        case (.int(let i), "seconds"), (.int(let i), "minutes"):
+            throw KeelError(ErrorKind.type, "write a duration literal like `\(i).\(name)` without parentheses")
+        default: throw KeelError(ErrorKind.type, "\(r.typeName) has no method `\(name)`")
+        }
+    }
+
+    static func durationMethod(_ ns: Int64, _ name: String, _ c: inout NativeCall) throws -> Value {
+        let d = Double(ns)
+        switch name {
+        case "to_seconds": return .float(d / 1e9)
+        case "to_ms", "to_millis", "to_milliseconds": return .float(d / 1e6)
+        case "to_minutes": return .float(d / 6e10)
+        case "to_hours": return .float(d / 3.6e12)
+        case "to_days": return .float(d / 8.64e13)
+        case "abs": return .duration(ns == Int64.min ? Int64.max : abs(ns))
+        case "to_str": return .str(formatDuration(ns))
+        default: throw KeelError(ErrorKind.type, "duration has no method `\(name)`")
+        }
+    }
+}

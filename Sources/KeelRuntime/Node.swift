@@ -1,0 +1,259 @@
+import KeelSyntax
+
+/// An executable node: the resolver lowers the syntax tree into these, with every name already
+/// bound to a slot. Statements are nodes too; their value is `none` unless they are expressions.
+class Node {
+    let span: Span
+    init(_ span: Span) { self.span = span }
+    func eval(_ f: Frame) throws -> Value { fatalError("eval not overridden") }
+}
+
+extension Frame {
+    var file: SourceFile { function!.proto.file }
+
+    func error(_ kind: String, _ message: String, _ span: Span) -> KeelError {
+        KeelError(kind, message, span: span, file: file)
+    }
+}
+
+/// Gives an error raised by a helper (which knows no location) the location of `node`.
+@inline(__always)
+func locate<T>(_ node: Node, _ f: Frame, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as KeelError where e.span == nil {
+        e.span = node.span
+        e.file = f.file
+        throw e
+    }
+}
+
+final class ConstNode: Node {
+    let value: Value
+    init(_ value: Value, _ span: Span) { self.value = value; super.init(span) }
+    override func eval(_ f: Frame) throws -> Value { value }
+}
+
+// MARK: variables
+
+/// A local in the current frame. `boxed` is set when the resolver finds a closure capturing it.
+final class LocalGet: Node {
+    let variable: VarInfo
+    var slot: Int
+    var boxed = false
+    init(_ v: VarInfo, _ span: Span) { variable = v; slot = v.slot; super.init(span) }
+    override func eval(_ f: Frame) throws -> Value {
+        let v = boxed ? f.boxes[slot].value : f.slots[slot]
+        if case .undefined = v { throw f.error(ErrorKind.undefined, "`\(variable.name)` is used before it is assigned", span) }
+        return v
+    }
+}
+
+final class UpvalueGet: Node {
+    let index: Int
+    let name: String
+    init(_ index: Int, _ name: String, _ span: Span) { self.index = index; self.name = name; super.init(span) }
+    override func eval(_ f: Frame) throws -> Value {
+        let v = f.function!.upvalues[index].value
+        if case .undefined = v { throw f.error(ErrorKind.undefined, "`\(name)` is used before it is assigned", span) }
+        return v
+    }
+}
+
+/// Module-level names: one array per interpreter, indexed by the resolver.
+public final class GlobalTable {
+    var names: [String: Int] = [:]
+    var values: [Value] = []
+    var nameList: [String] = []
+
+    func index(of name: String) -> Int {
+        if let i = names[name] { return i }
+        names[name] = values.count
+        nameList.append(name)
+        values.append(.undefined)
+        return values.count - 1
+    }
+
+    public subscript(name: String) -> Value? {
+        guard let i = names[name] else { return nil }
+        if case .undefined = values[i] { return nil }
+        return values[i]
+    }
+}
+
+final class GlobalGet: Node {
+    let table: GlobalTable
+    let index: Int
+    let name: String
+    init(_ table: GlobalTable, _ index: Int, _ name: String, _ span: Span) {
+        self.table = table; self.index = index; self.name = name; super.init(span)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        let v = table.values[index]
+        if case .undefined = v { throw f.error(ErrorKind.undefined, "`\(name)` is used before it is assigned", span) }
+        return v
+    }
+}
+
+/// Where an assignment stores: a local slot, a captured box, or a global.
+enum Storage {
+    case local(LocalGet)      // reuses the access node so the boxed flag is patched once
+    case upvalue(Int)
+    case global(GlobalTable, Int)
+
+    @inline(__always)
+    func store(_ value: Value, _ f: Frame) {
+        switch self {
+        case .local(let l):
+            if l.boxed { f.boxes[l.slot].value = value } else { f.slots[l.slot] = value }
+        case .upvalue(let i): f.function!.upvalues[i].value = value
+        case .global(let t, let i): t.values[i] = value
+        }
+    }
+
+    func load(_ f: Frame) -> Value {
+        switch self {
+        case .local(let l): return l.boxed ? f.boxes[l.slot].value : f.slots[l.slot]
+        case .upvalue(let i): return f.function!.upvalues[i].value
+        case .global(let t, let i): return t.values[i]
+        }
+    }
+}
+
+final class AssignNode: Node {
+    let storage: Storage
+    let value: Node
+    let type: RType?
+    let name: String
+    init(_ storage: Storage, _ value: Node, type: RType?, name: String, _ span: Span) {
+        self.storage = storage; self.value = value; self.type = type; self.name = name; super.init(span)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        var v = try value.eval(f)
+        if let type {
+            guard let c = type.coerce(v) else {
+                throw f.error(ErrorKind.type, "`\(name)`: expected \(type.description), got \(v.typeName)", span)
+            }
+            v = c
+        }
+        storage.store(v, f)
+        return .none
+    }
+}
+
+final class SelfNode: Node {
+    override func eval(_ f: Frame) throws -> Value {
+        if case .undefined = f.selfValue { throw f.error(ErrorKind.base, "`self` is only available inside an agent", span) }
+        return f.selfValue
+    }
+}
+
+// MARK: blocks and control flow
+
+final class BlockNode: Node {
+    let body: [Node]
+    /// Whether the last statement is an expression whose value is the block's value.
+    let lastIsValue: Bool
+    /// Variables declared directly in this block; captured ones get a fresh box on every entry,
+    /// so a closure made in one loop iteration keeps that iteration's variable.
+    var declared: [VarInfo] = []
+    var freshBoxes: [Int] = []
+    init(_ body: [Node], lastIsValue: Bool, _ span: Span) {
+        self.body = body; self.lastIsValue = lastIsValue; super.init(span)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        refresh(f)
+        return try run(f)
+    }
+
+    /// Gives the block's captured variables new boxes (a new scope entry).
+    @inline(__always)
+    func refresh(_ f: Frame) {
+        for s in freshBoxes { f.boxes[s] = Box() }
+    }
+
+    /// Runs the statements without opening a new scope (the caller already bound names in it).
+    func run(_ f: Frame) throws -> Value {
+        let n = body.count
+        if n == 0 { return .none }
+        for i in 0..<(n - 1) { _ = try body[i].eval(f) }
+        let last = try body[n - 1].eval(f)
+        return lastIsValue ? last : .none
+    }
+}
+
+final class IfNode: Node {
+    let cond: Node, then: Node, otherwise: Node?
+    init(_ cond: Node, _ then: Node, _ otherwise: Node?, _ span: Span) {
+        self.cond = cond; self.then = then; self.otherwise = otherwise; super.init(span)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        if try cond.eval(f).isTruthy { return try then.eval(f) }
+        return try otherwise?.eval(f) ?? .none
+    }
+}
+
+final class WhileNode: Node {
+    let cond: Node, body: Node
+    init(_ cond: Node, _ body: Node, _ span: Span) { self.cond = cond; self.body = body; super.init(span) }
+    override func eval(_ f: Frame) throws -> Value {
+        let interp = f.interpreter
+        while try cond.eval(f).isTruthy {
+            try interp.checkInterrupt(span, f)
+            do { _ = try body.eval(f) } catch is BreakSignal { break } catch is ContinueSignal { continue }
+        }
+        return .none
+    }
+}
+
+final class BreakNode: Node {
+    override func eval(_ f: Frame) throws -> Value { throw BreakSignal.shared }
+}
+
+final class ContinueNode: Node {
+    override func eval(_ f: Frame) throws -> Value { throw ContinueSignal.shared }
+}
+
+final class ReturnNode: Node {
+    let value: Node?
+    init(_ value: Node?, _ span: Span) { self.value = value; super.init(span) }
+    override func eval(_ f: Frame) throws -> Value {
+        f.returnValue = try value?.eval(f) ?? .none
+        throw ReturnSignal.shared
+    }
+}
+
+final class RaiseNode: Node {
+    let value: Node
+    init(_ value: Node, _ span: Span) { self.value = value; super.init(span) }
+    override func eval(_ f: Frame) throws -> Value {
+        let v = try value.eval(f)
+        switch v {
+        case .str(let s): throw f.error(ErrorKind.userRaised, s, span)
+        case .structure(let s):
+            let message = s.fields["message"].map { $0.display } ?? v.display
+            throw KeelError(s.typeName, message, payload: v, span: span, file: f.file)
+        case .variant(let variant):
+            throw KeelError(variant.typeName, variant.field("message")?.display ?? variant.name, payload: v, span: span, file: f.file)
+        default: throw KeelError(ErrorKind.userRaised, v.display, payload: v, span: span, file: f.file)
+        }
+    }
+}
+
+final class TryNode: Node {
+    struct Clause { let typeName: String?; let storage: Storage; let body: BlockNode }
+    let body: Node
+    let clauses: [Clause]
+    init(_ body: Node, _ clauses: [Clause], _ span: Span) { self.body = body; self.clauses = clauses; super.init(span) }
+    override func eval(_ f: Frame) throws -> Value {
+        do {
+            return try body.eval(f)
+        } catch let e as KeelError {
+            if f.interpreter.interruptRequested { throw e }
+            for c in clauses where c.typeName == nil || c.typeName == ErrorKind.base || c.typeName == e.kind {
+                c.body.refresh(f)
+                c.storage.store(e.caughtValue, f)
+                return try c.body.run(f)
+            }
+            throw e
+        }
+    }
+}

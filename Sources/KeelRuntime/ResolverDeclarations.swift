@@ -1,0 +1,146 @@
+import KeelSyntax
+
+extension Resolver {
+    /// Compiles a file: declarations are bound first (so order does not matter between them),
+    /// then the top-level statements become the body of the implicit main.
+    func compile(_ program: Program, runStatements: Bool) -> BlockNode {
+        collectGlobals(program.statements)
+        for s in program.statements {
+            if case .use(let u) = s.kind { use(u) }
+        }
+        declareTypes(program.statements)
+        for s in program.statements {
+            switch s.kind {
+            case .task(let decl):
+                let proto = function(name: decl.name, isLambda: false, params: decl.params, returnType: decl.returnType,
+                                     body: decl.body ?? Block([], decl.span), span: decl.nameSpan, parent: nil,
+                                     generics: decl.generics)
+                globals.values[globals.index(of: decl.name)] = .function(Function(proto: proto, upvalues: [], selfValue: .undefined))
+            case .impl(let decl): impl(decl)
+            case .interface(let name, _):
+                globals.values[globals.index(of: name)] = .type(TypeInfo(name: name, shape: .builtin))
+            case .agent(let decl):
+                globals.values[globals.index(of: decl.name)] = .module(ModuleValue(name: "agent \(decl.name)", members: [:]))
+            default: break
+            }
+        }
+        let statements = runStatements ? program.statements : []
+        let body = BlockNode(statements.map(statement), lastIsValue: isValueStatement(statements.last), .none)
+        return body
+    }
+
+    /// Names a file binds at its top level: declarations, and assignments outside any block
+    /// (inside top-level `if` and `try` bodies too, which open no block).
+    func collectGlobals(_ statements: [Stmt]) {
+        func visit(_ s: Stmt) {
+            switch s.kind {
+            case .task(let d): globalNames.insert(d.name)
+            case .type(let d): globalNames.insert(d.name)
+            case .agent(let d): globalNames.insert(d.name)
+            case .interface(let name, _): globalNames.insert(name)
+            case .use(let u):
+                if u.symbols.isEmpty {
+                    globalNames.insert(u.alias ?? useName(u.source))
+                } else {
+                    for sym in u.symbols { globalNames.insert(sym.alias ?? sym.name) }
+                }
+            case .assign(.name(let n, _), _, _): globalNames.insert(n)
+            case .assign(.structure(let fields), _, _): for f in fields { globalNames.insert(f.binding) }
+            case .assign(.tuple(let names), _, _): for n in names { globalNames.insert(n.0) }
+            case .expr(let e):
+                switch e.kind {
+                case .ifElse(_, let then, let otherwise):
+                    then.statements.forEach(visit)
+                    otherwise?.statements.forEach(visit)
+                case .tryCatch(let body, _): body.statements.forEach(visit)
+                default: break
+                }
+            default: break
+            }
+        }
+        statements.forEach(visit)
+    }
+
+    func useName(_ source: UseDecl.Source) -> String {
+        switch source {
+        case .std(let n): return n
+        case .file(let path):
+            let base = path.split(separator: "/").last.map(String.init) ?? path
+            return base.hasSuffix(".keel") ? String(base.dropLast(5)) : base
+        }
+    }
+
+    /// Declares every type first (so types may refer to each other), then resolves their fields.
+    func declareTypes(_ statements: [Stmt]) {
+        var pending: [(TypeInfo, TypeDecl)] = []
+        for s in statements {
+            guard case .type(let decl) = s.kind else { continue }
+            if let existing = interpreter.types[decl.name], case .builtin = existing.shape {
+                error("`\(decl.name)` is a built-in type and cannot be redeclared", decl.span)
+                continue
+            }
+            let info = TypeInfo(name: decl.name, shape: .builtin)
+            interpreter.types[decl.name] = info
+            globals.values[globals.index(of: decl.name)] = .type(info)
+            pending.append((info, decl))
+        }
+        for (info, decl) in pending {
+            let saved = generics
+            generics.formUnion(decl.generics)
+            defer { generics = saved }
+            switch decl.body {
+            case .structure(let fields): info.shape = .structure(fields.map { ($0.0, rtype($0.1)) })
+            case .alias(let t): info.shape = .alias(rtype(t))
+            case .enumeration(let variants):
+                var seen = Set<String>()
+                for v in variants where !seen.insert(v.0).inserted { error("duplicate variant `\(v.0)` in \(decl.name)", decl.span) }
+                info.shape = .enumeration(variants.map { ($0.0, $0.1.map { fs in fs.map { ($0.0, rtype($0.1)) } }) })
+            }
+        }
+    }
+
+    func impl(_ decl: ImplDecl) {
+        guard interpreter.types[decl.typeName] != nil else {
+            error("unknown type `\(decl.typeName)` in impl", decl.span)
+            return
+        }
+        for t in decl.tasks {
+            let proto = function(name: "\(decl.typeName).\(t.name)", isLambda: false, params: t.params, returnType: t.returnType,
+                                 body: t.body ?? Block([], t.span), span: t.nameSpan, parent: nil, generics: t.generics)
+            interpreter.impls[decl.typeName, default: [:]][t.name] = Function(proto: proto, upvalues: [], selfValue: .undefined)
+        }
+    }
+
+    func use(_ u: UseDecl) {
+        let module: Value
+        switch u.source {
+        case .std(let name):
+            switch interpreter.stdModule(name) {
+            case .success(let m): module = .module(m)
+            case .failure(let message):
+                error(message.description, u.span)
+                return
+            }
+        case .file(let path):
+            switch interpreter.loadFileModule(path, from: file) {
+            case .success(let m): module = .module(m)
+            case .failure(let message):
+                error(message.description, u.span)
+                return
+            }
+        }
+        if u.symbols.isEmpty {
+            globals.values[globals.index(of: u.alias ?? useName(u.source))] = module
+            return
+        }
+        guard case .module(let m) = module else { return }
+        for sym in u.symbols {
+            guard let v = m.members[sym.name] else {
+                error("`\(sym.name)` is not exported by \(m.name)", sym.span)
+                continue
+            }
+            globals.values[globals.index(of: sym.alias ?? sym.name)] = v
+            if case .type(let info) = v { interpreter.types[sym.alias ?? sym.name] = info }
+        }
+    }
+}

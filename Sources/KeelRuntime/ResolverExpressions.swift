@@ -1,0 +1,192 @@
+import KeelSyntax
+
+extension Resolver {
+    func expression(_ e: Expr) -> Node {
+        switch e.kind {
+        case .int(let i): return ConstNode(.int(i), e.span)
+        case .float(let d): return ConstNode(.float(d), e.span)
+        case .bool(let b): return ConstNode(.bool(b), e.span)
+        case .none: return ConstNode(.none, e.span)
+        case .duration(let count, let unit):
+            let (ns, overflow) = Int64(count).multipliedReportingOverflow(by: unit.nanoseconds)
+            if overflow { error("duration literal is too large", e.span) }
+            return ConstNode(.duration(ns), e.span)
+        case .string(let parts): return string(parts, e.span)
+        case .name(let n): return resolveName(n, e.span)
+        case .selfRef:
+            if let v = fs.lookupLocal("self") { return localGet(v, e.span) }
+            if let i = fs.upvalue("self") { return UpvalueGet(i, "self", e.span) }
+            if !fs.inAgent { error("`self` is only available inside an agent", e.span) }
+            return SelfNode(e.span)
+        case .list(let items): return ListNode(items.map(expression), e.span)
+        case .tuple(let items): return ListNode(items.map(expression), e.span)
+        case .set(let items): return SetNode(items.map(expression), e.span)
+        case .map(let entries, let spread):
+            let spreadNode = spread.map(expression)
+            var keys: [Node] = [], values: [Node] = []
+            for (k, v) in entries {
+                switch k {
+                case .name(let n): keys.append(ConstNode(.str(n), e.span))
+                case .string(let s): keys.append(expression(s))
+                case .int(let i): keys.append(ConstNode(.int(i), e.span))
+                case .bool(let b): keys.append(ConstNode(.bool(b), e.span))
+                }
+                values.append(expression(v))
+            }
+            return MapNode(keys: keys, values: values, spread: spreadNode, e.span)
+        case .lambda(let params, let body):
+            let proto = function(name: "<lambda>", isLambda: true, params: params, returnType: nil, body: body,
+                                 span: e.span, parent: fs)
+            return LambdaNode(proto, e.span)
+        case .unary(let op, let operand):
+            return UnaryNode(op, expression(operand), e.span)
+        case .binary(let op, let l, let r):
+            switch op {
+            case .and: return AndNode(expression(l), expression(r), e.span)
+            case .or: return OrNode(expression(l), expression(r), e.span)
+            case .coalesce: return CoalesceNode(expression(l), expression(r), e.span)
+            case .pipe: return pipe(l, r, e.span)
+            default: return BinaryNode(op, expression(l), expression(r), e.span)
+            }
+        case .range(let lo, let hi): return RangeNode(expression(lo), expression(hi), e.span)
+        case .field(let obj, let name, let optional):
+            checkVariant(obj, name, e.span)
+            return FieldNode(expression(obj), name, optional: optional, e.span)
+        case .tupleIndex(let obj, let i): return TupleIndexNode(expression(obj), i, e.span)
+        case .call(let callee, let args):
+            return CallNode(expression(callee), args.map { expression($0.value) }, labels: args.map(\.label),
+                            spreads: args.map(\.spread), e.span)
+        case .methodCall(let receiver, let name, let args, let optional):
+            return MethodCallNode(expression(receiver), name, args.map { expression($0.value) }, labels: args.map(\.label),
+                                  spreads: args.map(\.spread), optional: optional, e.span)
+        case .index(let obj, let key): return IndexNode(expression(obj), expression(key), e.span)
+        case .unwrap(let operand): return UnwrapNode(expression(operand), e.span)
+        case .cast(let operand, let t): return CastNode(expression(operand), rtype(t), e.span)
+        case .ifElse(let cond, let then, let otherwise):
+            return IfNode(expression(cond), block(then), otherwise.map(block), e.span)
+        case .when(let subject, let arms): return when(subject, arms, e.span)
+        case .tryCatch(let body, let catches):
+            let bodyNode = block(body)
+            let clauses = catches.map { c -> TryNode.Clause in
+                if let t = c.typeName, !ErrorKind.builtins.contains(t), interpreter.types[t] == nil {
+                    error("unknown error type `\(t)` (built-in kinds include Error, TypeError, ValueError, FileError, ...)", c.span)
+                }
+                var storage: Storage = .upvalue(0)
+                let node = scopedBlock(c.body) { storage = self.declareLocal(c.name, c.span) }
+                return TryNode.Clause(typeName: c.typeName, storage: storage, body: node)
+            }
+            return TryNode(bodyNode, clauses, e.span)
+        case .variant(let typeName, let name, let fields):
+            guard let info = interpreter.types[typeName], let variant = info.variant(name) else {
+                error("`\(typeName).\(name)` is not a variant of a declared enum", e.span)
+                return ConstNode(.none, e.span)
+            }
+            for (f, _) in fields where !(variant.1 ?? []).contains(where: { $0.0 == f }) {
+                error("variant `\(typeName).\(name)` has no field `\(f)`", e.span)
+            }
+            return VariantNode(info, name, fields.map { ($0.0, expression($0.1)) }, e.span)
+        }
+    }
+
+    /// `Urgency.hgh`: a misspelt variant of a declared enum is caught before the program runs.
+    func checkVariant(_ obj: Expr, _ name: String, _ span: Span) {
+        guard case .name(let t) = obj.kind, fs.lookupLocal(t) == nil, let info = interpreter.types[t],
+              case .enumeration(let variants) = info.shape else { return }
+        if !variants.contains(where: { $0.0 == name }) {
+            error("`\(name)` is not a variant of \(t) (variants: \(variants.map(\.0).joined(separator: ", ")))", span)
+        }
+    }
+
+    /// `x |> f` calls `f(x)`; `x |> f(a, k: v)` calls `f(x, a, k: v)`.
+    func pipe(_ l: Expr, _ r: Expr, _ span: Span) -> Node {
+        let left = expression(l)
+        if case .call(let callee, let args) = r.kind {
+            return CallNode(expression(callee), [left] + args.map { expression($0.value) }, labels: [nil] + args.map(\.label),
+                            spreads: [false] + args.map(\.spread), span)
+        }
+        if case .methodCall(let recv, let name, let args, let optional) = r.kind {
+            return MethodCallNode(expression(recv), name, [left] + args.map { expression($0.value) }, labels: [nil] + args.map(\.label),
+                                  spreads: [false] + args.map(\.spread), optional: optional, span)
+        }
+        return CallNode(expression(r), [left], labels: [nil], spreads: [false], span)
+    }
+
+    func string(_ parts: [StringPart], _ span: Span) -> Node {
+        var out: [StringNode.Part] = []
+        for p in parts {
+            switch p {
+            case .text(let s): out.append(.text(s))
+            case .expr(let e, let format, let pspan):
+                var spec: FormatSpec?
+                if let format {
+                    spec = FormatSpec.parse(format)
+                    if spec == nil { error("unknown format spec `\(format)` (expected [<|>|^][width][.precision][f])", pspan) }
+                }
+                out.append(.value(expression(e), format: spec))
+            }
+        }
+        if out.isEmpty { return ConstNode(.str(""), span) }
+        if out.count == 1, case .text(let s) = out[0] { return ConstNode(.str(s), span) }
+        return StringNode(out, span)
+    }
+
+    func when(_ subject: Expr, _ arms: [WhenArm], _ span: Span) -> Node {
+        let s = expression(subject)
+        var out: [WhenNode.Arm] = []
+        for arm in arms {
+            var patterns: [PatternNode] = []
+            var guardNode: Node?
+            let body = scopedBlock(arm.body) {
+                patterns = arm.patterns.map(self.pattern)
+                guardNode = arm.guardExpr.map(self.expression)
+            }
+            out.append(WhenNode.Arm(patterns: patterns, guardNode: guardNode, body: body))
+        }
+        return WhenNode(s, out, span)
+    }
+
+    func pattern(_ p: Pattern) -> PatternNode {
+        switch p.kind {
+        case .wildcard: return .wildcard
+        case .variant(let type, let name):
+            if let type { checkVariantName(type, name, p.span) }
+            return .variant(type: type, name: name)
+        case .variantFields(let type, let name, let fields):
+            if let type { checkVariantName(type, name, p.span) }
+            return .variantFields(type: type, name: name, .fields(fields.map { ($0.field, $0.binding == "_" ? discard() : declareLocal($0.binding, $0.span)) }))
+        case .structure(let fields):
+            return .structure(fields.map(\.field), .fields(fields.map { ($0.field, $0.binding == "_" ? discard() : declareLocal($0.binding, $0.span)) }))
+        case .literal(let e):
+            guard let v = constant(e) else {
+                error("a pattern literal must be a constant", p.span)
+                return .wildcard
+            }
+            return .literal(v)
+        }
+    }
+
+    func checkVariantName(_ type: String, _ name: String, _ span: Span) {
+        guard let info = interpreter.types[type] else { error("unknown type `\(type)`", span); return }
+        if info.variant(name) == nil { error("`\(name)` is not a variant of \(type)", span) }
+    }
+
+    func constant(_ e: Expr) -> Value? {
+        switch e.kind {
+        case .int(let i): return .int(i)
+        case .float(let d): return .float(d)
+        case .bool(let b): return .bool(b)
+        case .none: return Value.none
+        case .string(let parts):
+            var s = ""
+            for p in parts { guard case .text(let t) = p else { return nil }; s += t }
+            return .str(s)
+        case .unary(.negate, let inner):
+            switch constant(inner) {
+            case .int(let i)?: return .int(-i)
+            case .float(let d)?: return .float(-d)
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+}

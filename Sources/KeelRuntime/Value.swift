@@ -1,0 +1,181 @@
+import Collections
+
+/// A Keel value. Collections are Swift value types, so Keel's "mutation returns a new value" is free.
+public enum Value {
+    case none
+    case bool(Bool)
+    case int(Int)
+    case float(Double)
+    case str(String)
+    /// Nanoseconds. Integer, so schedule arithmetic (`start + k·d`) is exact.
+    case duration(Int64)
+    /// Tuples are lists at run time, as in the reference.
+    case list([Value])
+    case map([MapKey: Value])
+    case set(OrderedSet<Value>)
+    case range(Int, Int)
+    case structure(StructValue)
+    case variant(VariantValue)
+    case function(Function)
+    case native(NativeFunction)
+    case module(ModuleValue)
+    case type(TypeInfo)
+    /// Marks a slot that was never assigned; never visible to programs.
+    case undefined
+
+    public static let emptyString = Value.str("")
+}
+
+/// Map keys: the reference allows str, int and bool.
+public enum MapKey: Hashable, Comparable {
+    case str(String)
+    case int(Int)
+    case bool(Bool)
+
+    public var value: Value {
+        switch self {
+        case .str(let s): return .str(s)
+        case .int(let i): return .int(i)
+        case .bool(let b): return .bool(b)
+        }
+    }
+
+    public static func < (a: MapKey, b: MapKey) -> Bool {
+        switch (a, b) {
+        case (.bool(let x), .bool(let y)): return !x && y
+        case (.int(let x), .int(let y)): return x < y
+        case (.str(let x), .str(let y)): return x.unicodeScalars.lexicographicallyPrecedes(y.unicodeScalars)
+        default: return a.rank < b.rank
+        }
+    }
+
+    private var rank: Int {
+        switch self {
+        case .bool: return 0
+        case .int: return 1
+        case .str: return 2
+        }
+    }
+}
+
+/// A struct value tagged with its declared type (`p: Point = {x: 1, y: 2}`).
+public final class StructValue {
+    public let typeName: String
+    public let fields: [String: Value]
+    public init(typeName: String, fields: [String: Value]) {
+        self.typeName = typeName
+        self.fields = fields
+    }
+}
+
+/// An enum value: `Urgency.high`, or a rich one `Action.reply { to: "x" }`.
+public final class VariantValue {
+    public let typeName: String
+    public let name: String
+    /// Field names in declaration (or construction) order, and their values.
+    public let fields: [(String, Value)]?
+    public init(typeName: String, name: String, fields: [(String, Value)]?) {
+        self.typeName = typeName
+        self.name = name
+        self.fields = fields
+    }
+    public func field(_ n: String) -> Value? { fields?.first { $0.0 == n }?.1 }
+}
+
+/// A mutable cell for a local variable that a closure captures.
+public final class Box {
+    public var value: Value
+    public init(_ value: Value = .undefined) { self.value = value }
+}
+
+/// A namespace: a std module, a host module, or a local file module.
+public final class ModuleValue {
+    public let name: String
+    public var members: [String: Value]
+    /// Effectful modules (io, file, ...) are gated by an agent's `@tools`.
+    public let effectful: Bool
+    public init(name: String, members: [String: Value], effectful: Bool = false) {
+        self.name = name
+        self.members = members
+        self.effectful = effectful
+    }
+}
+
+/// A declared type (struct, enum or alias), available at run time for variants and tagging.
+public final class TypeInfo {
+    public enum Shape {
+        case structure([(String, RType)])
+        case enumeration([(String, [(String, RType)]?)])
+        case alias(RType)
+        case builtin
+    }
+    public let name: String
+    public var shape: Shape
+    public init(name: String, shape: Shape) {
+        self.name = name
+        self.shape = shape
+    }
+
+    public func variant(_ n: String) -> (String, [(String, RType)]?)? {
+        if case .enumeration(let vs) = shape { return vs.first { $0.0 == n } }
+        return nil
+    }
+}
+
+/// A function written in Swift (a std or host function).
+public final class NativeFunction {
+    public let name: String
+    public let module: String?
+    public let body: (inout NativeCall) throws -> Value
+    public init(_ name: String, module: String? = nil, _ body: @escaping (inout NativeCall) throws -> Value) {
+        self.name = name
+        self.module = module
+        self.body = body
+    }
+    public var qualifiedName: String { module.map { "\($0).\(name)" } ?? name }
+}
+
+extension Value {
+    public var typeName: String {
+        switch self {
+        case .none, .undefined: return "none"
+        case .bool: return "bool"
+        case .int: return "int"
+        case .float: return "float"
+        case .str: return "str"
+        case .duration: return "duration"
+        case .list: return "list"
+        case .map: return "map"
+        case .set: return "set"
+        case .range: return "range"
+        case .structure(let s): return s.typeName
+        case .variant(let v): return v.typeName
+        case .function, .native: return "task"
+        case .module: return "module"
+        case .type: return "type"
+        }
+    }
+
+    /// Truthiness: false, none, 0, 0.0, "", empty collections and empty ranges are false.
+    @inline(__always)
+    public var isTruthy: Bool {
+        switch self {
+        case .bool(let b): return b
+        case .none, .undefined: return false
+        case .int(let i): return i != 0
+        case .float(let d): return d != 0
+        case .str(let s): return !s.isEmpty
+        case .list(let l): return !l.isEmpty
+        case .map(let m): return !m.isEmpty
+        case .set(let s): return !s.isEmpty
+        case .range(let lo, let hi): return lo <= hi
+        case .duration(let d): return d != 0
+        default: return true
+        }
+    }
+
+    public var isNone: Bool {
+        if case .none = self { return true }
+        return false
+    }
+}

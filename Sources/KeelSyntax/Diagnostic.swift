@@ -1,0 +1,43 @@
+/// A problem found in a program, tied to the place where it happened.
+public struct Diagnostic: Error, CustomStringConvertible, Sendable {
+    public enum Severity: String, Sendable { case error, warning, note }
+    public var severity: Severity
+    public var message: String
+    public var span: Span
+    public var file: SourceFile?
+
+    public init(_ message: String, at span: Span, in file: SourceFile?, severity: Severity = .error) {
+        self.message = message
+        self.span = span
+        self.file = file
+        self.severity = severity
+    }
+
+    public var description: String { render(color: false) }
+
+    /// `file:line:col: error: message`, the source line, and a caret under the span.
+    public func render(color: Bool) -> String {
+        guard let file else { return "\(severity.rawValue): \(message)" }
+        let (line, col) = file.location(of: span.start)
+        let red = color ? "\u{1B}[1;31m" : "", bold = color ? "\u{1B}[1m" : "", reset = color ? "\u{1B}[0m" : ""
+        var out = "\(bold)\(file.path):\(line):\(col):\(reset) \(red)\(severity.rawValue):\(reset) \(bold)\(message)\(reset)\n"
+        let text = file.lineText(line)
+        let gutter = String(line)
+        out += " \(gutter) | \(text)\n"
+        // Underline to the end of the span, but never past the end of this line.
+        let endLoc = file.location(of: max(span.start, span.end))
+        let lineLen = text.count
+        let endCol = endLoc.line == line ? endLoc.column : lineLen + 1
+        let width = max(1, min(endCol, lineLen + 1) - col)
+        let pad = String(repeating: " ", count: gutter.count)
+        let lead = String(text.prefix(col - 1).map { $0 == "\t" ? "\t" : " " })
+        out += " \(pad) | \(lead)\(red)^\(String(repeating: "~", count: width - 1))\(reset)"
+        return out
+    }
+}
+
+/// Several diagnostics, reported together (a parse reports every error it recovers from).
+public struct DiagnosticList: Error, Sendable {
+    public var diagnostics: [Diagnostic]
+    public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
+}

@@ -1,0 +1,53 @@
+/// A source text and its name, with byte offsets mapped to 1-based line and column.
+public final class SourceFile: @unchecked Sendable {
+    public let path: String
+    public let text: String
+    /// The UTF-8 bytes of `text`; every span is an offset range into these.
+    public let bytes: [UInt8]
+    private let lineStarts: [Int]
+
+    public init(path: String, text: String) {
+        self.path = path
+        self.text = text
+        self.bytes = Array(text.utf8)
+        var starts = [0]
+        for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
+        self.lineStarts = starts
+    }
+
+    /// 1-based line and column (columns count characters, not bytes) of a byte offset.
+    public func location(of offset: Int) -> (line: Int, column: Int) {
+        let off = max(0, min(offset, bytes.count))
+        var lo = 0, hi = lineStarts.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if lineStarts[mid] <= off { lo = mid } else { hi = mid - 1 }
+        }
+        let start = lineStarts[lo]
+        let column = String(decoding: bytes[start..<off], as: UTF8.self).count + 1
+        return (lo + 1, column)
+    }
+
+    /// The text of a 1-based line, without its newline.
+    public func lineText(_ line: Int) -> String {
+        guard line >= 1, line <= lineStarts.count else { return "" }
+        let start = lineStarts[line - 1]
+        var end = line < lineStarts.count ? lineStarts[line] - 1 : bytes.count
+        if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        return String(decoding: bytes[start..<max(start, end)], as: UTF8.self)
+    }
+
+    public func slice(_ span: Span) -> String {
+        let lo = max(0, min(span.start, bytes.count)), hi = max(lo, min(span.end, bytes.count))
+        return String(decoding: bytes[lo..<hi], as: UTF8.self)
+    }
+}
+
+/// A half-open byte range `start..<end` in one source file.
+public struct Span: Equatable, Hashable, Sendable {
+    public var start: Int
+    public var end: Int
+    public init(_ start: Int, _ end: Int) { self.start = start; self.end = max(start, end) }
+    public static let none = Span(0, 0)
+    public func to(_ other: Span) -> Span { Span(min(start, other.start), max(end, other.end)) }
+}
