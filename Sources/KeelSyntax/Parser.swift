@@ -9,6 +9,8 @@ public struct Parser {
     public internal(set) var diagnostics: [Diagnostic] = []
     /// In `if`/`while`/`for`/`when` heads a `{` opens the body, never a literal.
     var noBraceLiteral = false
+    /// In a `when` guard, `name =>` ends the guard instead of starting a lambda.
+    var noBareLambda = false
 
     /// Deepest nesting of expressions and blocks before the parser gives up with a diagnostic.
     public static let maxNesting = 200

@@ -19,7 +19,7 @@ extension Parser {
         case .kwSelf: advance(); return Expr(.selfRef, t.span)
         case .identifier:
             advance()
-            if check(.fatArrow) {
+            if check(.fatArrow) && !noBareLambda {
                 let param = Param(binding: .name(t.lexeme), type: nil, defaultValue: nil, variadic: false, span: t.span)
                 return try parseLambdaBody(params: [param], start: t.span)
             }
@@ -201,7 +201,13 @@ extension Parser {
                 patterns.append(try parsePattern())
             } while match(.comma)
             var guardExpr: Expr?
-            if match(.kwWhere) { guardExpr = try parseExpression() }
+            if match(.kwWhere) {
+                // In a guard, `x => ...` is the arm's arrow, not a lambda.
+                let saved = noBareLambda
+                noBareLambda = true
+                defer { noBareLambda = saved }
+                guardExpr = try parseExpression()
+            }
             try expect(.fatArrow, "'=>' after the pattern")
             let body: Block
             if check(.lbrace), !startsMapLiteralArm() {
