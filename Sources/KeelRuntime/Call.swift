@@ -82,6 +82,7 @@ extension Interpreter {
         var result: Value
         do {
             result = try fn.proto.body.eval(frame)
+            if frame.returning { result = frame.returnValue }
         } catch is ReturnSignal {
             result = frame.returnValue
         } catch let e as KeelError {
@@ -184,11 +185,20 @@ final class CallNode: Node {
     override func eval(_ f: Frame) throws -> Value {
         let target = try callee.eval(f)
         let interp = f.interpreter
-        if isPlain, case .function(let fn) = target, fn.proto.isSimple, args.count <= fn.proto.params.count {
+        if isPlain, case .function(let fn) = target, fn.proto.isSimple, args.count == fn.proto.params.count {
             let proto = fn.proto
             let frame = Frame(interpreter: interp, function: fn, localCount: proto.localCount, selfValue: fn.selfValue)
-            for i in 0..<args.count { interp.store(proto.params[i].variable, try args[i].eval(f), frame) }
-            for i in args.count..<proto.params.count { interp.store(proto.params[i].variable, .none, frame) }
+            for i in 0..<args.count {
+                let p = proto.params[i]
+                var v = try args[i].eval(f)
+                if let t = p.type {
+                    guard let c = t.coerce(v) else {
+                        throw f.error(ErrorKind.type, "`\(proto.name)`: argument `\(p.name)` expects \(t.description), got \(v.typeName)", args[i].span)
+                    }
+                    v = c
+                }
+                interp.store(p.variable, v, frame)
+            }
             return try locate(self, f) { try interp.invoke(fn, frame, span: span, callerFile: f.file) }
         }
         let (positional, named) = try evalArguments(args, labels, spreads, f)

@@ -32,7 +32,7 @@ public final class FunctionProto {
     /// Whether any local (at any block depth) is captured, so frames need a box array.
     var hasBoxes = false
     var captures: [CaptureSource] = []
-    /// Positional-only parameters without types, defaults or unpacking: arguments go straight to slots.
+    /// Parameters without defaults, `...` or unpacking: a plain call puts arguments straight into slots.
     var isSimple = true
     let file: SourceFile
     let span: Span
@@ -65,6 +65,8 @@ final class Frame {
     let function: Function?
     let interpreter: Interpreter
     var returnValue: Value = .none
+    /// Set by a statement-level `return`; blocks and loops stop when they see it.
+    var returning = false
     let selfValue: Value
 
     static let unusedBox = Box()

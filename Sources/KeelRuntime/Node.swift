@@ -174,7 +174,10 @@ final class BlockNode: Node {
     func run(_ f: Frame) throws -> Value {
         let n = body.count
         if n == 0 { return .none }
-        for i in 0..<(n - 1) { _ = try body[i].eval(f) }
+        for i in 0..<(n - 1) {
+            _ = try body[i].eval(f)
+            if f.returning { return .none }
+        }
         let last = try body[n - 1].eval(f)
         return lastIsValue ? last : .none
     }
@@ -199,6 +202,7 @@ final class WhileNode: Node {
         while try cond.eval(f).isTruthy {
             try interp.checkInterrupt(span, f)
             do { _ = try body.eval(f) } catch is BreakSignal { break } catch is ContinueSignal { continue }
+            if f.returning { break }
         }
         return .none
     }
@@ -218,6 +222,18 @@ final class ReturnNode: Node {
     override func eval(_ f: Frame) throws -> Value {
         f.returnValue = try value?.eval(f) ?? .none
         throw ReturnSignal.shared
+    }
+}
+
+/// A `return` reached only through statements (not inside an expression): it sets a flag that
+/// blocks and loops check, which is much cheaper than unwinding with a thrown signal.
+final class StatementReturnNode: Node {
+    let value: Node?
+    init(_ value: Node?, _ span: Span) { self.value = value; super.init(span) }
+    override func eval(_ f: Frame) throws -> Value {
+        f.returnValue = try value?.eval(f) ?? .none
+        f.returning = true
+        return .none
     }
 }
 

@@ -11,6 +11,9 @@ final class Resolver {
     var diagnostics: [Diagnostic] = []
     var loopDepth = 0
     var inTask = false
+    /// True while compiling statements reached only through blocks, `if`, `when` and `try`
+    /// statements and loops: a `return` there can use the cheap flag instead of a thrown signal.
+    var statementPosition = true
     /// Generic parameters in scope (they check as `dynamic`).
     var generics: Set<String> = []
 
@@ -120,12 +123,13 @@ final class Resolver {
     func function(name: String, isLambda: Bool, params: [Param], returnType: TypeExpr?, body: Block,
                   span: Span, parent: FunctionScope?, generics extra: [String] = []) -> FunctionProto {
         let proto = FunctionProto(name: name, isLambda: isLambda, file: file, span: span)
-        let savedFs = fs, savedLoop = loopDepth, savedInTask = inTask, savedGenerics = generics
+        let savedFs = fs, savedLoop = loopDepth, savedInTask = inTask, savedGenerics = generics, savedPos = statementPosition
+        statementPosition = true
         fs = FunctionScope(parent: parent, proto: proto, isMain: false, inAgent: savedFs.inAgent)
         loopDepth = 0
         inTask = true
         generics.formUnion(extra)
-        defer { fs = savedFs; loopDepth = savedLoop; inTask = savedInTask; generics = savedGenerics }
+        defer { fs = savedFs; loopDepth = savedLoop; inTask = savedInTask; generics = savedGenerics; statementPosition = savedPos }
 
         var seen = Set<String>()
         for p in params {
@@ -150,7 +154,7 @@ final class Resolver {
                                           variadic: p.variadic, destructure: destructure, span: p.span))
         }
         proto.returnType = returnType.map(rtype)
-        proto.isSimple = proto.params.allSatisfy { $0.type == nil && $0.defaultValue == nil && !$0.variadic && $0.destructure.isEmpty }
+        proto.isSimple = proto.params.allSatisfy { $0.defaultValue == nil && !$0.variadic && $0.destructure.isEmpty }
         proto.body = block(body)
         fs.finish()
         return proto

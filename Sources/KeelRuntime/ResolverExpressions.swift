@@ -63,7 +63,11 @@ extension Resolver {
         case .unwrap(let operand): return UnwrapNode(expression(operand), e.span)
         case .cast(let operand, let t): return CastNode(expression(operand), rtype(t), e.span)
         case .ifElse(let cond, let then, let otherwise):
-            return IfNode(expression(cond), block(then), otherwise.map(block), e.span)
+            let saved = statementPosition
+            statementPosition = false
+            let c = expression(cond)
+            statementPosition = saved
+            return IfNode(c, block(then), otherwise.map(block), e.span)
         case .when(let subject, let arms): return when(subject, arms, e.span)
         case .tryCatch(let body, let catches):
             let bodyNode = block(body)
@@ -131,14 +135,20 @@ extension Resolver {
     }
 
     func when(_ subject: Expr, _ arms: [WhenArm], _ span: Span) -> Node {
+        let savedPosition = statementPosition
+        statementPosition = false
         let s = expression(subject)
+        statementPosition = savedPosition
         var out: [WhenNode.Arm] = []
         for arm in arms {
             var patterns: [PatternNode] = []
             var guardNode: Node?
             let body = scopedBlock(arm.body) {
                 patterns = arm.patterns.map(self.pattern)
+                let pos = self.statementPosition
+                self.statementPosition = false
                 guardNode = arm.guardExpr.map(self.expression)
+                self.statementPosition = pos
             }
             out.append(WhenNode.Arm(patterns: patterns, guardNode: guardNode, body: body))
         }

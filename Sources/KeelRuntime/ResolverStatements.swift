@@ -2,12 +2,19 @@ import KeelSyntax
 
 extension Resolver {
     func statement(_ s: Stmt) -> Node {
+        let saved = statementPosition
+        defer { statementPosition = saved }
         switch s.kind {
         case .expr(let e):
+            switch e.kind {
+            case .ifElse, .when, .tryCatch: break      // their blocks stay in statement position
+            default: statementPosition = false
+            }
             return expression(e)
         case .assign(let target, let typeExpr, let value):
             return assignment(target, typeExpr, value, s.span)
         case .augAssign(let target, let op, let value):
+            statementPosition = false
             let rhs = expression(value)
             if case .name(let name, let span) = target {
                 guard let storage = storageForUpdate(name, span) else {
@@ -19,18 +26,24 @@ extension Resolver {
             guard let place = place(target, s.span) else { return ConstNode(.none, s.span) }
             return PlaceAssignNode(place, rhs, op: op, s.span)
         case .forLoop(let pattern, let iterable, let filter, let body):
+            statementPosition = false
             let iter = expression(iterable)
+            statementPosition = saved
             var binder: Binder = .tuple([])
             var filterNode: Node?
             loopDepth += 1
             let bodyNode = scopedBlock(body) {
                 binder = self.binder(pattern, fresh: true)
+                self.statementPosition = false
                 filterNode = filter.map(self.expression)
+                self.statementPosition = saved
             }
             loopDepth -= 1
             return ForNode(binder, iter, filterNode, bodyNode, s.span)
         case .whileLoop(let cond, let body):
+            statementPosition = false
             let c = expression(cond)
+            statementPosition = saved
             loopDepth += 1
             let b = scopedBlock(body)
             loopDepth -= 1
@@ -43,6 +56,7 @@ extension Resolver {
             return ContinueNode(s.span)
         case .returnValue(let value):
             if !inTask { error("`return` outside a task or lambda", s.span) }
+            if saved { return StatementReturnNode(value.map(expression), s.span) }
             return ReturnNode(value.map(expression), s.span)
         case .raise(let value):
             return RaiseNode(expression(value), s.span)
@@ -57,9 +71,18 @@ extension Resolver {
     }
 
     func assignment(_ target: AssignTarget, _ typeExpr: TypeExpr?, _ value: Expr, _ span: Span) -> Node {
+        statementPosition = false
         switch target {
         case .name(let name, let nspan):
             if name == "_" { return expression(value) }
+            if typeExpr == nil, case .methodCall(let recv, let method, let args, false) = value.kind,
+               case .name(let rname) = recv.kind, rname == name, InPlaceUpdateNode.methods.contains(method),
+               args.allSatisfy({ $0.label == nil && !$0.spread }),
+               fs.lookupLocal(name) != nil || (fs.isMain && isGlobal(name)) {
+                let storage = storageForAssignment(name, nspan)
+                return InPlaceUpdateNode(storage, method: method, args: args.map { expression($0.value) },
+                                         fallback: expression(value), span)
+            }
             // Bind before compiling the value, so a lambda can call itself by this name.
             let storage = storageForAssignment(name, nspan)
             let v = expression(value)

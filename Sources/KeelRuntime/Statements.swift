@@ -68,7 +68,7 @@ final class ForNode: Node {
         try binder.bind(item, f, span)
         if let filter, try !filter.eval(f).isTruthy { return true }
         do { _ = try body.run(f) } catch is BreakSignal { return false } catch is ContinueSignal { return true }
-        return true
+        return !f.returning
     }
 }
 
