@@ -59,6 +59,22 @@ extension Interpreter {
     public func call(_ callee: Value, _ args: [Value], named: [String: Value] = [:], span: Span? = nil, file: SourceFile? = nil) throws -> Value {
         switch callee {
         case .function(let fn):
+            let proto = fn.proto
+            if named.isEmpty, proto.isSimple, args.count == proto.params.count {
+                let frame = Frame(interpreter: self, function: fn, localCount: proto.localCount, selfValue: fn.selfValue)
+                for i in 0..<args.count {
+                    let p = proto.params[i]
+                    var v = args[i]
+                    if let t = p.type {
+                        guard let c = t.coerce(v) else {
+                            throw KeelError(ErrorKind.type, "`\(proto.name)`: argument `\(p.name)` expects \(t.description), got \(v.typeName)")
+                        }
+                        v = c
+                    }
+                    store(p.variable, v, frame)
+                }
+                return try invoke(fn, frame, span: span, callerFile: file)
+            }
             let frame = try bindArguments(fn, args, named)
             return try invoke(fn, frame, span: span, callerFile: file)
         case .native(let n):

@@ -60,7 +60,9 @@ public final class Function {
 
 /// One activation of a function: its local slots (and boxes for captured locals).
 final class Frame {
-    var slots: ContiguousArray<Value>
+    /// Raw storage: cheaper than an array for the one allocation every call makes.
+    private(set) var slots: UnsafeMutablePointer<Value>
+    private(set) var slotCount: Int
     var boxes: ContiguousArray<Box>
     let function: Function?
     let interpreter: Interpreter
@@ -75,7 +77,9 @@ final class Frame {
         self.interpreter = interpreter
         self.function = function
         self.selfValue = selfValue
-        slots = ContiguousArray(repeating: .undefined, count: localCount)
+        slotCount = localCount
+        slots = UnsafeMutablePointer<Value>.allocate(capacity: max(1, localCount))
+        slots.initialize(repeating: .undefined, count: localCount)
         if let proto = function?.proto, proto.hasBoxes {
             boxes = ContiguousArray(repeating: Frame.unusedBox, count: localCount)
             for s in proto.frameBoxes { boxes[s] = Box() }
@@ -84,9 +88,21 @@ final class Frame {
         }
     }
 
+    deinit {
+        slots.deinitialize(count: slotCount)
+        slots.deallocate()
+    }
+
     /// Grows the frame (the REPL's top-level frame gains locals as input arrives).
     func ensureCapacity(_ count: Int) {
-        while slots.count < count { slots.append(.undefined) }
+        if count > slotCount {
+            let grown = UnsafeMutablePointer<Value>.allocate(capacity: count)
+            grown.moveInitialize(from: slots, count: slotCount)
+            (grown + slotCount).initialize(repeating: .undefined, count: count - slotCount)
+            slots.deallocate()
+            slots = grown
+            slotCount = count
+        }
         while boxes.count < count { boxes.append(Box()) }
     }
 }

@@ -1,0 +1,80 @@
+import Foundation
+import KeelRuntime
+import KeelSyntax
+import XCTest
+
+/// Bad input must end in a diagnostic or success: never a crash or a hang of the lexer, parser or
+/// resolver. Every example and golden program is truncated at every byte, and randomly mutated.
+final class RobustnessTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func sources() throws -> [String] {
+        var out: [String] = []
+        for dir in ["examples", "Tests/golden"] {
+            let e = FileManager.default.enumerator(at: Self.root.appendingPathComponent(dir), includingPropertiesForKeys: nil)
+            for case let url as URL in e! where url.pathExtension == "keel" {
+                out.append(try String(contentsOf: url, encoding: .utf8))
+            }
+        }
+        return out
+    }
+
+    /// Compiles (lex, parse, resolve) without running; returns false only on an unexpected error type.
+    func compiles(_ text: String) -> Bool {
+        do {
+            _ = try Interpreter().compile(SourceFile(path: "/tmp/fuzz.keel", text: text))
+            return true
+        } catch is DiagnosticList {
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    func testTruncatedAtEveryByte() throws {
+        let all = try sources()
+        XCTAssertGreaterThan(all.count, 40)
+        onLargeStack {
+            for text in all.prefix(25) {
+                let bytes = Array(text.utf8)
+                for cut in 0...bytes.count {
+                    let truncated = String(decoding: bytes[0..<cut], as: UTF8.self)
+                    XCTAssertTrue(self.compiles(truncated), "unexpected failure on a truncated program")
+                }
+            }
+        }
+    }
+
+    func testRandomMutations() throws {
+        let all = try sources()
+        var rng = SplitMix(seed: 0x5EED)
+        let alphabet = Array("{}[]()\"'.,:;=+-*/%<>!?|@#\\ \n\tabcxyz019_".utf8)
+        onLargeStack {
+            for _ in 0..<3000 {
+                var bytes = Array(all[Int(rng.next() % UInt64(all.count))].utf8)
+                for _ in 0..<(1 + Int(rng.next() % 4)) where !bytes.isEmpty {
+                    let i = Int(rng.next() % UInt64(bytes.count))
+                    switch rng.next() % 3 {
+                    case 0: bytes[i] = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+                    case 1: bytes.remove(at: i)
+                    default: bytes.insert(alphabet[Int(rng.next() % UInt64(alphabet.count))], at: i)
+                    }
+                }
+                XCTAssertTrue(self.compiles(String(decoding: bytes, as: UTF8.self)))
+            }
+        }
+    }
+}
+
+/// A small deterministic generator, so every run mutates the same way.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
