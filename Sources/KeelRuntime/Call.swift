@@ -61,18 +61,10 @@ extension Interpreter {
         case .function(let fn):
             let proto = fn.proto
             if named.isEmpty, proto.isSimple, args.count == proto.params.count {
-                let frame = Frame(interpreter: self, function: fn, localCount: proto.localCount, selfValue: fn.selfValue)
-                for i in 0..<args.count {
-                    let p = proto.params[i]
-                    var v = args[i]
-                    if let t = p.type {
-                        guard let c = t.coerce(v) else {
-                            throw KeelError(ErrorKind.type, "`\(proto.name)`: argument `\(p.name)` expects \(t.description), got \(v.typeName)")
-                        }
-                        v = c
-                    }
-                    store(p.variable, v, frame)
-                }
+                let frame = acquireFrame(fn)
+                do {
+                    for i in 0..<args.count { try bindParameter(proto, i, args[i], frame) }
+                } catch { releaseFrame(frame); throw error }
                 return try invoke(fn, frame, span: span, callerFile: file)
             }
             let frame = try bindArguments(fn, args, named)
@@ -91,7 +83,7 @@ extension Interpreter {
     @inline(__always)
     func invoke(_ fn: Function, _ frame: Frame, span: Span?, callerFile: SourceFile?) throws -> Value {
         callDepth += 1
-        defer { callDepth -= 1 }
+        defer { callDepth -= 1; releaseFrame(frame) }
         if callDepth > maxCallDepth {
             throw KeelError(ErrorKind.recursion, "maximum call depth (\(maxCallDepth)) exceeded in `\(fn.proto.name)`")
         }
@@ -105,10 +97,11 @@ extension Interpreter {
             if e.trace.count < 64 { e.trace.append((fn.proto.name, span ?? fn.proto.span, span == nil ? nil : callerFile)) } else { e.traceTruncated = true }
             throw e
         }
-        if let rt = fn.proto.returnType {
-            guard let c = rt.coerce(result) else {
-                throw KeelError(ErrorKind.type, "`\(fn.proto.name)` must return \(rt.description), got \(result.typeName)",
-                                span: fn.proto.span, file: fn.proto.file)
+        let proto = fn.proto
+        if proto.returnCheck != .any {
+            guard let c = proto.returnCheck.check(result, proto.returnType) else {
+                throw KeelError(ErrorKind.type, "`\(proto.name)` must return \(proto.returnType!.description), got \(result.typeName)",
+                                span: proto.span, file: proto.file)
             }
             result = c
         }
@@ -172,6 +165,17 @@ extension Interpreter {
         return frame
     }
 
+    /// Checks and stores positional argument `i` on the fast path.
+    @inline(__always)
+    func bindParameter(_ proto: FunctionProto, _ i: Int, _ v: Value, _ frame: Frame) throws {
+        let p = proto.slotParams[i]
+        guard let c = p.check.check(v, p.check == .full ? proto.params[i].type : nil) else {
+            let t = proto.params[i].type!
+            throw KeelError(ErrorKind.type, "`\(proto.name)`: argument `\(proto.params[i].name)` expects \(t.description), got \(v.typeName)")
+        }
+        if p.boxed { frame.boxes[p.slot].value = c } else { frame.slots[p.slot] = c }
+    }
+
     @inline(__always)
     func store(_ v: VarInfo, _ value: Value, _ frame: Frame) {
         if v.captured { frame.boxes[v.slot].value = value } else { frame.slots[v.slot] = value }
@@ -203,18 +207,13 @@ final class CallNode: Node {
         let interp = f.interpreter
         if isPlain, case .function(let fn) = target, fn.proto.isSimple, args.count == fn.proto.params.count {
             let proto = fn.proto
-            let frame = Frame(interpreter: interp, function: fn, localCount: proto.localCount, selfValue: fn.selfValue)
-            for i in 0..<args.count {
-                let p = proto.params[i]
-                var v = try args[i].eval(f)
-                if let t = p.type {
-                    guard let c = t.coerce(v) else {
-                        throw f.error(ErrorKind.type, "`\(proto.name)`: argument `\(p.name)` expects \(t.description), got \(v.typeName)", args[i].span)
-                    }
-                    v = c
+            let frame = interp.acquireFrame(fn)
+            do {
+                for i in 0..<args.count {
+                    let v = try args[i].eval(f)
+                    try locate(args[i], f) { try interp.bindParameter(proto, i, v, frame) }
                 }
-                interp.store(p.variable, v, frame)
-            }
+            } catch { interp.releaseFrame(frame); throw error }
             return try locate(self, f) { try interp.invoke(fn, frame, span: span, callerFile: f.file) }
         }
         let (positional, named) = try evalArguments(args, labels, spreads, f)

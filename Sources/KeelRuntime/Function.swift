@@ -19,6 +19,48 @@ struct ParamInfo {
     let span: Span
 }
 
+/// A type check that needs no allocation or retain for the common scalar types; `full` defers to
+/// the parameter's `RType`.
+enum QuickCheck: UInt8 {
+    case any, int, float, str, bool, duration, full
+
+    init(_ type: RType?) {
+        switch type {
+        case nil, .any?: self = .any
+        case .int?: self = .int
+        case .float?: self = .float
+        case .str?: self = .str
+        case .bool?: self = .bool
+        case .duration?: self = .duration
+        default: self = .full
+        }
+    }
+
+    /// The value, converted where a typed boundary converts (int → float), or nil if it does not fit.
+    @inline(__always)
+    func check(_ v: Value, _ full: RType?) -> Value? {
+        switch self {
+        case .any: return v
+        case .int: if case .int = v { return v }; return nil
+        case .str: if case .str = v { return v }; return nil
+        case .bool: if case .bool = v { return v }; return nil
+        case .duration: if case .duration = v { return v }; return nil
+        case .float:
+            if case .float = v { return v }
+            if case .int(let i) = v { return .float(Double(i)) }
+            return nil
+        case .full: return full!.coerce(v)
+        }
+    }
+}
+
+/// Where a parameter lives in the frame, in a form that copies without reference counting.
+struct SlotParam {
+    let slot: Int
+    let boxed: Bool
+    let check: QuickCheck
+}
+
 /// The compiled form of a task or lambda, shared by every closure made from it.
 public final class FunctionProto {
     let name: String
@@ -34,6 +76,9 @@ public final class FunctionProto {
     var captures: [CaptureSource] = []
     /// Parameters without defaults, `...` or unpacking: a plain call puts arguments straight into slots.
     var isSimple = true
+    /// Per parameter: slot, boxing and type check (filled when the body is compiled).
+    var slotParams: ContiguousArray<SlotParam> = []
+    var returnCheck: QuickCheck = .any
     let file: SourceFile
     let span: Span
 
@@ -59,50 +104,78 @@ public final class Function {
 }
 
 /// One activation of a function: its local slots (and boxes for captured locals).
+/// Frames are recycled through the interpreter's pool: closures capture boxes, never frames, so a
+/// frame is free again as soon as its call returns.
 final class Frame {
-    /// Raw storage: cheaper than an array for the one allocation every call makes.
     private(set) var slots: UnsafeMutablePointer<Value>
-    private(set) var slotCount: Int
-    var boxes: ContiguousArray<Box>
-    let function: Function?
+    private(set) var capacity: Int
+    /// How many slots the current activation uses (all are `.undefined` when the frame is idle).
+    private(set) var used: Int
+    var boxes: ContiguousArray<Box> = []
+    private(set) var function: Function?
     let interpreter: Interpreter
     var returnValue: Value = .none
     /// Set by a statement-level `return`; blocks and loops stop when they see it.
     var returning = false
-    let selfValue: Value
+    private(set) var selfValue: Value
 
     static let unusedBox = Box()
 
     init(interpreter: Interpreter, function: Function?, localCount: Int, selfValue: Value) {
         self.interpreter = interpreter
+        capacity = max(8, localCount)
+        slots = UnsafeMutablePointer<Value>.allocate(capacity: capacity)
+        slots.initialize(repeating: .undefined, count: capacity)
+        used = localCount
         self.function = function
         self.selfValue = selfValue
-        slotCount = localCount
-        slots = UnsafeMutablePointer<Value>.allocate(capacity: max(1, localCount))
-        slots.initialize(repeating: .undefined, count: localCount)
+        setUpBoxes(localCount)
+    }
+
+    /// Prepares an idle pooled frame for a new call.
+    @inline(__always)
+    func reuse(function: Function, localCount: Int, selfValue: Value) {
+        self.function = function
+        self.selfValue = selfValue
+        used = localCount
+        returning = false
+        setUpBoxes(localCount)
+    }
+
+    @inline(__always)
+    private func setUpBoxes(_ localCount: Int) {
         if let proto = function?.proto, proto.hasBoxes {
             boxes = ContiguousArray(repeating: Frame.unusedBox, count: localCount)
             for s in proto.frameBoxes { boxes[s] = Box() }
-        } else {
-            boxes = []
         }
     }
 
+    /// Drops this activation's values so the frame can go back to the pool.
+    @inline(__always)
+    func clear() {
+        for i in 0..<used { slots[i] = .undefined }
+        if !boxes.isEmpty { boxes.removeAll(keepingCapacity: true) }
+        returnValue = .none
+        function = nil
+        selfValue = .undefined
+    }
+
     deinit {
-        slots.deinitialize(count: slotCount)
+        slots.deinitialize(count: capacity)
         slots.deallocate()
     }
 
     /// Grows the frame (the REPL's top-level frame gains locals as input arrives).
     func ensureCapacity(_ count: Int) {
-        if count > slotCount {
+        if count > capacity {
             let grown = UnsafeMutablePointer<Value>.allocate(capacity: count)
-            grown.moveInitialize(from: slots, count: slotCount)
-            (grown + slotCount).initialize(repeating: .undefined, count: count - slotCount)
+            grown.moveInitialize(from: slots, count: capacity)
+            (grown + capacity).initialize(repeating: .undefined, count: count - capacity)
             slots.deallocate()
             slots = grown
-            slotCount = count
+            capacity = count
         }
+        used = max(used, count)
         while boxes.count < count { boxes.append(Box()) }
     }
 }

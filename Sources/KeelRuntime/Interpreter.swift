@@ -22,6 +22,8 @@ public final class Interpreter {
     var maxCallDepth: Int
     var fileModules: [String: ModuleValue] = [:]
     var loadingModules: [String] = []
+    /// Idle frames, reused by calls (see `Frame`).
+    var framePool: [Frame] = []
     /// Set from another thread (Ctrl-C in the REPL) to stop a running evaluation.
     public var interruptRequested = false
 
@@ -32,6 +34,25 @@ public final class Interpreter {
     }
 
     public func write(_ line: String) { options.output(line) }
+
+    /// A frame for a call of `fn`: from the pool when one is big enough.
+    @inline(__always)
+    func acquireFrame(_ fn: Function) -> Frame {
+        let count = fn.proto.localCount
+        if let f = framePool.popLast() {
+            if f.capacity >= count {
+                f.reuse(function: fn, localCount: count, selfValue: fn.selfValue)
+                return f
+            }
+        }
+        return Frame(interpreter: self, function: fn, localCount: count, selfValue: fn.selfValue)
+    }
+
+    @inline(__always)
+    func releaseFrame(_ f: Frame) {
+        f.clear()
+        if framePool.count < 256 { framePool.append(f) }
+    }
 
     @inline(__always)
     func checkInterrupt(_ span: Span, _ f: Frame) throws {

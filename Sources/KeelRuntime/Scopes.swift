@@ -71,5 +71,9 @@ final class FunctionScope {
         }
         proto.frameBoxes = (blockDeclared.first ?? []).filter(\.captured).map(\.slot)
         proto.hasBoxes = proto.hasBoxes || allDeclared.contains(where: \.captured)
+        proto.slotParams = ContiguousArray(proto.params.map {
+            SlotParam(slot: $0.variable.slot, boxed: $0.variable.captured, check: QuickCheck($0.type))
+        })
+        proto.returnCheck = QuickCheck(proto.returnType)
     }
 }
