@@ -2,20 +2,21 @@ import ArgumentParser
 import Foundation
 import KeelRuntime
 
-
-/// Exit codes: 0 success, 1 run-time error, 2 usage or compile error.
-enum ExitStatus {
-    static let runtimeError: Int32 = 1
-    static let compileError: Int32 = 2
-}
-
 struct Keel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keel",
         abstract: "Run Keel agent scripts.",
         discussion: """
-        Exit codes: 0 success, 1 run-time error, 2 usage or compile error.
-        Environment: NO_COLOR disables colour in diagnostics (colour is only used on a terminal).
+        Exit codes:
+          0    success
+          1    run-time error (with --fail-fast: also an error in a handler)
+          2    usage or compile error
+          130  stopped by SIGINT (Ctrl-C); 143 stopped by SIGTERM
+
+        Environment:
+          KEEL_EVENT_QUEUE_CAPACITY  size of the event queue (default 1024; a positive integer)
+          KEEL_ONESHOT=1             exit after 250 ms without events (real clock only)
+          NO_COLOR                   no colour in diagnostics (colour is only used on a terminal)
         """,
         version: KeelVersion.string,
         subcommands: [Run.self],
@@ -24,13 +25,39 @@ struct Keel: ParsableCommand {
 }
 
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run a .keel program (`-` reads it from standard input).")
+    static let configuration = CommandConfiguration(
+        abstract: "Run a .keel program: its top-level statements, then its agents until none is live.")
 
     @ArgumentParser.Argument(help: "The program to run, or - for standard input.")
     var file: String
 
+    @Flag(help: "Run on a virtual clock that jumps straight to the next deadline.")
+    var virtualTime = false
+
+    @Option(help: "With --virtual-time: the start time (default: now), e.g. 2026-01-01T00:00:00Z.")
+    var start: String?
+
+    @Option(help: "With --virtual-time: stop (running @on_stop) when this much time has passed, e.g. 30.days.")
+    var until: String?
+
+    @Option(help: "The event queue's capacity (overrides KEEL_EVENT_QUEUE_CAPACITY).")
+    var queueCapacity: Int?
+
+    @Flag(help: "End the run with exit status 1 at the first uncaught error in a handler or scheduled closure.")
+    var failFast = false
+
     func run() throws {
-        let status = Runner.runFile(path: file)
+        var words: [String] = []
+        if virtualTime { words.append("--virtual-time") }
+        if let start { words += ["--start", start] }
+        if let until { words += ["--until", until] }
+        if let queueCapacity { words += ["--queue-capacity", String(queueCapacity)] }
+        if failFast { words.append("--fail-fast") }
+        let settings: RunSettings
+        do { settings = try RunSettings.parse(words) } catch {
+            throw ValidationError("\(error)")
+        }
+        let status = Runner.runFile(path: file, settings: settings)
         if status != 0 { throw ExitCode(status) }
     }
 }

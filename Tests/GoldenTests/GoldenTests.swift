@@ -15,13 +15,30 @@ final class GoldenTests: XCTestCase {
 
     struct Outcome { var stdout: [String]; var stderr: String; var status: Int32 }
 
+    /// Runs a program in-process. `# run: FLAGS` and `# env: NAME=VALUE` lines in it set what
+    /// `keel run FLAGS` and the environment would.
     static func run(_ path: String) -> Outcome {
         let source = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         final class Sink: @unchecked Sendable { var out: [String] = []; var err: [String] = [] }
         let sink = Sink()
-        var options = Interpreter.Options()
-        options.output = { sink.out.append($0) }
-        options.errorOutput = { sink.err.append($0) }
+        var base = Interpreter.Options()
+        base.output = { sink.out.append($0) }
+        base.errorOutput = { sink.err.append($0) }
+        var words: [String] = []
+        var env: [String: String] = [:]
+        for line in source.split(separator: "\n") {
+            if let r = line.range(of: "# run: ") { words += line[r.upperBound...].split(separator: " ").map(String.init) }
+            if let r = line.range(of: "# env: ") {
+                let kv = line[r.upperBound...].split(separator: "=", maxSplits: 1).map(String.init)
+                env[kv[0]] = kv.count > 1 ? kv[1] : ""
+            }
+        }
+        let options: Interpreter.Options
+        do {
+            options = try RunSettings.parse(words).options(environment: env, base: base)
+        } catch {
+            return Outcome(stdout: [], stderr: "error: \(error)", status: 2)
+        }
         let status = Runner.run(source: source, path: path, options: options)
         return Outcome(stdout: sink.out.joined(separator: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
                        stderr: sink.err.joined(separator: "\n"), status: status)

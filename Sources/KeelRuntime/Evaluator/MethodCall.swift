@@ -36,6 +36,12 @@ final class MethodCallNode: Node {
                 if let m = interp.impls[v.typeName]?[name] {
                     return try interp.call(.function(m), [r] + positional, named: named, span: span, file: f.file)
                 }
+            case .agent(let agent):
+                if let t = agent.tasks[name] {
+                    let fn = Function(proto: t, upvalues: [], selfValue: r)
+                    return try interp.call(.function(fn), positional, named: named, span: span, file: f.file)
+                }
+                throw KeelError(ErrorKind.type, "agent \(agent.name) has no task `\(name)`")
             case .map(let m):
                 if let field = m[.str(name)], field.isCallable {
                     return try interp.call(field, positional, named: named, span: span, file: f.file)

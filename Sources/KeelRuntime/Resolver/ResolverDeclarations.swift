@@ -20,7 +20,7 @@ extension Resolver {
             case .interface(let name, _):
                 globals.values[globals.index(of: name)] = .type(TypeInfo(name: name, shape: .builtin))
             case .agent(let decl):
-                globals.values[globals.index(of: decl.name)] = .module(ModuleValue(name: "agent \(decl.name)", members: [:]))
+                globals.values[globals.index(of: decl.name)] = .agent(compileAgent(decl))
             default: break
             }
         }

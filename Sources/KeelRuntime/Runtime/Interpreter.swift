@@ -11,6 +11,16 @@ public final class Interpreter {
         public var errorOutput: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
         /// The deepest chain of task calls before a `RecursionError`.
         public var maxCallDepth = 10_000
+        /// The event queue's capacity (events waiting in all agents' mailboxes).
+        public var queueCapacity = 1024
+        /// The clock; nil means the real one.
+        public var time: TimeSource?
+        /// End the run at the first uncaught error in a handler or scheduled closure.
+        public var failFast = false
+        /// With a virtual clock: stop when this much virtual time has passed.
+        public var until: Int64?
+        /// Exit after this long (ns) without events, on the real clock (`KEEL_ONESHOT`).
+        public var idleExit: Int64?
         public init() {}
     }
 
@@ -22,6 +32,22 @@ public final class Interpreter {
     var maxCallDepth: Int
     var fileModules: [String: ModuleValue] = [:]
     var loadingModules: [String] = []
+    /// The agent whose turn is running (for `self`, `@tools` and schedules).
+    var currentAgent: AgentInfo?
+    /// Whether diagnostics use colour.
+    public var color = false
+    var runtimeIfStarted: Runtime?
+    /// The event loop, made on first use.
+    public var runtime: Runtime {
+        if let r = runtimeIfStarted { return r }
+        let time = options.time ?? RealTime()
+        let r = Runtime(interpreter: self, time: time, capacity: options.queueCapacity)
+        r.failFast = options.failFast
+        r.stopAt = options.until.map { time.monotonicNow + $0 }
+        r.idleExit = options.idleExit
+        runtimeIfStarted = r
+        return r
+    }
     /// Idle frames, reused by calls (see `Frame`).
     var framePool: [Frame] = []
     /// Set from another thread (Ctrl-C in the REPL) to stop a running evaluation.
@@ -70,6 +96,12 @@ public final class Interpreter {
         resolver.fs.finish()
         if !resolver.diagnostics.isEmpty { throw DiagnosticList(resolver.diagnostics) }
         return Function(proto: main, upvalues: [], selfValue: .undefined)
+    }
+
+    /// Runs a program the way `keel run` does: its top-level statements, then the event loop until
+    /// no agent is live. Returns the exit status (0, 1, or 128+signal).
+    public func runProgram(_ main: Function) -> Int32 {
+        runtime.run { [unowned self] in _ = try self.execute(main) }
     }
 
     /// Runs a compiled program's top-level statements; returns the value of the last one.
@@ -131,6 +163,7 @@ public final class Interpreter {
         case .variant(let variant):
             if let f = variant.field(name) { return f }
             throw KeelError(ErrorKind.type, "\(variant.typeName).\(variant.name) has no field `\(name)`")
+        case .agent(let agent): return try agentField(agent, name)
         case .none:
             throw KeelError(ErrorKind.null, "cannot read field `\(name)` of none (use `?.` for optional values)")
         default:
@@ -139,11 +172,13 @@ public final class Interpreter {
     }
 
     func selfField(_ selfValue: Value, _ name: String) throws -> Value {
-        throw KeelError(ErrorKind.base, "`self` is only available inside an agent")
+        guard case .agent(let agent) = selfValue else { throw KeelError(ErrorKind.base, "`self` is only available inside an agent") }
+        return try agentField(agent, name)
     }
 
     func setSelfField(_ selfValue: Value, _ name: String, _ v: Value) throws {
-        throw KeelError(ErrorKind.base, "`self` is only available inside an agent")
+        guard case .agent(let agent) = selfValue else { throw KeelError(ErrorKind.base, "`self` is only available inside an agent") }
+        try setAgentField(agent, name, v)
     }
 
     // MARK: modules

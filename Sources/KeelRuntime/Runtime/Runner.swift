@@ -8,10 +8,13 @@ public enum KeelVersion {
 /// Runs whole programs the way the `keel` command does: diagnostics to standard error, an exit
 /// status back. Tests call it in-process with their own output sinks.
 public enum Runner {
-    /// Runs the source; returns 0, 1 (run-time error) or 2 (compile error).
-    public static func run(source: String, path: String, options: Interpreter.Options = .init(), color: Bool = false) -> Int32 {
+    /// Runs the source; returns 0, 1 (run-time error), 2 (compile error) or 128+signal.
+    /// With `handleSignals`, SIGINT and SIGTERM stop the agents (running `@on_stop`) and end the run.
+    public static func run(source: String, path: String, options: Interpreter.Options = .init(), color: Bool = false,
+                           handleSignals: Bool = false) -> Int32 {
         onLargeStack {
             let interpreter = Interpreter(options: options)
+            interpreter.color = color
             let main: Function
             do {
                 main = try interpreter.compile(SourceFile(path: path, text: source))
@@ -24,20 +27,24 @@ public enum Runner {
                 options.errorOutput("error: \(error)")
                 return 2
             }
-            do {
-                try interpreter.execute(main)
-                return 0
-            } catch let e as KeelError {
-                options.errorOutput(e.render(color: color))
-                return 1
-            } catch {
-                options.errorOutput("error: \(error)")
-                return 1
+            var sources: [DispatchSourceSignal] = []
+            if handleSignals {
+                let runtime = interpreter.runtime
+                for sig in [SIGINT, SIGTERM] {
+                    signal(sig, SIG_IGN)
+                    let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                    source.setEventHandler { runtime.requestStop(signal: sig) }
+                    source.resume()
+                    sources.append(source)
+                }
             }
+            defer { sources.forEach { $0.cancel() } }
+            return interpreter.runProgram(main)
         }
     }
 
-    public static func runFile(path: String, options: Interpreter.Options = .init()) -> Int32 {
+    /// Reads a file (or standard input for `-`) and runs it with the given settings.
+    public static func runFile(path: String, settings: RunSettings = .init(), options: Interpreter.Options = .init()) -> Int32 {
         let source: String
         if path == "-" {
             source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -48,7 +55,15 @@ public enum Runner {
             }
             source = text
         }
-        return run(source: source, path: path == "-" ? "<stdin>" : path, options: options, color: useColor())
+        let configured: Interpreter.Options
+        do {
+            configured = try settings.options(environment: ProcessInfo.processInfo.environment, base: options)
+        } catch {
+            options.errorOutput("error: \(error)")
+            return 2
+        }
+        return run(source: source, path: path == "-" ? "<stdin>" : path, options: configured, color: useColor(),
+                   handleSignals: true)
     }
 
     /// Colour only on a terminal, and never when NO_COLOR is set.

@@ -20,11 +20,7 @@ extension Interpreter {
         }
         define("min") { call in try Interpreter.extreme(&call, wantMax: false) }
         define("max") { call in try Interpreter.extreme(&call, wantMax: true) }
-        for verb in ["run", "stop", "send", "delegate", "broadcast"] {
-            define(verb) { _ in
-                throw KeelError(ErrorKind.notImplemented, "`\(verb)` is not implemented yet: agents arrive with the agents runtime (issue 3)")
-            }
-        }
+        installAgentVerbs()
     }
 
     /// `min(...)`/`max(...)`: variadic, a single list is spread, `by:` picks a key, none if empty.
@@ -60,6 +56,7 @@ extension Interpreter {
     func stdModule(_ name: String) -> Result<ModuleValue, ModuleError> {
         switch name {
         case "io": return .success(ioModule())
+        case "schedule": return .success(scheduleModule())
         default:
             if Interpreter.stdModuleNames.contains(name) {
                 return .failure(ModuleError("std/\(name) is not available in this interpreter yet"))

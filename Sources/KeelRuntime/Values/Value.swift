@@ -20,6 +20,8 @@ public enum Value {
     case native(NativeFunction)
     case module(ModuleValue)
     case type(TypeInfo)
+    /// An agent, by declaration: `send(A, x)` reaches whichever instance of A is live.
+    case agent(AgentInfo)
     /// Marks a slot that was never assigned; never visible to programs.
     case undefined
 
@@ -153,6 +155,7 @@ extension Value {
         case .function, .native: return "task"
         case .module: return "module"
         case .type: return "type"
+        case .agent: return "agent"
         }
     }
 

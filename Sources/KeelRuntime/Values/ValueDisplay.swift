@@ -26,6 +26,7 @@ extension Value {
         case .native(let n): return "<task \(n.qualifiedName)>"
         case .module(let m): return "<module \(m.name)>"
         case .type(let t): return "<type \(t.name)>"
+        case .agent(let a): return "<agent \(a.name)>"
         }
     }
 }
@@ -111,6 +112,7 @@ extension Value: Equatable, Hashable {
         case (.native(let x), .native(let y)): return x === y
         case (.module(let x), .module(let y)): return x === y
         case (.type(let x), .type(let y)): return x === y
+        case (.agent(let x), .agent(let y)): return x === y
         default: return false
         }
     }
@@ -133,6 +135,7 @@ extension Value: Equatable, Hashable {
         case .native(let n): h.combine(ObjectIdentifier(n))
         case .module(let m): h.combine(ObjectIdentifier(m))
         case .type(let t): h.combine(ObjectIdentifier(t))
+        case .agent(let a): h.combine(ObjectIdentifier(a))
         }
     }
 }

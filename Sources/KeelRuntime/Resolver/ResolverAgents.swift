@@ -1,0 +1,57 @@
+import KeelSyntax
+
+extension Resolver {
+    /// Compiles an agent: every piece of code in it (state defaults, attributes, `@tools` guards,
+    /// hooks, handlers, tasks) becomes a function whose `self` is the agent.
+    func compileAgent(_ decl: AgentDecl) -> AgentInfo {
+        let info = AgentInfo(name: decl.name, file: file, span: decl.span)
+        let savedFs = fs
+        fs = FunctionScope(parent: nil, proto: FunctionProto(name: decl.name, isLambda: false, file: file, span: decl.span),
+                           isMain: false, inAgent: true)
+        defer { fs = savedFs }
+
+        func thunk(_ name: String, _ e: Expr) -> FunctionProto {
+            function(name: name, isLambda: false, params: [], returnType: nil,
+                     body: Block([Stmt(.expr(e), e.span)], e.span), span: e.span, parent: nil)
+        }
+
+        var seenState = Set<String>()
+        for field in decl.state {
+            if !seenState.insert(field.name).inserted { error("duplicate state field `\(field.name)`", field.span) }
+            info.stateFields.append(.init(name: field.name, readonly: field.readonly, type: field.type.map(rtype),
+                                          initial: thunk("\(decl.name).state.\(field.name)", field.defaultValue)))
+        }
+        for (attribute, span) in decl.attributes {
+            switch attribute {
+            case .tools(let all, let entries):
+                info.allowAll = all
+                for entry in entries {
+                    if !Interpreter.stdModuleNames.contains(entry.module) {
+                        error("unknown module `\(entry.module)` in @tools", entry.span)
+                    }
+                    info.tools.append(.init(module: entry.module, member: entry.member,
+                                            condition: entry.condition.map { thunk("\(decl.name).@tools", $0) }))
+                }
+            case .block(let name, let block):
+                let proto = function(name: "\(decl.name).@\(name)", isLambda: false, params: [], returnType: nil,
+                                     body: block, span: span, parent: nil)
+                if name == "on_start" { info.onStart = proto } else { info.onStop = proto }
+            case .value(let name, let expr):
+                info.attributes.append((name, thunk("\(decl.name).@\(name)", expr)))
+            }
+        }
+        for handler in decl.handlers {
+            if info.handlers[handler.event] != nil { error("duplicate handler `on \(handler.event)`", handler.span) }
+            info.handlers[handler.event] = function(name: "\(decl.name).on \(handler.event)", isLambda: false,
+                                                    params: handler.param.map { [$0] } ?? [], returnType: nil,
+                                                    body: handler.body, span: handler.span, parent: nil)
+        }
+        for task in decl.tasks {
+            if info.tasks[task.name] != nil { error("duplicate task `\(task.name)` in agent \(decl.name)", task.nameSpan) }
+            info.tasks[task.name] = function(name: "\(decl.name).\(task.name)", isLambda: false, params: task.params,
+                                             returnType: task.returnType, body: task.body ?? Block([], task.span),
+                                             span: task.nameSpan, parent: nil, generics: task.generics)
+        }
+        return info
+    }
+}

@@ -1,0 +1,130 @@
+import Collections
+import KeelSyntax
+
+/// An agent declaration at run time, and the mailbox its events wait in. At most one instance of
+/// each agent is live; `send(A, x)` reaches whichever instance is live when the event is delivered.
+public final class AgentInfo {
+    public let name: String
+    struct StateField {
+        let name: String
+        let readonly: Bool
+        let type: RType?
+        let initial: FunctionProto
+    }
+    struct ToolEntry {
+        let module: String
+        let member: String?
+        let condition: FunctionProto?
+    }
+    var stateFields: [StateField] = []
+    var handlers: [String: FunctionProto] = [:]
+    var tasks: [String: FunctionProto] = [:]
+    var onStart: FunctionProto?
+    var onStop: FunctionProto?
+    /// `@tools all` sets `allowAll`; otherwise only the listed entries (deny by default).
+    var allowAll = false
+    var tools: [ToolEntry] = []
+    /// `@role`, `@model`, `@team` and user attributes: evaluated when the agent is run.
+    var attributes: [(String, FunctionProto)] = []
+    let file: SourceFile
+    let span: Span
+
+    /// The live instance, if any.
+    var instance: AgentInstance?
+    /// Events waiting for this agent, oldest first. Each holds a slot of the shared queue.
+    var mailbox = Deque<Event>()
+    /// A turn (handler, closure, `@on_start`) is running or suspended.
+    var busy = false
+    /// The agent is in the loop's list of agents with work to do.
+    var queued = false
+    /// Capabilities for the current turn: module names and `module.member` names.
+    var allowedNow: Set<String> = []
+
+    init(name: String, file: SourceFile, span: Span) {
+        self.name = name
+        self.file = file
+        self.span = span
+    }
+
+    var isLive: Bool { instance != nil }
+}
+
+/// One run of an agent: its state, attribute values and schedules.
+public final class AgentInstance {
+    unowned let info: AgentInfo
+    var state: [String: Value] = [:]
+    var attributeValues: [String: Value] = [:]
+    var schedules: [ScheduleEntry] = []
+    init(info: AgentInfo) { self.info = info }
+}
+
+/// Something for an agent to do.
+struct Event {
+    enum Kind {
+        /// `send`/`delegate`/`broadcast`: run handler `on <name>`.
+        case message(name: String, payload: Value)
+        /// A scheduled closure; it belongs to the instance that registered it.
+        case closure(Value, ScheduleEntry?, AgentInstance)
+    }
+    let kind: Kind
+}
+
+extension Interpreter {
+    /// Effectful std modules: an agent may call them only if its `@tools` allows it.
+    static let effectfulModules: Set<String> = ["ai", "io", "http", "email", "file", "shell", "db", "search", "env"]
+
+    /// Raises `CapabilityError` when the current agent's `@tools` does not allow `module.member`.
+    func checkCapability(module: String, member: String) throws {
+        guard Interpreter.effectfulModules.contains(module), let agent = currentAgent, !agent.allowAll else { return }
+        if agent.allowedNow.contains(module) || agent.allowedNow.contains("\(module).\(member)") { return }
+        throw KeelError("CapabilityError",
+                        "`\(module).\(member)` is not allowed by @tools on \(agent.name) — add `\(module)` to @tools, or use `@tools all`")
+    }
+
+    /// Evaluates the `@tools` entries (and their `if` guards) at the start of a turn.
+    func computeCapabilities(_ agent: AgentInfo) throws {
+        guard !agent.allowAll else { return }
+        var allowed = Set<String>()
+        for entry in agent.tools {
+            if let cond = entry.condition {
+                let fn = Function(proto: cond, upvalues: [], selfValue: .agent(agent))
+                guard try call(.function(fn), []).isTruthy else { continue }
+            }
+            allowed.insert(entry.member.map { "\(entry.module).\($0)" } ?? entry.module)
+        }
+        agent.allowedNow = allowed
+    }
+
+    // MARK: self
+
+    func agentField(_ agent: AgentInfo, _ name: String) throws -> Value {
+        guard let instance = agent.instance else {
+            throw KeelError(ErrorKind.base, "agent \(agent.name) is not running")
+        }
+        if let v = instance.state[name] { return v }
+        if let v = instance.attributeValues[name] { return v }
+        if agent.handlers[name] != nil {
+            return .structure(StructValue(typeName: "HandlerRef", fields: ["agent": .agent(agent), "handler": .str(name)]))
+        }
+        if let t = agent.tasks[name] { return .function(Function(proto: t, upvalues: [], selfValue: .agent(agent))) }
+        throw KeelError(ErrorKind.type, "agent \(agent.name) has no state field `\(name)`")
+    }
+
+    func setAgentField(_ agent: AgentInfo, _ name: String, _ v: Value) throws {
+        guard let instance = agent.instance else {
+            throw KeelError(ErrorKind.base, "agent \(agent.name) is not running")
+        }
+        guard let field = agent.stateFields.first(where: { $0.name == name }) else {
+            throw KeelError(ErrorKind.type, "agent \(agent.name) has no state field `\(name)`")
+        }
+        if field.readonly { throw KeelError(ErrorKind.type, "state field `\(name)` of \(agent.name) is readonly") }
+        var value = v
+        if let t = field.type {
+            guard let c = t.coerce(v) else {
+                throw KeelError(ErrorKind.type, "state field `\(name)`: expected \(t.description), got \(v.typeName)")
+            }
+            value = c
+        }
+        instance.state[name] = value
+    }
+}
