@@ -36,6 +36,9 @@ final class MethodCallNode: Node {
                 if let m = interp.impls[v.typeName]?[name] {
                     return try interp.call(.function(m), [r] + positional, named: named, span: span, file: f.file)
                 }
+            case .object(let o):
+                if let v = try o.method(name, positional, interp) { return v }
+                throw KeelError(ErrorKind.type, "\(o.typeName) has no method `\(name)`")
             case .agent(let agent):
                 if let t = agent.tasks[name] {
                     let fn = Function(proto: t, upvalues: [], selfValue: r)

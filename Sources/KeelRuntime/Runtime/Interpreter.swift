@@ -164,6 +164,9 @@ public final class Interpreter {
             if let f = variant.field(name) { return f }
             throw KeelError(ErrorKind.type, "\(variant.typeName).\(variant.name) has no field `\(name)`")
         case .agent(let agent): return try agentField(agent, name)
+        case .object(let o):
+            if let v = o.field(name) { return v }
+            throw KeelError(ErrorKind.type, "\(o.typeName) has no field `\(name)`")
         case .none:
             throw KeelError(ErrorKind.null, "cannot read field `\(name)` of none (use `?.` for optional values)")
         default:

@@ -70,24 +70,46 @@ public final class ScheduleEntry {
         if let next = nextDeadline { runtime.addTimer(at: next, .schedule(self)) }
     }
 
-    /// The value programs see.
+    /// The value programs see: a live handle.
     func handle(_ runtime: Runtime) -> Value {
-        let this = self
-        let fields: [String: Value] = [
-            "id": .int(id),
-            "kind": .str(kind.rawValue),
-            "next_fire": nextDeadline.map { .str(DateTime.format(runtime.time.wallNow + ($0 - runtime.time.monotonicNow))) } ?? .none,
-            "fired": .int(fired),
-            "dropped": .int(dropped),
-            "cancel": .native(NativeFunction("cancel", module: nil) { _ in
-                let wasLive = this.live
-                this.live = false
-                this.nextDeadline = nil
-                this.instance.schedules.removeAll { $0 === this }
-                return .bool(wasLive)
-            }),
-        ]
-        return .structure(StructValue(typeName: "Schedule", fields: fields))
+        .object(ScheduleHandle(entry: self, runtime: runtime))
+    }
+
+    /// Stops future fires; true if the schedule was live.
+    func cancel() -> Bool {
+        let wasLive = live
+        live = false
+        nextDeadline = nil
+        instance.schedules.removeAll { $0 === self }
+        return wasLive
+    }
+}
+
+/// `Schedule`: what `schedule.every/after/at/cron` return.
+final class ScheduleHandle: HostObject {
+    let entry: ScheduleEntry
+    unowned let runtime: Runtime
+    init(entry: ScheduleEntry, runtime: Runtime) { self.entry = entry; self.runtime = runtime }
+
+    var typeName: String { "Schedule" }
+    var fieldNames: [String] { ["id", "kind", "next_fire", "fired", "dropped"] }
+
+    func field(_ name: String) -> Value? {
+        switch name {
+        case "id": return .int(entry.id)
+        case "kind": return .str(entry.kind.rawValue)
+        case "next_fire":
+            guard entry.live, let next = entry.nextDeadline else { return Value.none }
+            return .str(DateTime.format(runtime.time.wallNow + (next - runtime.time.monotonicNow)))
+        case "fired": return .int(entry.fired)
+        case "dropped": return .int(entry.dropped)
+        case "live": return .bool(entry.live)
+        default: return nil
+        }
+    }
+
+    func method(_ name: String, _ args: [Value], _ interpreter: Interpreter) throws -> Value? {
+        name == "cancel" ? .bool(entry.cancel()) : nil
     }
 }
 

@@ -22,6 +22,8 @@ public enum Value {
     case type(TypeInfo)
     /// An agent, by declaration: `send(A, x)` reaches whichever instance of A is live.
     case agent(AgentInfo)
+    /// A handle owned by the runtime or a std module (a schedule, ...), read through its fields.
+    case object(HostObject)
     /// Marks a slot that was never assigned; never visible to programs.
     case undefined
 
@@ -156,6 +158,7 @@ extension Value {
         case .module: return "module"
         case .type: return "type"
         case .agent: return "agent"
+        case .object(let o): return o.typeName
         }
     }
 
@@ -181,4 +184,14 @@ extension Value {
         if case .none = self { return true }
         return false
     }
+}
+
+/// A value whose fields and methods are answered by Swift code at the moment they are read,
+/// so a handle such as a `Schedule` shows live counts.
+public protocol HostObject: AnyObject {
+    var typeName: String { get }
+    /// The field names shown when the value is displayed.
+    var fieldNames: [String] { get }
+    func field(_ name: String) -> Value?
+    func method(_ name: String, _ args: [Value], _ interpreter: Interpreter) throws -> Value?
 }

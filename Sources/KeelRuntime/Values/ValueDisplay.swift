@@ -27,6 +27,8 @@ extension Value {
         case .module(let m): return "<module \(m.name)>"
         case .type(let t): return "<type \(t.name)>"
         case .agent(let a): return "<agent \(a.name)>"
+        case .object(let o):
+            return "\(o.typeName) {" + o.fieldNames.map { "\($0): \(o.field($0)?.display ?? "none")" }.joined(separator: ", ") + "}"
         }
     }
 }
@@ -113,6 +115,7 @@ extension Value: Equatable, Hashable {
         case (.module(let x), .module(let y)): return x === y
         case (.type(let x), .type(let y)): return x === y
         case (.agent(let x), .agent(let y)): return x === y
+        case (.object(let x), .object(let y)): return x === y
         default: return false
         }
     }
@@ -136,6 +139,7 @@ extension Value: Equatable, Hashable {
         case .module(let m): h.combine(ObjectIdentifier(m))
         case .type(let t): h.combine(ObjectIdentifier(t))
         case .agent(let a): h.combine(ObjectIdentifier(a))
+        case .object(let o): h.combine(ObjectIdentifier(o))
         }
     }
 }
