@@ -62,4 +62,6 @@ struct Run: ParsableCommand {
     }
 }
 
+// Agents print while they run: line-buffer standard output even into a pipe or a file.
+setvbuf(stdout, nil, _IOLBF, 0)
 Keel.main()

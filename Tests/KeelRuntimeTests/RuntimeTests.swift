@@ -151,3 +151,47 @@ final class RuntimeTests: XCTestCase {
         XCTAssertEqual(results[1].lines, ["  done"])
     }
 }
+
+/// Runs the built `keel` binary, to check signal handling end to end.
+final class SignalTests: XCTestCase {
+    /// The `keel` built next to this test bundle.
+    func keelBinary() -> URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keel")
+    }
+
+    func testSigintRunsOnStopAndExits130() throws {
+        let binary = keelBinary()
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "keel binary not built")
+        let program = FileManager.default.temporaryDirectory.appendingPathComponent("sigint-\(getpid()).keel")
+        try """
+        use std/io
+        agent Forever {
+          @tools [io]
+          @on_start { io.show("ready") }
+          @on_stop { io.show("cleaning up") }
+        }
+        run(Forever)
+        """.write(to: program, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["run", program.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        // A watchdog, so a failure here cannot hang the suite.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 20) { if process.isRunning { process.terminate() } }
+        // Wait for the program to be ready, then interrupt it.
+        let handle = pipe.fileHandleForReading
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("ready") {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            seen += chunk
+        }
+        process.interrupt()
+        process.waitUntilExit()
+        seen += handle.readDataToEndOfFile()
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertEqual(String(decoding: seen, as: UTF8.self), "  ready\n  cleaning up\n")
+    }
+}
