@@ -67,6 +67,7 @@ extension Interpreter {
         defer {
             currentAgent = previous
             agent.busy = wasBusy
+            runtime.queueIfReady(agent)   // events that arrived during @on_start
         }
         try computeCapabilities(agent)
         _ = try call(.function(Function(proto: onStart, upvalues: [], selfValue: .agent(agent))), [])

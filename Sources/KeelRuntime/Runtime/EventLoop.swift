@@ -82,7 +82,7 @@ public final class Runtime {
         return true
     }
 
-    private func queueIfReady(_ agent: AgentInfo) {
+    func queueIfReady(_ agent: AgentInfo) {
         if !agent.busy && !agent.queued && !agent.mailbox.isEmpty {
             agent.queued = true
             work.append(.agent(agent))

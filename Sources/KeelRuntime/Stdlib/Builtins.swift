@@ -57,6 +57,7 @@ extension Interpreter {
         switch name {
         case "io": return .success(ioModule())
         case "schedule": return .success(scheduleModule())
+        case "time": return .success(timeModule())
         default:
             if Interpreter.stdModuleNames.contains(name) {
                 return .failure(ModuleError("std/\(name) is not available in this interpreter yet"))
