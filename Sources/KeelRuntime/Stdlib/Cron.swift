@@ -5,7 +5,8 @@ struct CronError: Error { let message: String }
 /// A five-field cron expression (minute hour day-of-month month day-of-week), with the meaning
 /// Debian's cron gives it (the same as the `cronsim` package, which generated our test table):
 ///
-/// - `*`, numbers, lists `a,b`, ranges `a-b`, steps `*/s`, `a-b/s`, and `a/s` (from a to the end);
+/// - `*`, numbers, lists `a,b`, ranges `a-b`, steps `*/s`, `a-b/s`, and `a/s` (from a to the end;
+///   so is `a-a/s`);
 ///   month names `JAN`–`DEC`, weekday names `SUN`–`SAT`, 0 or 7 for Sunday; `@hourly`, `@daily`
 ///   (`@midnight`), `@weekly`, `@monthly`, `@yearly` (`@annually`).
 /// - If the day-of-month or the day-of-week field starts with `*`, a day must match both;
@@ -92,6 +93,9 @@ public struct CronSpec {
                 from = try number(range)
                 to = term.contains("/") ? hi : from
             }
+            // As in cronsim (our reference table): a step after a single value runs to the end of the
+            // field, also when the value is written as a one-element range (`8-8/4` = `8/4`).
+            if term.contains("/") && from == to { to = hi }
             var v = from
             while v <= to { set[v] = true; v += step }
         }
@@ -116,15 +120,17 @@ public struct CronSpec {
             return nil
         }
         // Real-time mode: within each stretch of constant UTC offset, local time is a plain shift.
-        var t = seconds
+        var from = seconds     // search strictly after this instant
+        var segmentStart = seconds
         for _ in 0..<512 {
-            let date = Date(timeIntervalSince1970: Double(t))
+            let date = Date(timeIntervalSince1970: Double(segmentStart))
             let offset = Int64(zone.secondsFromGMT(for: date))
             let segmentEnd = zone.nextDaylightSavingTimeTransition(after: date).map { Int64($0.timeIntervalSince1970) }
-            guard let n = nextNaive(after: t + offset) else { return nil }
+            guard let n = nextNaive(after: from + offset) else { return nil }
             let candidate = n - offset
             if segmentEnd == nil || candidate < segmentEnd! { return candidate * 1_000_000_000 }
-            t = segmentEnd! - 1
+            from = segmentEnd! - 1
+            segmentStart = segmentEnd!
         }
         return nil
     }
