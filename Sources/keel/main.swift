@@ -19,7 +19,7 @@ struct Keel: ParsableCommand {
           NO_COLOR                   no colour in diagnostics (colour is only used on a terminal)
         """,
         version: KeelVersion.string,
-        subcommands: [Run.self],
+        subcommands: [Run.self, Cron.self],
         defaultSubcommand: Run.self
     )
 }
@@ -64,4 +64,15 @@ struct Run: ParsableCommand {
 
 // Agents print while they run: line-buffer standard output even into a pipe or a file.
 setvbuf(stdout, nil, _IOLBF, 0)
-Keel.main()
+
+// Usage errors exit 2, as documented (swift-argument-parser's own default is 64).
+do {
+    var command = try Keel.parseAsRoot()
+    try command.run()
+} catch {
+    if Keel.exitCode(for: error) == .validationFailure {
+        FileHandle.standardError.write((Keel.fullMessage(for: error) + "\n").data(using: .utf8)!)
+        exit(2)
+    }
+    Keel.exit(withError: error)
+}

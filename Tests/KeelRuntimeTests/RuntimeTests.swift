@@ -195,3 +195,59 @@ final class SignalTests: XCTestCase {
         XCTAssertEqual(String(decoding: seen, as: UTF8.self), "  ready\n  cleaning up\n")
     }
 }
+
+/// The `keel` command end to end: subcommands, exit codes, and `keel cron`.
+final class CommandTests: XCTestCase {
+    func keel(_ args: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keel")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "keel binary not built")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        process.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin.data(using: .utf8)!) }
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func testCronPrintsNextFireTimes() throws {
+        let r = try keel(["cron", "0 9 * * MON-FRI", "--from", "2026-01-01T00:00:00Z", "--next", "3"])
+        XCTAssertEqual(r.status, 0)
+        XCTAssertEqual(r.out, "2026-01-01T09:00:00Z\n2026-01-02T09:00:00Z\n2026-01-05T09:00:00Z\n")
+        let paris = try keel(["cron", "30 2 * * *", "--tz", "Europe/Paris", "--from", "2026-03-28T12:00:00Z", "--next", "1"])
+        XCTAssertEqual(paris.out, "2026-03-29T03:00:00+02:00  (2026-03-29T01:00:00Z)\n")
+    }
+
+    func testExitCodes() throws {
+        XCTAssertEqual(try keel(["cron", "61 * * * *"]).status, 2)
+        XCTAssertEqual(try keel(["run", "--no-such-flag", "x.keel"]).status, 2)
+        XCTAssertEqual(try keel(["run", "/no/such/file.keel"]).status, 2)
+        let compileError = try keel(["run", "-"], stdin: "x = (\n")
+        XCTAssertEqual(compileError.status, 2)
+        XCTAssertTrue(compileError.err.contains("<stdin>:2:1: error: expected an expression"), compileError.err)
+        let runtimeError = try keel(["run", "-"], stdin: "x = 1 / 0\n")
+        XCTAssertEqual(runtimeError.status, 1)
+        XCTAssertTrue(runtimeError.err.contains("<stdin>:1:5: error: ArithmeticError: division by zero"), runtimeError.err)
+        XCTAssertEqual(try keel(["run", "-"], stdin: "use std/io\nio.show(1)\n").out, "  1\n")
+    }
+
+    func testShorthandAndEnvironmentValidation() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("short-\(getpid()).keel")
+        try "use std/io\nio.show(\"short\")\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try keel([file.path]).out, "  short\n")
+        setenv("KEEL_EVENT_QUEUE_CAPACITY", "-3", 1)
+        defer { unsetenv("KEEL_EVENT_QUEUE_CAPACITY") }
+        let bad = try keel(["run", file.path])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.err.contains("KEEL_EVENT_QUEUE_CAPACITY must be a positive integer"), bad.err)
+    }
+}

@@ -187,3 +187,21 @@ public struct CronSpec {
         return nil
     }
 }
+
+extension CronError: CustomStringConvertible {
+    var description: String { message }
+}
+
+/// How `keel cron` prints a fire time: UTC, and the wall time in the zone if one is given.
+public enum CronText {
+    public static func line(_ ns: Int64, zone: TimeZone?) -> String {
+        let utc = String(DateTime.format(ns).prefix(19)) + "Z"
+        guard let zone else { return utc }
+        let seconds = ns / 1_000_000_000
+        let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds)))
+        let local = String(DateTime.format(ns + Int64(offset) * 1_000_000_000).prefix(19))
+        let sign = offset < 0 ? "-" : "+"
+        let h = abs(offset) / 3600, m = abs(offset) % 3600 / 60
+        return "\(local)\(sign)\(h < 10 ? "0" : "")\(h):\(m < 10 ? "0" : "")\(m)  (\(utc))"
+    }
+}
