@@ -46,6 +46,9 @@ struct Run: ParsableCommand {
     @Flag(help: "End the run with exit status 1 at the first uncaught error in a handler or scheduled closure.")
     var failFast = false
 
+    @Flag(help: "At exit, print to standard error how many events ran, ticks dropped, and how late scheduled closures started.")
+    var stats = false
+
     func run() throws {
         var words: [String] = []
         if virtualTime { words.append("--virtual-time") }
@@ -53,6 +56,7 @@ struct Run: ParsableCommand {
         if let until { words += ["--until", until] }
         if let queueCapacity { words += ["--queue-capacity", String(queueCapacity)] }
         if failFast { words.append("--fail-fast") }
+        if stats { words.append("--stats") }
         let settings: RunSettings
         do { settings = try RunSettings.parse(words) } catch {
             throw ValidationError("\(error)")

@@ -28,6 +28,8 @@ extension Interpreter {
             case .closure: label = "scheduled closure"
             }
             reportAgentError(e, agent, label)
+        } catch is ShutdownSignal {
+            // The run is ending while this turn was parked: it just unwinds.
         } catch {
             reportAgentError(KeelError(ErrorKind.base, "\(error)"), agent, "turn")
         }

@@ -67,6 +67,8 @@ struct Event {
         case closure(Value, ScheduleEntry?, AgentInstance)
     }
     let kind: Kind
+    /// When a scheduled event came due (monotonic ns), for lateness statistics; 0 for messages.
+    var due: Int64 = 0
 }
 
 extension Interpreter {

@@ -36,7 +36,6 @@ public final class Runtime {
     /// One-shots that came due while the queue was full, in due-time order.
     private var waiting = Heap<TimerEntry>()
     private var seq = 0
-    private var idleFibers: [Fiber] = []
     private var allFibers: [Fiber] = []
     private var nextFiberId = 1
     var currentFiber: Fiber?
@@ -57,10 +56,6 @@ public final class Runtime {
         self.interpreter = interpreter
         self.time = time
         self.capacity = capacity
-    }
-
-    deinit {
-        for f in allFibers { f.retire() }
     }
 
     func nextSeq() -> Int {
@@ -99,7 +94,7 @@ public final class Runtime {
     /// A slot was freed: waiting one-shots move into the queue, earliest due first.
     private func slotFreed() {
         while pending < capacity, let entry = waiting.popMin() {
-            if case .schedule(let s) = entry.action { deliver(s, recurringTick: false) }
+            if case .schedule(let s) = entry.action { deliver(s, due: entry.deadline) }
         }
     }
 
@@ -132,70 +127,84 @@ public final class Runtime {
         if isFull {
             if recurring {
                 s.dropped += 1
+                droppedTotal += 1
             } else {
                 waiting.insert(due)   // one-shots never drop: they wait for a slot, in due order
             }
         } else {
-            deliver(s, recurringTick: recurring)
+            deliver(s, due: due.deadline)
         }
         s.armNext(after: due.deadline, runtime: self)
     }
 
-    private func deliver(_ s: ScheduleEntry, recurringTick: Bool) {
+    private func deliver(_ s: ScheduleEntry, due: Int64) {
         guard s.live, s.instance.info.instance === s.instance else { return }
         s.enqueued += 1
-        enqueue(Event(kind: .closure(s.callback, s, s.instance)), to: s.instance.info)
+        enqueue(Event(kind: .closure(s.callback, s, s.instance), due: due), to: s.instance.info)
+    }
+
+    // MARK: statistics
+
+    /// With `keel run --stats`: how late each scheduled closure started (ns), and drops.
+    var lateness: [Int64]?
+    var droppedTotal = 0
+    var eventsStarted = 0
+
+    /// A one-line summary for `keel run --stats`.
+    public var statsSummary: String {
+        var line = "stats: \(eventsStarted) events ran, \(droppedTotal) ticks dropped"
+        if var l = lateness, !l.isEmpty {
+            l.sort()
+            func ms(_ q: Double) -> String { formatFloat((Double(l[min(l.count - 1, Int(q * Double(l.count)))]) / 1e4).rounded() / 100) }
+            line += ", \(l.count) scheduled closures: lateness p50 \(ms(0.5)) ms, p99 \(ms(0.99)) ms, max \(ms(1.0)) ms"
+        }
+        return line
     }
 
     // MARK: fibers
 
-    private func takeFiber() -> Fiber {
-        if let f = idleFibers.popLast() { return f }
-        let f = Fiber(id: nextFiberId, baton: baton)
+    private func newFiber() -> Fiber {
+        let f = Fiber(id: nextFiberId)
         nextFiberId += 1
         allFibers.append(f)
+        f.launch(baton: baton) { [unowned self] fiber in self.fiberMain(fiber) }
         return f
     }
 
-    private func enter(_ fiber: Fiber) {
+    /// Suspends the calling turn until `deadline` (monotonic ns). Its fiber parks; another fiber
+    /// runs the loop meanwhile, so other agents and timers go on.
+    func sleep(until deadline: Int64) throws {
+        guard let fiber = currentFiber else {
+            throw KeelError(ErrorKind.base, "this program is not running on the event loop, so it cannot sleep")
+        }
+        if shuttingDown || stoppingAll { throw ShutdownSignal() }
+        addTimer(at: deadline, .resume(fiber))
+        fiber.savedCallDepth = interpreter.callDepth
+        fiber.agent = interpreter.currentAgent
+        parkedTurns += 1
+        let runner = idleRunners.popLast() ?? newFiber()
+        currentFiber = runner
+        interpreter.currentAgent = nil
+        interpreter.callDepth = 0
+        baton.hand(to: runner.id, thenWaitAs: fiber.id)
+        // Resumed: the fiber that woke us has gone idle; we are the loop's runner again.
+        parkedTurns -= 1
+        if shuttingDown { throw ShutdownSignal() }
         currentFiber = fiber
         interpreter.currentAgent = fiber.agent
         interpreter.callDepth = fiber.savedCallDepth
     }
 
-    /// Runs `body` on a fresh fiber as `agent`'s turn; returns when it ends or suspends.
-    private func startTurn(_ agent: AgentInfo?, _ body: @escaping () -> Void) {
-        let fiber = takeFiber()
-        fiber.agent = agent
-        fiber.savedCallDepth = 0
-        enter(fiber)
-        fiber.start(body)
-        afterSwitch(fiber)
-    }
-
-    private func afterSwitch(_ fiber: Fiber) {
-        currentFiber = nil
+    /// Hands the baton to a parked turn and waits, idle, until the loop is handed back to us.
+    private func resume(_ parked: Fiber, from runner: Fiber) {
+        idleRunners.append(runner)
+        currentFiber = parked
+        interpreter.currentAgent = parked.agent
+        interpreter.callDepth = parked.savedCallDepth
+        baton.hand(to: parked.id, thenWaitAs: runner.id)
+        currentFiber = runner
         interpreter.currentAgent = nil
-        guard fiber.finished else { return }   // parked: its agent stays busy
-        if let agent = fiber.agent {
-            agent.busy = false
-            queueIfReady(agent)
-        }
-        fiber.agent = nil
-        idleFibers.append(fiber)
-    }
-
-    /// Suspends the calling fiber until `deadline` (monotonic ns). Other agents run meanwhile.
-    func sleep(until deadline: Int64) throws {
-        guard let fiber = currentFiber else {
-            throw KeelError(ErrorKind.base, "this program is not running on the event loop, so it cannot sleep")
-        }
-        addTimer(at: deadline, .resume(fiber))
-        fiber.savedCallDepth = interpreter.callDepth
-        let agent = interpreter.currentAgent
-        fiber.park()
-        // Back on this fiber: the loop restored our state in `enter`.
-        interpreter.currentAgent = agent
+        interpreter.callDepth = 0
     }
 
     // MARK: agents
@@ -219,72 +228,109 @@ public final class Runtime {
 
     // MARK: the loop
 
+    private var mainBody: (() throws -> Void)?
+    private var idleRunners: [Fiber] = []
+    private var parkedTurns = 0
+    private var shuttingDown = false
+    private var stoppingAll = false
+    private var exitStatus: Int32 = 0
+
     /// Runs `main` (the program's top-level statements) and then delivers events until no agent
-    /// is live. Returns the exit status: 0, 1 (an uncaught error), or 128+signal.
+    /// is live. Returns the exit status: 0, 1 (an uncaught error), or 128+signal. The calling
+    /// thread waits; fibers do the work.
     func run(main: @escaping () throws -> Void) -> Int32 {
-        startTurn(nil) { [unowned self] in
-            do { try main() } catch let e as KeelError {
-                self.fatalError = e
-                self.interpreter.options.errorOutput(e.render(color: self.interpreter.color))
-            } catch {
-                self.fatalError = KeelError(ErrorKind.base, "\(error)")
-            }
-        }
-        return loop()
+        mainBody = main
+        let first = newFiber()
+        baton.hand(to: first.id, thenWaitAs: 0)
+        return exitStatus
     }
 
-    private func loop() -> Int32 {
-        var idleSince: Int64?
-        while true {
-            if fatalError != nil { return 1 }
-            if signalReceived != 0 {
-                let sig = signalReceived
-                stopAllAgents()
-                return 128 + sig
+    /// A fiber's life: (the first one runs the main program,) then the loop until the run ends.
+    private func fiberMain(_ fiber: Fiber) {
+        currentFiber = fiber
+        if let main = mainBody {
+            mainBody = nil
+            do { try main() } catch let e as KeelError {
+                fatalError = e
+                interpreter.options.errorOutput(e.render(color: interpreter.color))
+            } catch is ShutdownSignal {
+            } catch {
+                fatalError = KeelError(ErrorKind.base, "\(error)")
             }
-            fireDueTimers()
-            if let item = work.popFirst() {
-                idleSince = nil
-                switch item {
-                case .agent(let agent): runNextEvent(agent)
-                case .resume(let fiber):
-                    enter(fiber)
-                    fiber.resume()
-                    afterSwitch(fiber)
-                }
-                continue
-            }
-            if liveAgents.isEmpty && !allFibers.contains(where: { !$0.finished }) { return 0 }
-            let next = timers.min?.deadline
-            if time.isVirtual {
-                guard let next else {
-                    // Nothing can ever happen again on a virtual clock: end as if stopped.
-                    if let stopAt { time.advance(to: stopAt) }
-                    stopAllAgents()
-                    return fatalError == nil ? 0 : 1
-                }
-                if let stopAt, next > stopAt {
-                    time.advance(to: stopAt)
-                    stopAllAgents()
-                    return fatalError == nil ? 0 : 1
-                }
-                time.advance(to: next)
-                continue
-            }
-            // Real clock: wait for the next deadline, a signal, or a host's wake-up.
-            let now = time.monotonicNow
-            if let idleExit {
-                let since = idleSince ?? now
-                idleSince = since
-                if now - since >= idleExit { return 0 }
-            }
-            var wait = next.map { $0 - now }
-            if let idleExit { wait = min(wait ?? idleExit, idleExit) }
-            let deadline = wait.map { Date(timeIntervalSinceNow: Double(max(0, $0)) / 1e9) }
-            baton.sleepLoop(until: deadline) { self.signalReceived != 0 || self.wakeRequested }
-            baton.wake { wakeRequested = false }
         }
+        while !shuttingDown {
+            if let status = step(fiber) {
+                exitStatus = status
+                shutDown(leader: fiber)
+                return
+            }
+        }
+        baton.release(to: shutdownLeader)   // a fiber retired by `shutDown`
     }
+
+    private var shutdownLeader = 0
+
+    /// Ends every other fiber (parked turns unwind with `ShutdownSignal`), then wakes the caller.
+    private func shutDown(leader: Fiber) {
+        shuttingDown = true
+        shutdownLeader = leader.id
+        for f in allFibers where f !== leader {
+            baton.hand(to: f.id, thenWaitAs: leader.id)
+        }
+        baton.release(to: 0)
+    }
+
+    /// One round of the loop on `runner`; an exit status when the run is over.
+    private func step(_ runner: Fiber) -> Int32? {
+        if fatalError != nil { return 1 }
+        let sig = baton.locked { signalReceived }
+        if sig != 0 {
+            stopAllAgents()
+            return 128 + sig
+        }
+        fireDueTimers()
+        if let item = work.popFirst() {
+            idleSince = nil
+            switch item {
+            case .agent(let agent): runNextEvent(agent)
+            case .resume(let fiber): resume(fiber, from: runner)
+            }
+            return nil
+        }
+        if liveAgents.isEmpty && parkedTurns == 0 { return 0 }
+        let next = timers.min?.deadline
+        if time.isVirtual {
+            guard let next else {
+                // Nothing can ever happen again on a virtual clock: end as if stopped.
+                if let stopAt { time.advance(to: stopAt) }
+                stopAllAgents()
+                return fatalError == nil ? 0 : 1
+            }
+            if let stopAt, next > stopAt {
+                time.advance(to: stopAt)
+                stopAllAgents()
+                return fatalError == nil ? 0 : 1
+            }
+            time.advance(to: next)
+            return nil
+        }
+        // Real clock: wait for the next deadline, a signal, or a host's wake-up.
+        let now = time.monotonicNow
+        if let idleExit {
+            let since = idleSince ?? now
+            idleSince = since
+            if now - since >= idleExit { return 0 }
+        }
+        var wait = next.map { $0 - now }
+        if let idleExit { wait = min(wait ?? idleExit, idleExit) }
+        if let w = wait, w <= 0 { return nil }
+        let deadline = wait.map { Date(timeIntervalSinceNow: Double($0) / 1e9) }
+        baton.sleepLoop(until: deadline) { self.signalReceived != 0 || self.wakeRequested }
+        baton.wake { wakeRequested = false }
+        return nil
+    }
+
+    private var idleSince: Int64?
 
     private var wakeRequested = false
 
@@ -296,6 +342,7 @@ public final class Runtime {
         }
     }
 
+    /// Runs the agent's oldest event as a turn, inline on the current fiber.
     private func runNextEvent(_ agent: AgentInfo) {
         agent.queued = false
         guard let event = agent.mailbox.popFirst() else { return }
@@ -304,20 +351,25 @@ public final class Runtime {
         guard let instance = agent.instance else { queueIfReady(agent); return }   // not live: dropped
         if case .closure(_, _, let owner) = event.kind, owner !== instance { queueIfReady(agent); return }
         agent.busy = true
-        startTurn(agent) { [unowned self] in self.interpreter.runTurn(agent, instance, event) }
+        eventsStarted += 1
+        if lateness != nil, event.due != 0 { lateness!.append(time.monotonicNow - event.due) }
+        interpreter.currentAgent = agent
+        interpreter.callDepth = 0
+        interpreter.runTurn(agent, instance, event)
+        // The turn is over (perhaps after parking and being resumed: this fiber runs the loop now).
+        interpreter.currentAgent = nil
+        agent.busy = false
+        queueIfReady(agent)
     }
 
-    /// Runs every live agent's `@on_stop` once (on a fiber) and marks them stopped.
+    /// Runs every live agent's `@on_stop` once and marks them stopped. A stop hook cannot suspend.
     func stopAllAgents() {
-        let agents = liveAgents
-        guard !agents.isEmpty else { return }
-        startTurn(nil) { [unowned self] in
-            for agent in agents where agent.isLive {
-                do { try self.interpreter.stopAgent(agent) } catch let e as KeelError {
-                    self.interpreter.reportAgentError(e, agent, "@on_stop")
-                } catch {}
-            }
+        stoppingAll = true
+        defer { stoppingAll = false }
+        for agent in liveAgents where agent.isLive {
+            do { try interpreter.stopAgent(agent) } catch let e as KeelError {
+                interpreter.reportAgentError(e, agent, "@on_stop")
+            } catch {}
         }
-        // A stop hook that sleeps is not waited for: shutdown goes on.
     }
 }

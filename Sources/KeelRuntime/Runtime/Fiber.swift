@@ -1,8 +1,8 @@
 import Foundation
 
-/// The right to run Keel code. Exactly one thread holds it at a time: the event loop (turn 0) or
-/// one fiber. Handing it over is explicit, so evaluation stays synchronous and deterministic while
-/// a suspended handler keeps its own thread and stack.
+/// The right to run Keel code. Exactly one thread holds it at a time (turn numbers: 0 is the
+/// thread that started the run, others are fibers). Handing it over is explicit, so evaluation
+/// stays synchronous and deterministic while a suspended turn keeps its own thread and stack.
 final class Baton: @unchecked Sendable {
     let condition = NSCondition()
     private var turn = 0
@@ -16,7 +16,7 @@ final class Baton: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Gives the turn away without waiting (a fiber that finished its work).
+    /// Gives the turn away without waiting (a thread that is about to end).
     func release(to next: Int) {
         condition.lock()
         turn = next
@@ -30,7 +30,7 @@ final class Baton: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// For the loop while idle: waits for the turn-independent `wake` flag or the deadline.
+    /// For the loop while idle: waits until `wakeRequested` or the deadline.
     func sleepLoop(until deadline: Date?, wakeRequested: () -> Bool) {
         condition.lock()
         while !wakeRequested() {
@@ -43,78 +43,50 @@ final class Baton: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Runs `body` under the lock and wakes waiters (for other threads: signals, hosts).
     func wake(_ body: () -> Void) {
         condition.lock()
         body()
         condition.broadcast()
         condition.unlock()
     }
+
+    func locked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return body()
+    }
 }
 
-/// A thread that runs Keel code (the main program, or one agent's event at a time) and can be
-/// parked mid-evaluation when that code suspends. Fibers are pooled and reused.
+/// A thread that runs the event loop, and the turns it dispatches, inline. Whichever fiber holds
+/// the baton runs the loop. A turn that suspends parks its fiber (stack and all) and hands the
+/// loop to an idle fiber; when the turn is resumed, the fiber that resumes it goes idle, and the
+/// resumed fiber finishes its turn and carries on running the loop. So a turn that never
+/// suspends costs no thread switch at all.
 final class Fiber: @unchecked Sendable {
     let id: Int
-    private let baton: Baton
-    private var work: (() -> Void)?
-    /// The agent whose turn this fiber is running (for `self`, capabilities and schedules).
+    /// The agent of the turn parked on this fiber.
     var agent: AgentInfo?
-    /// Interpreter state saved while the fiber is parked.
     var savedCallDepth = 0
-    var finished = true
     private var thread: Thread?
 
     /// Stack size for evaluation: deep enough for the call-depth limit in a debug build.
     static let stackSize = 1 << 30
 
-    init(id: Int, baton: Baton) {
-        self.id = id
-        self.baton = baton
-    }
+    init(id: Int) { self.id = id }
 
-    /// Starts `body` on this fiber; the caller (the loop) blocks until the fiber yields or ends.
-    func start(_ body: @escaping () -> Void) {
-        work = body
-        finished = false
-        if thread == nil {
-            let t = Thread { [unowned self] in self.main() }
-            t.stackSize = Fiber.stackSize
-            t.name = "keel-fiber-\(id)"
-            thread = t
-            t.start()
+    /// Starts the thread; it waits for the baton, then runs `body`.
+    func launch(baton: Baton, _ body: @escaping (Fiber) -> Void) {
+        let t = Thread { [self] in
+            baton.wait(as: self.id)
+            body(self)
         }
-        baton.hand(to: id, thenWaitAs: 0)
-    }
-
-    /// Continues a parked fiber; blocks until it yields again or ends.
-    func resume() {
-        baton.hand(to: id, thenWaitAs: 0)
-    }
-
-    /// Called on the fiber's own thread: parks it and gives the turn back to the loop.
-    func park() {
-        baton.hand(to: 0, thenWaitAs: id)
-    }
-
-    private func main() {
-        while true {
-            baton.wait(as: id)
-            guard let body = work else {            // no work: the fiber is retired
-                baton.release(to: 0)
-                return
-            }
-            work = nil
-            body()
-            finished = true
-            baton.release(to: 0)
-        }
-    }
-
-    /// Ends an idle fiber's thread.
-    func retire() {
-        guard thread != nil else { return }
-        work = nil
-        baton.hand(to: id, thenWaitAs: 0)   // the thread wakes, finds no work, hands back and exits
-        thread = nil
+        t.stackSize = Fiber.stackSize
+        t.name = "keel-fiber-\(id)"
+        thread = t
+        t.start()
     }
 }
+
+/// Unwinds a parked turn when the run ends. Not a Keel error: `try`/`catch` cannot catch it.
+struct ShutdownSignal: Error {}

@@ -21,6 +21,8 @@ public final class Interpreter {
         public var until: Int64?
         /// Exit after this long (ns) without events, on the real clock (`KEEL_ONESHOT`).
         public var idleExit: Int64?
+        /// Collect statistics (events run, ticks dropped, lateness) and print them at exit.
+        public var stats = false
         public init() {}
     }
 
@@ -45,6 +47,7 @@ public final class Interpreter {
         r.failFast = options.failFast
         r.stopAt = options.until.map { time.monotonicNow + $0 }
         r.idleExit = options.idleExit
+        if options.stats { r.lateness = [] }
         runtimeIfStarted = r
         return r
     }
@@ -101,7 +104,9 @@ public final class Interpreter {
     /// Runs a program the way `keel run` does: its top-level statements, then the event loop until
     /// no agent is live. Returns the exit status (0, 1, or 128+signal).
     public func runProgram(_ main: Function) -> Int32 {
-        runtime.run { [unowned self] in _ = try self.execute(main) }
+        let status = runtime.run { [unowned self] in _ = try self.execute(main) }
+        if options.stats { options.errorOutput(runtime.statsSummary) }
+        return status
     }
 
     /// Runs a compiled program's top-level statements; returns the value of the last one.

@@ -9,6 +9,8 @@ public struct RunSettings {
     public var until: Int64?
     public var queueCapacity: Int?
     public var failFast = false
+    /// Print event and lateness statistics to standard error at exit.
+    public var stats = false
 
     public init() {}
 
@@ -45,6 +47,7 @@ public struct RunSettings {
         }
         o.until = until
         o.failFast = failFast
+        o.stats = stats
         if let oneshot = environment["KEEL_ONESHOT"], !oneshot.isEmpty, oneshot != "0", !virtualTime {
             o.idleExit = 250_000_000
         }
@@ -64,6 +67,7 @@ public struct RunSettings {
             switch words[i] {
             case "--virtual-time": s.virtualTime = true
             case "--fail-fast": s.failFast = true
+            case "--stats": s.stats = true
             case "--start":
                 let v = try value()
                 guard let t = DateTime.parse(v) else { throw Problem(description: "--start: not a time: \(v)") }
