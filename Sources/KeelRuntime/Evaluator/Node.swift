@@ -19,8 +19,13 @@ extension Frame {
 /// Gives an error raised by a helper (which knows no location) the location of `node`.
 @inline(__always)
 func locate<T>(_ node: Node, _ f: Frame, _ body: () throws -> T) throws -> T {
+    try locateSpan(node.span, f, body)
+}
+
+@inline(__always)
+func locateSpan<T>(_ span: Span, _ f: Frame, _ body: () throws -> T) throws -> T {
     do { return try body() } catch let e as KeelError where e.span == nil {
-        e.span = node.span
+        e.span = span
         e.file = f.file
         throw e
     }

@@ -160,14 +160,6 @@ indirect enum Place {
     }
 }
 
-func locateSpan<T>(_ span: Span, _ f: Frame, _ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as KeelError where e.span == nil {
-        e.span = span
-        e.file = f.file
-        throw e
-    }
-}
-
 func withField(_ base: Value, _ name: String, _ v: Value) throws -> Value {
     switch base {
     case .map(var m): m[.str(name)] = v; return .map(m)

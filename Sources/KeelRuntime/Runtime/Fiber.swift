@@ -68,23 +68,62 @@ final class Fiber: @unchecked Sendable {
     /// The agent of the turn parked on this fiber.
     var agent: AgentInfo?
     var savedCallDepth = 0
-    private var thread: Thread?
 
     /// Stack size for evaluation: deep enough for the call-depth limit in a debug build.
     static let stackSize = 1 << 30
 
     init(id: Int) { self.id = id }
 
-    /// Starts the thread; it waits for the baton, then runs `body`.
+    /// Starts the fiber on a pooled thread; it waits for the baton, then runs `body`.
     func launch(baton: Baton, _ body: @escaping (Fiber) -> Void) {
-        let t = Thread { [self] in
+        WorkerThread.run { [self] in
             baton.wait(as: self.id)
             body(self)
         }
-        t.stackSize = Fiber.stackSize
-        t.name = "keel-fiber-\(id)"
-        thread = t
-        t.start()
+    }
+}
+
+/// Threads with large stacks, kept for reuse across fibers, runs and interpreters: making and
+/// ending threads is slow, and ending thousands of them races inside the thread sanitizer.
+final class WorkerThread: @unchecked Sendable {
+    private static let poolLock = NSLock()
+    private static var idle: [WorkerThread] = []
+
+    private let condition = NSCondition()
+    private var job: (() -> Void)?
+
+    /// Runs `job` on an idle pooled thread, or on a new one.
+    static func run(_ job: @escaping () -> Void) {
+        poolLock.lock()
+        let worker = idle.popLast()
+        poolLock.unlock()
+        if let worker {
+            worker.condition.lock()
+            worker.job = job
+            worker.condition.signal()
+            worker.condition.unlock()
+            return
+        }
+        let fresh = WorkerThread()
+        fresh.job = job
+        let thread = Thread { fresh.main() }
+        thread.stackSize = Fiber.stackSize
+        thread.name = "keel-worker"
+        thread.start()
+    }
+
+    private func main() {
+        while true {
+            condition.lock()
+            while job == nil { condition.wait() }
+            let work = job!
+            job = nil
+            condition.unlock()
+            work()
+            WorkerThread.poolLock.lock()
+            WorkerThread.idle.append(self)
+            WorkerThread.poolLock.unlock()
+        }
     }
 }
 

@@ -247,14 +247,16 @@ public struct ModuleError: Error, CustomStringConvertible {
 /// Runs `body` on a thread with a large stack, so deep (but bounded) recursion in the tree-walker
 /// ends in a clean `RecursionError` rather than a stack overflow.
 public func onLargeStack<T>(_ body: @escaping () -> T) -> T {
-    var result: T?
+    let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
-    let thread = Thread {
-        result = body()
+    WorkerThread.run {
+        box.result = body()
         done.signal()
     }
-    thread.stackSize = 1 << 32
-    thread.start()
     done.wait()
-    return result!
+    return box.result!
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: T?
 }
