@@ -30,10 +30,18 @@ public enum Runner {
             var sources: [DispatchSourceSignal] = []
             if handleSignals {
                 let runtime = interpreter.runtime
+                let received = SignalCount()
                 for sig in [SIGINT, SIGTERM] {
                     signal(sig, SIG_IGN)
                     let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                    source.setEventHandler { runtime.requestStop(signal: sig) }
+                    source.setEventHandler {
+                        // The first signal asks the loop to run `@on_stop` and end. If Keel code is
+                        // busy and the loop cannot answer within two seconds, or a second signal
+                        // comes, the process ends at once (as the reference's hard-exit watcher).
+                        if received.increment() > 1 { exit(128 + sig) }
+                        runtime.requestStop(signal: sig)
+                        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { exit(128 + sig) }
+                    }
                     source.resume()
                     sources.append(source)
                 }
@@ -69,5 +77,17 @@ public enum Runner {
     /// Colour only on a terminal, and never when NO_COLOR is set.
     public static func useColor() -> Bool {
         ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(2) != 0
+    }
+}
+
+/// Counts signals across the dispatch threads that deliver them.
+private final class SignalCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        count += 1
+        return count
     }
 }
