@@ -118,7 +118,8 @@ extension Parser {
         if check(.float) {
             throw error("`t.0.1` reads as a float; write `(t.0).1`", at: peek.span)
         }
-        let name = try expectName("a field or method name after '.'")
+        // Any word may follow a dot: `data.none`, `ticket.type`.
+        let name = peek.kind.isKeyword ? advance() : try expectName("a field or method name after '.'")
         // `5.minutes`: a duration literal.
         if !optional, case .int(let count) = expr.kind, let unit = DurationUnit.spellings[name.lexeme], !check(.lparen) {
             return Expr(.duration(count: count, unit: unit), expr.span.to(name.span))

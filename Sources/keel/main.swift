@@ -16,6 +16,8 @@ struct Keel: ParsableCommand {
         Environment:
           KEEL_EVENT_QUEUE_CAPACITY  size of the event queue (default 1024; a positive integer)
           KEEL_ONESHOT=1             exit after 250 ms without events (real clock only)
+          KEEL_LOG_LEVEL             std/log threshold: debug, info (default), warn, error
+          KEEL_SEED                  seed for std/random, for reproducible runs
           NO_COLOR                   no colour in diagnostics (colour is only used on a terminal)
         """,
         version: KeelVersion.string,
@@ -46,6 +48,9 @@ struct Run: ParsableCommand {
     @Flag(help: "End the run with exit status 1 at the first uncaught error in a handler or scheduled closure.")
     var failFast = false
 
+    @Option(help: "std/log threshold: debug, info, warn or error (overrides KEEL_LOG_LEVEL).")
+    var logLevel: String?
+
     @Flag(help: "At exit, print to standard error how many events ran, ticks dropped, and how late scheduled closures started.")
     var stats = false
 
@@ -57,6 +62,7 @@ struct Run: ParsableCommand {
         if let queueCapacity { words += ["--queue-capacity", String(queueCapacity)] }
         if failFast { words.append("--fail-fast") }
         if stats { words.append("--stats") }
+        if let logLevel { words += ["--log-level", logLevel] }
         let settings: RunSettings
         do { settings = try RunSettings.parse(words) } catch {
             throw ValidationError("\(error)")

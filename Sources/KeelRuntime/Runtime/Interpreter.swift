@@ -23,6 +23,8 @@ public final class Interpreter {
         public var idleExit: Int64?
         /// Collect statistics (events run, ticks dropped, lateness) and print them at exit.
         public var stats = false
+        /// The environment `std/env` reads (and `KEEL_SEED`, `KEEL_LOG_LEVEL`).
+        public var environment: [String: String] = ProcessInfo.processInfo.environment
         public init() {}
     }
 
@@ -34,6 +36,10 @@ public final class Interpreter {
     var maxCallDepth: Int
     var fileModules: [String: ModuleValue] = [:]
     var loadingModules: [String] = []
+    /// `std/random`'s generator: seeded from `KEEL_SEED` when set.
+    var rng: SeededRandom
+    /// `std/log`'s threshold: `KEEL_LOG_LEVEL`, else info.
+    var logLevel: LogLevel
     /// The agent whose turn is running (for `self`, `@tools` and schedules).
     var currentAgent: AgentInfo?
     /// Whether diagnostics use colour.
@@ -59,6 +65,9 @@ public final class Interpreter {
     public init(options: Options = Options()) {
         self.options = options
         self.maxCallDepth = options.maxCallDepth
+        let seed = options.environment["KEEL_SEED"].flatMap { Int64($0) }.map { UInt64(bitPattern: $0) }
+        rng = SeededRandom(seed: seed ?? UInt64.random(in: 0...UInt64.max))
+        logLevel = options.environment["KEEL_LOG_LEVEL"].flatMap { LogLevel(name: $0) } ?? .info
         installBuiltins()
     }
 

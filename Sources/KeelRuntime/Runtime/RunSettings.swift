@@ -11,6 +11,8 @@ public struct RunSettings {
     public var failFast = false
     /// Print event and lateness statistics to standard error at exit.
     public var stats = false
+    /// `std/log`'s threshold (overrides KEEL_LOG_LEVEL).
+    public var logLevel: String?
 
     public init() {}
 
@@ -30,6 +32,13 @@ public struct RunSettings {
     /// The interpreter options these settings and the environment give.
     public func options(environment: [String: String], base: Interpreter.Options = .init()) throws -> Interpreter.Options {
         var o = base
+        o.environment = environment
+        if let logLevel {
+            guard LogLevel(name: logLevel) != nil else {
+                throw Problem(description: "--log-level must be debug, info, warn or error, got \(logLevel)")
+            }
+            o.environment["KEEL_LOG_LEVEL"] = logLevel
+        }
         if let text = environment["KEEL_EVENT_QUEUE_CAPACITY"] {
             guard let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 else {
                 throw Problem(description: "KEEL_EVENT_QUEUE_CAPACITY must be a positive integer, got \"\(text)\"")
@@ -68,6 +77,7 @@ public struct RunSettings {
             case "--virtual-time": s.virtualTime = true
             case "--fail-fast": s.failFast = true
             case "--stats": s.stats = true
+            case "--log-level": s.logLevel = try value()
             case "--start":
                 let v = try value()
                 guard let t = DateTime.parse(v) else { throw Problem(description: "--start: not a time: \(v)") }

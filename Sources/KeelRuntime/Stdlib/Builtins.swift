@@ -58,6 +58,11 @@ extension Interpreter {
         case "io": return .success(ioModule())
         case "schedule": return .success(scheduleModule())
         case "time": return .success(timeModule())
+        case "json": return .success(jsonModule())
+        case "math": return .success(mathModule())
+        case "random": return .success(randomModule())
+        case "log": return .success(logModule())
+        case "env": return .success(envModule())
         default:
             if Interpreter.stdModuleNames.contains(name) {
                 return .failure(ModuleError("std/\(name) is not available in this interpreter yet"))
