@@ -63,6 +63,10 @@ extension Interpreter {
         case "random": return .success(randomModule())
         case "log": return .success(logModule())
         case "env": return .success(envModule())
+        case "csv": return .success(csvModule())
+        case "cache": return .success(cacheModule())
+        case "file": return .success(fileModule())
+        case "uuid": return .success(uuidModule())
         default:
             if Interpreter.stdModuleNames.contains(name) {
                 return .failure(ModuleError("std/\(name) is not available in this interpreter yet"))
