@@ -160,6 +160,14 @@ public struct Param: Sendable {
         if case .name(let n) = binding { return n }
         return "_destructured"
     }
+
+    public init(binding: Binding, type: TypeExpr?, defaultValue: Expr?, variadic: Bool, span: Span) {
+        self.binding = binding
+        self.type = type
+        self.defaultValue = defaultValue
+        self.variadic = variadic
+        self.span = span
+    }
 }
 
 public struct TaskDecl: Sendable {
@@ -261,6 +269,12 @@ public final class Stmt: @unchecked Sendable {
         case agent(AgentDecl)
         case interface(name: String, tasks: [TaskDecl])
         case impl(ImplDecl)
+        /// `test "name" { }` or `test "name" for x in [...] { }`: run by `keel test` only.
+        case test(name: String, loop: (variable: String, values: Expr)?, body: Block)
+        /// `assert condition, "message"`.
+        case assert(Expr, message: Expr?)
+        /// `setup { }` inside a test: runs first, in the test's scope.
+        case setup(Block)
     }
     public let kind: Kind
     public let span: Span

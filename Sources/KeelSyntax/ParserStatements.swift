@@ -39,9 +39,45 @@ extension Parser {
             try expect(.assign, "'=' after a tuple pattern")
             let value = try parseExpression()
             return Stmt(.assign(target, type: nil, value: value), start.to(value.span))
+        case .identifier where peek.lexeme == "test" && peekKind(1) == .string:
+            return try parseTest()
+        case .identifier where peek.lexeme == "setup" && peekKind(1) == .lbrace:
+            advance()
+            let block = try parseBlock()
+            return Stmt(.setup(block), start.to(block.span))
+        case .identifier where peek.lexeme == "assert" && Parser.startsAssertion.contains(peekKind(1)):
+            advance()
+            let cond = try parseExpression()
+            var message: Expr?
+            if match(.comma) { message = try parseExpression() }
+            return Stmt(.assert(cond, message: message), start.to(previous.span))
         default:
             return try parseExpressionStatement()
         }
+    }
+
+    /// After `assert`, these begin its condition (so a variable named `assert` can still be assigned).
+    static let startsAssertion: Set<TokenKind> = [
+        .identifier, .int, .float, .string, .kwTrue, .kwFalse, .kwNone, .kwNot, .minus, .lparen, .lbracket,
+        .kwSelf, .kwSet, .kwIf, .kwWhen,
+    ]
+
+    mutating func parseTest() throws -> Stmt {
+        let start = advance().span
+        let nameToken = advance()
+        var name = ""
+        for piece in nameToken.pieces {
+            guard case .text(let t) = piece else { throw error("a test name cannot interpolate", at: nameToken.span) }
+            name += t
+        }
+        var loop: (variable: String, values: Expr)?
+        if match(.kwFor) {
+            let v = try expect(.identifier, "a loop variable").lexeme
+            try expect(.kwIn, "'in'")
+            loop = (v, try parseHead())
+        }
+        let body = try parseBlock()
+        return Stmt(.test(name: name, loop: loop, body: body), start.to(body.span))
     }
 
     /// `{a, b} = x` or `(a, b) = x`: look past the balanced group for `=`.

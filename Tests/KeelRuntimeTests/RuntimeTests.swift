@@ -250,4 +250,36 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.err.contains("KEEL_EVENT_QUEUE_CAPACITY must be a positive integer"), bad.err)
     }
+
+    func testKeelTestRunsTestBlocks() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keeltests-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try """
+        use std/io
+        task double(x: int) -> int { x * 2 }
+        io.show("top-level code does not run")
+        test "doubling" {
+          setup { base = 21 }
+          assert double(base) == 42, "21 doubled is 42"
+        }
+        test "cases" for n in [1, 2, 3] {
+          assert double(n) > n
+        }
+        test "fails" {
+          assert double(2) == 5
+        }
+        """.write(to: dir.appendingPathComponent("a.keel"), atomically: true, encoding: .utf8)
+        let all = try keel(["test", dir.appendingPathComponent("a.keel").path])
+        XCTAssertEqual(all.status, 1)
+        let lines = all.out.split(separator: "\n").map { String($0.split(separator: " (").first!) }
+        XCTAssertEqual(lines, ["PASS doubling", "PASS cases [1]", "PASS cases [2]", "PASS cases [3]", "FAIL fails", "4 passed, 1 failed"])
+        XCTAssertTrue(all.err.contains("a.keel:12:3: error: AssertionError: assertion failed: double(2) == 5"), all.err)
+        let filtered = try keel(["test", dir.path, "--filter", "cases"])
+        XCTAssertEqual(filtered.status, 0)
+        XCTAssertTrue(filtered.out.hasSuffix("3 passed, 0 failed\n"), filtered.out)
+        let listed = try keel(["test", dir.path, "--list"])
+        XCTAssertTrue(listed.out.contains("cases [2]\n"), listed.out)
+        let failFast = try keel(["test", dir.path, "--fail-fast", "--filter", "fail"])
+        XCTAssertEqual(failFast.status, 1)
+    }
 }

@@ -24,9 +24,26 @@ extension Resolver {
             default: break
             }
         }
+        compileTests(program.statements)
         let statements = runStatements ? program.statements : []
         let body = BlockNode(statements.map(statement), lastIsValue: isValueStatement(statements.last), .none)
         return body
+    }
+
+    /// `test "name" [for x in values] { body }`: each becomes a task the test runner calls.
+    func compileTests(_ statements: [Stmt]) {
+        for s in statements {
+            guard case .test(let name, let loop, let body) = s.kind else { continue }
+            let params = loop.map { [Param(binding: .name($0.variable), type: nil, defaultValue: nil, variadic: false, span: s.span)] } ?? []
+            let proto = function(name: "test \"\(name)\"", isLambda: false, params: params, returnType: nil,
+                                 body: body, span: s.span, parent: nil)
+            var values: FunctionProto?
+            if let loop {
+                values = function(name: "test \"\(name)\" values", isLambda: false, params: [], returnType: nil,
+                                  body: Block([Stmt(.expr(loop.values), loop.values.span)], loop.values.span), span: s.span, parent: nil)
+            }
+            interpreter.tests.append(TestCase(name: name, body: proto, values: values))
+        }
     }
 
     /// Names a file binds at its top level: declarations, and assignments outside any block

@@ -64,6 +64,14 @@ extension Resolver {
             if fs.isMain && fs.blocks.count == 1 { return ConstNode(.none, s.span) }  // hoisted
             error("tasks are declared at the top level of a file; use a lambda here", decl.nameSpan)
             return ConstNode(.none, s.span)
+        case .assert(let cond, let message):
+            statementPosition = false
+            return AssertNode(expression(cond), message.map(expression), text: file.slice(cond.span), s.span)
+        case .setup(let body):
+            return block(body)
+        case .test:
+            if !(fs.isMain && fs.blocks.count == 1) { error("test blocks belong at the top level of a file", s.span) }
+            return ConstNode(.none, s.span)   // compiled by `compileTests`; `keel run` ignores them
         case .type, .use, .agent, .interface, .impl:
             if !(fs.isMain && fs.blocks.count == 1) { error("declarations belong at the top level of a file", s.span) }
             return ConstNode(.none, s.span)   // handled by `declare`

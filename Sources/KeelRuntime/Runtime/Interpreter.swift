@@ -38,6 +38,8 @@ public final class Interpreter {
     var loadingModules: [String] = []
     /// `std/random`'s generator: seeded from `KEEL_SEED` when set.
     var rng: SeededRandom
+    /// `test` blocks of the compiled file, in order.
+    var tests: [TestCase] = []
     /// `std/cache`: values and their expiry (monotonic ns).
     var cacheEntries: [String: (Value, Int64?)] = [:]
     /// `std/log`'s threshold: `KEEL_LOG_LEVEL`, else info.
