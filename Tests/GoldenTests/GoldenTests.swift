@@ -26,8 +26,16 @@ final class GoldenTests: XCTestCase {
         base.errorOutput = { sink.err.append($0) }
         var words: [String] = []
         var env: [String: String] = [:]
+        final class Input: @unchecked Sendable {
+            let lock = NSLock()
+            var lines: [String] = []
+            func next() -> String? { lock.lock(); defer { lock.unlock() }; return lines.isEmpty ? nil : lines.removeFirst() }
+        }
+        let input = Input()
+        base.readLine = { input.next() }
         for line in source.split(separator: "\n") {
             if let r = line.range(of: "# run: ") { words += line[r.upperBound...].split(separator: " ").map(String.init) }
+            if let r = line.range(of: "# stdin: ") { input.lines.append(String(line[r.upperBound...])) }
             if let r = line.range(of: "# env: ") {
                 let kv = line[r.upperBound...].split(separator: "=", maxSplits: 1).map(String.init)
                 env[kv[0]] = kv.count > 1 ? kv[1] : ""

@@ -179,6 +179,11 @@ public final class Runtime {
         }
         if shuttingDown || stoppingAll { throw ShutdownSignal() }
         addTimer(at: deadline, .resume(fiber))
+        try park(fiber)
+    }
+
+    /// Parks `fiber` (the current turn) and hands the loop to another fiber until it is resumed.
+    private func park(_ fiber: Fiber) throws {
         fiber.savedCallDepth = interpreter.callDepth
         fiber.agent = interpreter.currentAgent
         parkedTurns += 1
@@ -289,6 +294,7 @@ public final class Runtime {
             return 128 + sig
         }
         fireDueTimers()
+        collectCompleted()
         if let item = work.popFirst() {
             idleSince = nil
             switch item {
@@ -299,6 +305,12 @@ public final class Runtime {
         }
         if liveAgents.isEmpty && parkedTurns == 0 { return 0 }
         let next = timers.min?.deadline
+        if time.isVirtual && waitingOnOutside > 0 {
+            // Virtual time stands still while a turn waits for the outside world.
+            baton.sleepLoop(until: nil) { self.signalReceived != 0 || self.wakeRequested }
+            baton.wake { wakeRequested = false }
+            return nil
+        }
         if time.isVirtual {
             guard let next else {
                 // Nothing can ever happen again on a virtual clock: end as if stopped.
@@ -333,6 +345,40 @@ public final class Runtime {
     private var idleSince: Int64?
 
     private var wakeRequested = false
+    /// Fibers whose outside work (reading standard input, ...) finished, posted from other threads.
+    private var completed: [Fiber] = []
+    /// Turns parked waiting for outside work (not for a timer).
+    private var waitingOnOutside = 0
+
+    /// Parks the calling turn while `work` runs on another thread; other agents go on meanwhile.
+    /// Returns what `work` returned.
+    func awaitOutside<T>(_ work: @escaping () -> T) throws -> T {
+        guard let fiber = currentFiber else { return work() }   // not on the loop: just block
+        if shuttingDown || stoppingAll { throw ShutdownSignal() }
+        let slot = ResultBox<T>()
+        waitingOnOutside += 1
+        Thread.detachNewThread { [baton] in
+            let v = work()
+            baton.wake {
+                slot.result = v
+                self.completed.append(fiber)
+                self.wakeRequested = true
+            }
+        }
+        try park(fiber)
+        waitingOnOutside -= 1
+        return baton.locked { slot.result! }
+    }
+
+    /// Moves outside completions into the work queue (under the baton's lock).
+    private func collectCompleted() {
+        let done: [Fiber] = baton.locked {
+            let d = completed
+            completed.removeAll()
+            return d
+        }
+        for f in done { work.append(.resume(f)) }
+    }
 
     /// Called from another thread (a signal handler, a host) to interrupt the loop's idle wait.
     public func requestStop(signal: Int32) {

@@ -23,6 +23,9 @@ public final class Interpreter {
         public var idleExit: Int64?
         /// Collect statistics (events run, ticks dropped, lateness) and print them at exit.
         public var stats = false
+        /// Reads one line of input for `io.ask`/`io.confirm` (nil at the end of input). Called on a
+        /// separate thread, so a turn waiting for input holds up only its own agent.
+        public var readLine: @Sendable () -> String? = { Swift.readLine(strippingNewline: true) }
         /// The environment `std/env` reads (and `KEEL_SEED`, `KEEL_LOG_LEVEL`).
         public var environment: [String: String] = ProcessInfo.processInfo.environment
         public init() {}
@@ -270,6 +273,6 @@ public func onLargeStack<T>(_ body: @escaping () -> T) -> T {
     return box.result!
 }
 
-private final class ResultBox<T>: @unchecked Sendable {
+final class ResultBox<T>: @unchecked Sendable {
     var result: T?
 }

@@ -82,6 +82,19 @@ extension Interpreter {
                 for line in IOFormat.show(try call.arg(0)) { out(line) }
                 return .none
             }),
+            "ask": .native(NativeFunction("ask", module: "io") { call in
+                if let prompt = call.optional(0) { out(try call.interpreter.interpolationText(prompt)) }
+                let read = call.interpreter.options.readLine
+                let line = try call.interpreter.runtime.awaitOutside { read() }
+                return line.map { .str($0) } ?? .none
+            }),
+            "confirm": .native(NativeFunction("confirm", module: "io") { call in
+                if let prompt = call.optional(0) { out(try call.interpreter.interpolationText(prompt) + " [y/N]") }
+                let read = call.interpreter.options.readLine
+                let line = try call.interpreter.runtime.awaitOutside { read() }
+                let answer = line?.trimmingCharacters(in: .whitespaces).lowercased()
+                return .bool(answer == "y" || answer == "yes")
+            }),
             "notify": .native(NativeFunction("notify", module: "io") { call in
                 let v = try call.arg(0)
                 out("  ▸ " + (try call.interpreter.interpolationText(v)))
