@@ -178,6 +178,12 @@ public final class Runtime {
             throw KeelError(ErrorKind.base, "this program is not running on the event loop, so it cannot sleep")
         }
         if shuttingDown || stoppingAll { throw ShutdownSignal() }
+        // A `control.with_timeout`/`with_deadline` that ends first cuts the sleep short.
+        if let limit = interpreter.deadlines.min(by: { $0.at < $1.at }), limit.at < deadline {
+            addTimer(at: limit.at, .resume(fiber))
+            try park(fiber)
+            throw KeelError(limit.kind, limit.message)
+        }
         addTimer(at: deadline, .resume(fiber))
         try park(fiber)
     }
@@ -185,12 +191,14 @@ public final class Runtime {
     /// Parks `fiber` (the current turn) and hands the loop to another fiber until it is resumed.
     private func park(_ fiber: Fiber) throws {
         fiber.savedCallDepth = interpreter.callDepth
+        fiber.savedDeadlines = interpreter.deadlines
         fiber.agent = interpreter.currentAgent
         parkedTurns += 1
         let runner = idleRunners.popLast() ?? newFiber()
         currentFiber = runner
         interpreter.currentAgent = nil
         interpreter.callDepth = 0
+        interpreter.deadlines = []
         baton.hand(to: runner.id, thenWaitAs: fiber.id)
         // Resumed: the fiber that woke us has gone idle; we are the loop's runner again.
         parkedTurns -= 1
@@ -198,6 +206,7 @@ public final class Runtime {
         currentFiber = fiber
         interpreter.currentAgent = fiber.agent
         interpreter.callDepth = fiber.savedCallDepth
+        interpreter.deadlines = fiber.savedDeadlines
     }
 
     /// Hands the baton to a parked turn and waits, idle, until the loop is handed back to us.
@@ -206,10 +215,12 @@ public final class Runtime {
         currentFiber = parked
         interpreter.currentAgent = parked.agent
         interpreter.callDepth = parked.savedCallDepth
+        interpreter.deadlines = parked.savedDeadlines
         baton.hand(to: parked.id, thenWaitAs: runner.id)
         currentFiber = runner
         interpreter.currentAgent = nil
         interpreter.callDepth = 0
+        interpreter.deadlines = []
     }
 
     // MARK: agents
@@ -401,6 +412,7 @@ public final class Runtime {
         if lateness != nil, event.due != 0 { lateness!.append(time.monotonicNow - event.due) }
         interpreter.currentAgent = agent
         interpreter.callDepth = 0
+        interpreter.deadlines = []
         interpreter.runTurn(agent, instance, event)
         // The turn is over (perhaps after parking and being resumed: this fiber runs the loop now).
         interpreter.currentAgent = nil

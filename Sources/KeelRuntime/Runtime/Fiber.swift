@@ -68,6 +68,7 @@ final class Fiber: @unchecked Sendable {
     /// The agent of the turn parked on this fiber.
     var agent: AgentInfo?
     var savedCallDepth = 0
+    var savedDeadlines: [Interpreter.Deadline] = []
 
     /// Stack size for evaluation: deep enough for the call-depth limit in a debug build.
     static let stackSize = 1 << 30

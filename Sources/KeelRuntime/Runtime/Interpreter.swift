@@ -41,6 +41,8 @@ public final class Interpreter {
     var loadingModules: [String] = []
     /// `std/random`'s generator: seeded from `KEEL_SEED` when set.
     var rng: SeededRandom
+    /// Time limits of the running turn (innermost last); swapped with the fiber on suspension.
+    var deadlines: [Deadline] = []
     /// `test` blocks of the compiled file, in order.
     var tests: [TestCase] = []
     /// `std/cache`: values and their expiry (monotonic ns).
@@ -102,6 +104,16 @@ public final class Interpreter {
     @inline(__always)
     func checkInterrupt(_ span: Span, _ f: Frame) throws {
         if interruptRequested { throw f.error("Interrupted", "interrupted", span) }
+        if !deadlines.isEmpty, let limit = deadlines.min(by: { $0.at < $1.at }), runtime.time.monotonicNow >= limit.at {
+            throw f.error(limit.kind, limit.message, span)
+        }
+    }
+
+    /// A `control.with_timeout`/`with_deadline` in force for the running turn.
+    struct Deadline {
+        let at: Int64
+        let kind: String
+        let message: String
     }
 
     // MARK: running programs

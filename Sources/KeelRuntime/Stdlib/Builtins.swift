@@ -67,6 +67,7 @@ extension Interpreter {
         case "cache": return .success(cacheModule())
         case "file": return .success(fileModule())
         case "uuid": return .success(uuidModule())
+        case "control": return .success(controlModule())
         default:
             if Interpreter.stdModuleNames.contains(name) {
                 return .failure(ModuleError("std/\(name) is not available in this interpreter yet"))
