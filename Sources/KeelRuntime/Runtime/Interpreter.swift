@@ -38,6 +38,7 @@ public final class Interpreter {
     var callDepth = 0
     var maxCallDepth: Int
     var fileModules: [String: ModuleValue] = [:]
+    var stdModules: [String: ModuleValue] = [:]
     var loadingModules: [String] = []
     /// `std/random`'s generator: seeded from `KEEL_SEED` when set.
     var rng: SeededRandom
@@ -234,10 +235,18 @@ public final class Interpreter {
         loadingModules.append(full)
         defer { loadingModules.removeLast() }
         let file = SourceFile(path: full, text: text)
+        let result = compileModule(file, name: file.path.split(separator: "/").last.map(String.init) ?? path)
+        if case .success(let m) = result { fileModules[full] = m }
+        return result
+    }
+
+    /// Compiles a module's source: its declarations are bound, its top-level statements never run.
+    /// Exports every top-level task, type, agent and interface.
+    func compileModule(_ file: SourceFile, name: String) -> Result<ModuleValue, ModuleError> {
         do {
             let program = try Parser.parse(file)
             let table = GlobalTable()
-            for (name, i) in globals.names where isBuiltinName(name) { table.values[table.index(of: name)] = globals.values[i] }
+            for (builtin, i) in globals.names where isBuiltinName(builtin) { table.values[table.index(of: builtin)] = globals.values[i] }
             let main = FunctionProto(name: "<module>", isLambda: false, file: file, span: .none)
             let resolver = Resolver(interpreter: self, file: file, globals: table, main: main)
             _ = resolver.compile(program, runStatements: false)
@@ -246,23 +255,21 @@ public final class Interpreter {
             }
             var members: [String: Value] = [:]
             for s in program.statements {
-                let name: String?
+                let exported: String?
                 switch s.kind {
-                case .task(let d): name = d.name
-                case .type(let d): name = d.name
-                case .agent(let d): name = d.name
-                case .interface(let n, _): name = n
-                default: name = nil
+                case .task(let d): exported = d.name
+                case .type(let d): exported = d.name
+                case .agent(let d): exported = d.name
+                case .interface(let n, _): exported = n
+                default: exported = nil
                 }
-                if let name, let v = table[name] { members[name] = v }
+                if let exported, let v = table[exported] { members[exported] = v }
             }
-            let module = ModuleValue(name: file.path.split(separator: "/").last.map(String.init) ?? path, members: members)
-            fileModules[full] = module
-            return .success(module)
+            return .success(ModuleValue(name: name, members: members))
         } catch let list as DiagnosticList {
             return .failure(ModuleError(list.diagnostics.map { $0.render(color: false) }.joined(separator: "\n")))
         } catch {
-            return .failure(ModuleError("cannot load module `\(path)`: \(error)"))
+            return .failure(ModuleError("cannot load module `\(name)`: \(error)"))
         }
     }
 }

@@ -1,3 +1,4 @@
+import KeelSyntax
 import Collections
 
 extension Interpreter {
@@ -52,8 +53,23 @@ extension Interpreter {
         "schedule", "testing", "memory", "ai", "http", "email", "search", "shell", "db", "crypto",
     ]
 
-    /// `use std/<name>`: the module, or why it cannot be used.
+    /// `use std/<name>`: the module (its native members, plus the members of its Keel part in
+    /// `stdlib/<name>.keel`, compiled once per interpreter), or why it cannot be used.
     func stdModule(_ name: String) -> Result<ModuleValue, ModuleError> {
+        if let cached = stdModules[name] { return .success(cached) }
+        let result = nativeStdModule(name)
+        guard case .success(let module) = result else { return result }
+        if let source = StdlibSources.files[name] {
+            switch compileModule(SourceFile(path: "<std/\(name)>", text: source), name: name) {
+            case .success(let keelPart): module.members.merge(keelPart.members) { native, _ in native }
+            case .failure(let e): return .failure(ModuleError("std/\(name) failed to compile: \(e)"))
+            }
+        }
+        stdModules[name] = module
+        return .success(module)
+    }
+
+    private func nativeStdModule(_ name: String) -> Result<ModuleValue, ModuleError> {
         switch name {
         case "io": return .success(ioModule())
         case "schedule": return .success(scheduleModule())

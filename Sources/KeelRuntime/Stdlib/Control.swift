@@ -1,5 +1,6 @@
 extension Interpreter {
-    /// `std/control`: time limits for a piece of work, and retries. A limit is checked where
+    /// `std/control`: time limits for a piece of work (`retry` is written in Keel, in
+    /// `stdlib/control.keel`). A limit is checked where
     /// the work can be interrupted: each loop iteration and each suspension (`schedule.sleep`
     /// ends early with the error); work that finishes is never cut after the fact.
     func controlModule() -> ModuleValue {
@@ -25,27 +26,6 @@ extension Interpreter {
                 let time = call.interpreter.runtime.time
                 let at = time.monotonicNow + (wall - time.wallNow)
                 return try limited(&call, Deadline(at: at, kind: "DeadlineError", message: "deadline \(DateTime.format(wall)) passed"))
-            }),
-            "retry": .native(NativeFunction("retry", module: "control") { call in
-                let attempts = try call.int(0)
-                guard attempts >= 1 else { throw KeelError(ErrorKind.value, "control.retry: attempts must be at least 1") }
-                let fn = try call.callable(1)
-                var delay: Int64 = 0
-                if let d = call.named["delay"] ?? call.named["backoff"] {
-                    guard case .duration(let ns) = d, ns >= 0 else { throw call.typeError(2, "a duration", d) }
-                    delay = ns
-                }
-                let interp = call.interpreter
-                var lastError: KeelError?
-                for attempt in 1...attempts {
-                    do { return try interp.call(fn, []) } catch let e as KeelError {
-                        lastError = e
-                        if attempt < attempts && delay > 0 {
-                            try interp.runtime.sleep(until: interp.runtime.time.monotonicNow + delay)
-                        }
-                    }
-                }
-                throw lastError!
             }),
         ])
     }
