@@ -21,9 +21,9 @@ enum Operators {
             guard let tx = DateTime.parse(x), let ty = DateTime.parse(y) else { throw fail(op, a, b) }
             return .duration(tx - ty)
         case (.list(let x), .list(let y)) where op == .add: return .list(x + y)
-        case (.duration, _), (_, .duration): return try durationOp(op, a, b)
         case (.str(let dt), .duration(let d)) where op == .add || op == .sub:
             return try DateTime.add(dt, op == .add ? d : -d)
+        case (.duration, _), (_, .duration): return try durationOp(op, a, b)
         default: throw fail(op, a, b)
         }
     }

@@ -79,6 +79,10 @@ enum StringMethods {
             let re = try regex(try c.string(0))
             let repl = try c.string(1)
             return .str(re.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: repl))
+        case "format":
+            guard let ns = DateTime.parse(s) else { return .none }
+            let pattern = try c.string(0, "as")
+            return .str(try DateTime.format(ns, as: pattern))
         case "parts":
             guard let ns = DateTime.parse(s) else { return .none }
             let t = DateTime.format(ns)

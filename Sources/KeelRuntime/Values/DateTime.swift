@@ -1,3 +1,5 @@
+import Foundation
+
 /// Datetimes are RFC 3339 strings at run time (as in the reference); this converts them to and
 /// from nanoseconds since the Unix epoch, in UTC, with the proleptic Gregorian calendar.
 public enum DateTime {
@@ -92,6 +94,79 @@ public enum DateTime {
         guard i == b.count else { return nil }
         let secs = days(year: y, month: mo, day: d) * 86_400 + h * 3600 + mi * 60 + s - offsetSeconds
         return Int64(secs) * 1_000_000_000 + nanos
+    }
+
+    /// Whether the text ends with `Z` or a `±HH:MM` offset.
+    public static func hasOffset(_ text: String) -> Bool {
+        if text.hasSuffix("Z") || text.hasSuffix("z") { return true }
+        let b = Array(text.utf8)
+        guard b.count > 16 else { return false }
+        let sign = b[b.count - 6]
+        return (sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-")) && b[b.count - 3] == UInt8(ascii: ":")
+    }
+
+    /// Parses a time; a naive one is read as wall time in `zone` (the earlier instant if it occurs
+    /// twice; nil if it does not exist).
+    public static func parse(_ text: String, naiveZone zone: TimeZone) -> Int64? {
+        guard let t = parse(text) else { return nil }
+        if hasOffset(text) { return t }
+        let local = t / 1_000_000_000
+        let nanos = t - local * 1_000_000_000
+        var candidates: [Int64] = []
+        for probe in [local - 86_400, local, local + 86_400] {
+            let offset = Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(probe))))
+            let instant = local - offset
+            if Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant)))) == offset { candidates.append(instant) }
+        }
+        return candidates.min().map { $0 * 1_000_000_000 + nanos }
+    }
+
+    /// strftime-style formatting in UTC: %Y %m %d %H %M %S %L (milliseconds) %y %b %B %a %A %j
+    /// %I %p %e %Z %z %%.
+    public static func format(_ ns: Int64, as pattern: String) throws -> String {
+        let text = format(ns)
+        let b = Array(text.utf8)
+        func n(_ a: Int, _ z: Int) -> Int { Int(String(decoding: b[a..<z], as: UTF8.self))! }
+        let (year, month, day) = (n(0, 4), n(5, 7), n(8, 10))
+        let (hour, minute, second, millis) = (n(11, 13), n(14, 16), n(17, 19), n(20, 23))
+        let dayNumber = days(year: year, month: month, day: day)
+        let weekday = ((dayNumber % 7) + 11) % 7
+        let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+                      "October", "November", "December"]
+        let weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+        func pad(_ v: Int, _ w: Int, _ fill: Character = "0") -> String {
+            let s = String(v)
+            return String(repeating: fill, count: max(0, w - s.count)) + s
+        }
+        var out = ""
+        var chars = pattern.makeIterator()
+        while let c = chars.next() {
+            guard c == "%" else { out.append(c); continue }
+            guard let d = chars.next() else { throw KeelError(ErrorKind.value, "format: a lone % at the end of `\(pattern)`") }
+            switch d {
+            case "Y": out += pad(year, 4)
+            case "y": out += pad(year % 100, 2)
+            case "m": out += pad(month, 2)
+            case "d": out += pad(day, 2)
+            case "e": out += pad(day, 2, " ")
+            case "H": out += pad(hour, 2)
+            case "I": out += pad(hour % 12 == 0 ? 12 : hour % 12, 2)
+            case "p": out += hour < 12 ? "AM" : "PM"
+            case "M": out += pad(minute, 2)
+            case "S": out += pad(second, 2)
+            case "L": out += pad(millis, 3)
+            case "j": out += pad(dayNumber - days(year: year, month: 1, day: 1) + 1, 3)
+            case "b": out += String(months[month - 1].prefix(3))
+            case "B": out += months[month - 1]
+            case "a": out += String(weekdays[weekday].prefix(3))
+            case "A": out += weekdays[weekday]
+            case "Z": out += "UTC"
+            case "z": out += "+0000"
+            case "%": out += "%"
+            default: throw KeelError(ErrorKind.value, "format: unknown directive %\(d) in `\(pattern)`")
+            }
+        }
+        return out
     }
 
     /// `2026-04-20T10:00:00.000Z`: UTC with millisecond precision, like the reference's `time.now()`.
