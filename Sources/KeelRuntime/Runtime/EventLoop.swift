@@ -30,6 +30,7 @@ public final class Runtime {
     enum Work {
         case agent(AgentInfo)
         case resume(Fiber)
+        case task(AsyncTask)
     }
     private var work = Deque<Work>()
     private var timers = Heap<TimerEntry>()
@@ -188,6 +189,50 @@ public final class Runtime {
         try park(fiber)
     }
 
+    // MARK: async tasks
+
+    /// `async.spawn`: the task runs later, as its own unit of work on the loop.
+    func spawn(_ task: AsyncTask) {
+        work.append(.task(task))
+    }
+
+    private func runTask(_ task: AsyncTask) {
+        guard !task.cancelled else { task.finish(); wakeWaiters(task); return }
+        interpreter.currentAgent = task.agent
+        interpreter.callDepth = 0
+        interpreter.deadlines = []
+        task.started = true
+        do {
+            task.result = try interpreter.call(task.body, [])
+        } catch let e as KeelError {
+            task.error = e
+        } catch {}
+        interpreter.currentAgent = nil
+        task.finish()
+        wakeWaiters(task)
+    }
+
+    private func wakeWaiters(_ task: AsyncTask) {
+        for w in task.waiters where !w.woken {
+            w.woken = true   // a waiter on several tasks is resumed once
+            work.append(.resume(w.fiber))
+        }
+        task.waiters.removeAll()
+    }
+
+    /// Parks the calling turn until one of `tasks` is done.
+    func waitForAny(_ tasks: [AsyncTask]) throws {
+        guard let fiber = currentFiber else {
+            throw KeelError(ErrorKind.base, "async: waiting needs the event loop (run the program with keel run)")
+        }
+        while !tasks.contains(where: \.done) {
+            if shuttingDown || stoppingAll { throw ShutdownSignal() }
+            let waiter = TaskWaiter(fiber: fiber)
+            for t in tasks { t.waiters.append(waiter) }
+            try park(fiber)
+        }
+    }
+
     /// Parks `fiber` (the current turn) and hands the loop to another fiber until it is resumed.
     private func park(_ fiber: Fiber) throws {
         fiber.savedCallDepth = interpreter.callDepth
@@ -311,6 +356,7 @@ public final class Runtime {
             switch item {
             case .agent(let agent): runNextEvent(agent)
             case .resume(let fiber): resume(fiber, from: runner)
+            case .task(let task): runTask(task)
             }
             return nil
         }

@@ -84,6 +84,7 @@ extension Interpreter {
         case "file": return .success(fileModule())
         case "uuid": return .success(uuidModule())
         case "control": return .success(controlModule())
+        case "async": return .success(asyncModule())
         default:
             if Interpreter.stdModuleNames.contains(name) {
                 return .failure(ModuleError("std/\(name) is not available in this interpreter yet"))
