@@ -282,4 +282,28 @@ final class CommandTests: XCTestCase {
         let failFast = try keel(["test", dir.path, "--fail-fast", "--filter", "fail"])
         XCTAssertEqual(failFast.status, 1)
     }
+
+    func testMocksInTests() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mocks-\(getpid()).keel")
+        try """
+        use std/io
+        use std/testing
+        task greet() -> str { "hello {io.ask("name?")}" }
+        test "mocked input" {
+          testing.mock(io.ask).returns("Ada").returns("Bob")
+          assert greet() == "hello Ada"
+          assert greet() == "hello Bob"
+          assert greet() == "hello Bob", "the last value repeats"
+          assert io.ask.called
+          assert io.ask.call_count == 3
+          assert testing.mock(io.ask).called == false, "a new mock starts fresh"
+        }
+        test "mocks do not outlive their test" {
+          assert typeof(io.ask) == "task"
+        }
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let r = try keel(["test", file.path], stdin: "")
+        XCTAssertEqual(r.status, 0, r.out + r.err)
+        XCTAssertTrue(r.out.hasSuffix("2 passed, 0 failed\n"), r.out + r.err)
+    }
 }

@@ -70,6 +70,7 @@ extension Interpreter {
             let frame = try bindArguments(fn, args, named)
             return try invoke(fn, frame, span: span, callerFile: file)
         case .native(let n):
+            if !mocks.isEmpty, let mock = mocks[ObjectIdentifier(n)] { return mock.answer(args) }
             if let module = n.module, currentAgent != nil { try checkCapability(module: module, member: n.name) }
             var call = NativeCall(name: n.qualifiedName, args: args, named: named, interpreter: self)
             return try n.body(&call)

@@ -44,6 +44,8 @@ public final class Interpreter {
     var rng: SeededRandom
     /// Time limits of the running turn (innermost last); swapped with the fiber on suspension.
     var deadlines: [Deadline] = []
+    /// `testing.mock` overrides, by the mocked function; cleared after each test.
+    var mocks: [ObjectIdentifier: Mock] = [:]
     /// `test` blocks of the compiled file, in order.
     var tests: [TestCase] = []
     /// `std/cache`: values and their expiry (monotonic ns).
@@ -198,6 +200,9 @@ public final class Interpreter {
             if let f = variant.field(name) { return f }
             throw KeelError(ErrorKind.type, "\(variant.typeName).\(variant.name) has no field `\(name)`")
         case .agent(let agent): return try agentField(agent, name)
+        case .native(let n):
+            if let m = mocks[ObjectIdentifier(n)], let v = m.field(name) { return v }
+            throw KeelError(ErrorKind.type, "\(n.qualifiedName) has no field `\(name)` (mock it with testing.mock first)")
         case .object(let o):
             if let v = o.field(name) { return v }
             throw KeelError(ErrorKind.type, "\(o.typeName) has no field `\(name)`")

@@ -90,8 +90,9 @@ extension Runner {
                         options.errorOutput(e.render(color: color))
                         failed += 1
                     }
-                    // Agents a test started do not outlive it.
+                    // Agents a test started, and its mocks, do not outlive it.
                     interpreter.runtime.stopAllAgents()
+                    interpreter.mocks.removeAll()
                     if failed > 0 && testOptions.failFast { break }
                 }
             }

@@ -85,6 +85,7 @@ extension Interpreter {
         case "uuid": return .success(uuidModule())
         case "control": return .success(controlModule())
         case "async": return .success(asyncModule())
+        case "testing": return .success(testingModule())
         default:
             if Interpreter.stdModuleNames.contains(name) {
                 return .failure(ModuleError("std/\(name) is not available in this interpreter yet"))
