@@ -37,7 +37,8 @@ final class MethodCallNode: Node {
                     return try interp.call(.function(m), [r] + positional, named: named, span: span, file: f.file)
                 }
             case .object(let o):
-                if let v = try o.method(name, positional, interp) { return v }
+                // Named arguments follow the positional ones, in label order (`format(as: "simple")`).
+                if let v = try o.method(name, positional + named.keys.sorted().map { named[$0]! }, interp) { return v }
                 throw KeelError(ErrorKind.type, "\(o.typeName) has no method `\(name)`")
             case .agent(let agent):
                 if let t = agent.tasks[name] {

@@ -168,6 +168,7 @@ public final class Interpreter {
     func interpolationText(_ v: Value) throws -> String {
         switch v {
         case .str(let s): return s
+        case .object(let o) where o.displayText != nil: return o.displayText!
         case .structure(let s):
             if let m = impls[s.typeName]?["to_str"] { return try call(.function(m), [v]).display }
             return v.display

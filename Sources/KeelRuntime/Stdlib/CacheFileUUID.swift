@@ -95,7 +95,7 @@ extension Interpreter {
         ], effectful: true)
     }
 
-    /// `std/uuid`: identifiers as lowercase hyphenated strings. Random bits come from the
+    /// `std/uuid`: `Uuid` values (printing as lowercase hyphenated text). Random bits come from the
     /// interpreter's generator, so `KEEL_SEED` makes them reproducible; v7 reads its clock.
     func uuidModule() -> ModuleValue {
         func format(_ bytes: [UInt8]) -> String {
@@ -113,7 +113,7 @@ extension Interpreter {
                 var b = randomBytes(call.interpreter)
                 b[6] = (b[6] & 0x0F) | 0x40
                 b[8] = (b[8] & 0x3F) | 0x80
-                return .str(format(b))
+                return .object(UuidValue(format(b)))
             }),
             "v7": .native(NativeFunction("v7", module: "uuid") { call in
                 var b = randomBytes(call.interpreter)
@@ -121,13 +121,38 @@ extension Interpreter {
                 for k in 0..<6 { b[k] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - k))) }
                 b[6] = (b[6] & 0x0F) | 0x70
                 b[8] = (b[8] & 0x3F) | 0x80
-                return .str(format(b))
+                return .object(UuidValue(format(b)))
             }),
             "parse": .native(NativeFunction("parse", module: "uuid") { call in
                 let text = try call.string(0)
                 guard let u = UUID(uuidString: text) else { return .none }
-                return .str(u.uuidString.lowercased())
+                return .object(UuidValue(u.uuidString.lowercased()))
             }),
         ])
+    }
+}
+
+/// A `Uuid`: prints as its hyphenated lowercase text; `to_str()`, `version()`, `format(as:)`.
+final class UuidValue: HostObject {
+    let text: String
+    init(_ text: String) { self.text = text }
+    var typeName: String { "Uuid" }
+    var fieldNames: [String] { [] }
+    var displayText: String? { text }
+    func field(_ name: String) -> Value? { nil }
+    func method(_ name: String, _ args: [Value], _ interpreter: Interpreter) throws -> Value? {
+        switch name {
+        case "to_str": return .str(text)
+        case "version": return .int(Int(String(Array(text)[14]), radix: 16) ?? 0)
+        case "format":
+            guard case .str(let style)? = args.first else { return .str(text) }
+            switch style {
+            case "hyphenated": return .str(text)
+            case "simple": return .str(text.replacingOccurrences(of: "-", with: ""))
+            case "urn": return .str("urn:uuid:" + text)
+            default: throw KeelError(ErrorKind.value, "Uuid.format: unknown style `\(style)` (hyphenated, simple, urn)")
+            }
+        default: return nil
+        }
     }
 }

@@ -194,4 +194,11 @@ public protocol HostObject: AnyObject {
     var fieldNames: [String] { get }
     func field(_ name: String) -> Value?
     func method(_ name: String, _ args: [Value], _ interpreter: Interpreter) throws -> Value?
+    /// How the value prints and interpolates, when it is not a list of fields (a `Uuid` prints
+    /// as its text). Objects with the same type and text are equal.
+    var displayText: String? { get }
+}
+
+extension HostObject {
+    public var displayText: String? { nil }
 }

@@ -28,6 +28,7 @@ extension Value {
         case .type(let t): return "<type \(t.name)>"
         case .agent(let a): return "<agent \(a.name)>"
         case .object(let o):
+            if let text = o.displayText { return text }
             return "\(o.typeName) {" + o.fieldNames.map { "\($0): \(o.field($0)?.display ?? "none")" }.joined(separator: ", ") + "}"
         }
     }
@@ -115,7 +116,8 @@ extension Value: Equatable, Hashable {
         case (.module(let x), .module(let y)): return x === y
         case (.type(let x), .type(let y)): return x === y
         case (.agent(let x), .agent(let y)): return x === y
-        case (.object(let x), .object(let y)): return x === y
+        case (.object(let x), .object(let y)):
+            return x === y || (x.typeName == y.typeName && x.displayText != nil && x.displayText == y.displayText)
         default: return false
         }
     }
@@ -139,7 +141,8 @@ extension Value: Equatable, Hashable {
         case .module(let m): h.combine(ObjectIdentifier(m))
         case .type(let t): h.combine(ObjectIdentifier(t))
         case .agent(let a): h.combine(ObjectIdentifier(a))
-        case .object(let o): h.combine(ObjectIdentifier(o))
+        case .object(let o):
+            if let text = o.displayText { h.combine(text) } else { h.combine(ObjectIdentifier(o)) }
         }
     }
 }
