@@ -306,4 +306,13 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.out + r.err)
         XCTAssertTrue(r.out.hasSuffix("2 passed, 0 failed\n"), r.out + r.err)
     }
+
+    func testLogLevelFlag() throws {
+        let r = try keel(["run", "--log-level", "debug", "-"], stdin: "use std/log\nlog.debug(\"deep detail\")\n")
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.err.contains("[debug] deep detail"), r.err)
+        let quiet = try keel(["run", "--log-level", "error", "-"], stdin: "use std/log\nlog.warn(\"hidden\")\n")
+        XCTAssertEqual(quiet.err, "")
+        XCTAssertEqual(try keel(["run", "--log-level", "loud", "-"], stdin: "").status, 2)
+    }
 }
