@@ -1,5 +1,5 @@
 import Foundation
-import KeelRuntime
+@testable import KeelRuntime
 import KeelSyntax
 import XCTest
 
@@ -47,7 +47,7 @@ final class RobustnessTests: XCTestCase {
 
     func testRandomMutations() throws {
         let all = try sources()
-        var rng = SplitMix(seed: 0x5EED)
+        var rng = SeededRandom(seed: 0x5EED)
         let alphabet = Array("{}[]()\"'.,:;=+-*/%<>!?|@#\\ \n\tabcxyz019_".utf8)
         onLargeStack {
             for _ in 0..<3000 {
@@ -63,18 +63,5 @@ final class RobustnessTests: XCTestCase {
                 XCTAssertTrue(self.compiles(String(decoding: bytes, as: UTF8.self)))
             }
         }
-    }
-}
-
-/// A small deterministic generator, so every run mutates the same way.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
