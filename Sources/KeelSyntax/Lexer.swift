@@ -213,7 +213,7 @@ public struct Lexer {
     // MARK: newline normalisation
 
     /// Newlines after these tokens do not end a statement (the line continues).
-    static let continuesAfter: Set<TokenKind> = [
+    public static let continuesAfter: Set<TokenKind> = [
         .lbrace, .lbracket, .lparen, .comma, .assign, .plusAssign, .minusAssign, .starAssign,
         .slashAssign, .percentAssign, .fatArrow, .arrow, .pipe, .plus, .minus, .star, .slash, .percent,
         .eq, .neq, .lt, .gt, .le, .ge, .questionQuestion, .kwAnd, .kwOr, .bar, .colon, .dot,

@@ -315,4 +315,11 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(quiet.err, "")
         XCTAssertEqual(try keel(["run", "--log-level", "loud", "-"], stdin: "").status, 2)
     }
+
+    func testPipedReplPrintsOnlyValues() throws {
+        XCTAssertEqual(try keel(["repl"], stdin: "x = 2\nx * 21\n").out, "42\n")
+        let multi = try keel(["repl"], stdin: "task sq(n: int) -> int {\n  n * n\n}\nsq(12)\nmath.sqrt(16.0)\nnope\n\"after an error\"\n")
+        XCTAssertEqual(multi.out, "144\n4\nafter an error\n")
+        XCTAssertTrue(multi.err.contains("error: undefined name `nope`"), multi.err)
+    }
 }
