@@ -21,7 +21,7 @@ struct Keel: ParsableCommand {
           NO_COLOR                   no colour in diagnostics (colour is only used on a terminal)
         """,
         version: KeelVersion.string,
-        subcommands: [Run.self, Test.self, Cron.self, Repl.self],
+        subcommands: [Run.self, Check.self, Test.self, Cron.self, Repl.self],
         defaultSubcommand: Run.self
     )
 }

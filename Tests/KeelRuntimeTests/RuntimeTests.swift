@@ -322,4 +322,35 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(multi.out, "144\n4\nafter an error\n")
         XCTAssertTrue(multi.err.contains("error: undefined name `nope`"), multi.err)
     }
+
+    func testCheckReportsEveryProblem() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let good = dir.appendingPathComponent("good.keel"), bad = dir.appendingPathComponent("bad.keel")
+        try "use std/io\nio.show(1)\n".write(to: good, atomically: true, encoding: .utf8)
+        try """
+        use std/nope
+        task one(a: int) { a }
+        one(1, 2)
+        x = self.count
+        agent A {
+          on message(m: str) { io.show(m) }
+        }
+        print(undefined_name)
+        """.write(to: bad, atomically: true, encoding: .utf8)
+        let ok = try keel(["check", good.path])
+        XCTAssertEqual(ok.status, 0)
+        XCTAssertEqual(ok.out, "✓ \(good.path) is valid\n")
+        let r = try keel(["check", good.path, bad.path])
+        XCTAssertEqual(r.status, 2)
+        for expected in ["bad.keel:1:1: error: unknown std module `std/nope`",
+                         "bad.keel:3:1: error: task `one` takes 1 argument(s), got 2",
+                         "bad.keel:4:5: error: `self` is only available inside an agent",
+                         "bad.keel:6:24: error: undefined name `io`",
+                         "bad.keel:8:1: error: undefined name `print`"] {
+            XCTAssertTrue(r.err.contains(expected), "missing: \(expected)\n\(r.err)")
+        }
+        // `keel run` refuses the same program.
+        XCTAssertEqual(try keel(["run", bad.path]).status, 2)
+    }
 }

@@ -16,6 +16,11 @@ final class Resolver {
     var statementPosition = true
     /// Generic parameters in scope (they check as `dynamic`).
     var generics: Set<String> = []
+    /// Top-level tasks whose names are never rebound: calls to them are checked for arity.
+    var knownTasks: [String: TaskDecl] = [:]
+    /// The agent whose body is being compiled: direct calls into effectful modules are checked
+    /// against its `@tools`.
+    var agentTools: (name: String, all: Bool, entries: [AgentDecl.ToolEntry])?
 
     init(interpreter: Interpreter, file: SourceFile, globals: GlobalTable, main: FunctionProto) {
         self.interpreter = interpreter

@@ -6,6 +6,12 @@ extension Resolver {
     func compileAgent(_ decl: AgentDecl) -> AgentInfo {
         let info = AgentInfo(name: decl.name, file: file, span: decl.span)
         let savedFs = fs
+        var tools: (all: Bool, entries: [AgentDecl.ToolEntry]) = (false, [])
+        for (attribute, _) in decl.attributes {
+            if case .tools(let all, let entries) = attribute { tools = (all, entries) }
+        }
+        agentTools = (decl.name, tools.all, tools.entries)
+        defer { agentTools = nil }
         fs = FunctionScope(parent: nil, proto: FunctionProto(name: decl.name, isLambda: false, file: file, span: decl.span),
                            isMain: false, inAgent: true)
         defer { fs = savedFs }

@@ -5,6 +5,7 @@ extension Resolver {
     /// then the top-level statements become the body of the implicit main.
     func compile(_ program: Program, runStatements: Bool) -> BlockNode {
         collectGlobals(program.statements)
+        collectKnownTasks(program.statements)
         for s in program.statements {
             if case .use(let u) = s.kind { use(u) }
         }
@@ -44,6 +45,22 @@ extension Resolver {
             }
             interpreter.tests.append(TestCase(name: name, body: proto, values: values))
         }
+    }
+
+    /// Tasks declared once at the top level and never assigned: their calls can be checked.
+    func collectKnownTasks(_ statements: [Stmt]) {
+        var declared: [String: TaskDecl] = [:]
+        var rebound = Set<String>()
+        for s in statements {
+            switch s.kind {
+            case .task(let d):
+                if declared[d.name] != nil { rebound.insert(d.name) }
+                declared[d.name] = d
+            case .assign(.name(let n, _), _, _): rebound.insert(n)
+            default: break
+            }
+        }
+        knownTasks = declared.filter { !rebound.contains($0.key) }
     }
 
     /// Names a file binds at its top level: declarations, and assignments outside any block

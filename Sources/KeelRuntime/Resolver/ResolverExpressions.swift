@@ -54,9 +54,11 @@ extension Resolver {
             return FieldNode(expression(obj), name, optional: optional, e.span)
         case .tupleIndex(let obj, let i): return TupleIndexNode(expression(obj), i, e.span)
         case .call(let callee, let args):
+            checkArity(callee, args, e.span)
             return CallNode(expression(callee), args.map { expression($0.value) }, labels: args.map(\.label),
                             spreads: args.map(\.spread), e.span)
         case .methodCall(let receiver, let name, let args, let optional):
+            checkTools(receiver, name, e.span)
             return MethodCallNode(expression(receiver), name, args.map { expression($0.value) }, labels: args.map(\.label),
                                   spreads: args.map(\.spread), optional: optional, e.span)
         case .index(let obj, let key): return IndexNode(expression(obj), expression(key), e.span)
@@ -98,6 +100,41 @@ extension Resolver {
               case .enumeration(let variants) = info.shape else { return }
         if !variants.contains(where: { $0.0 == name }) {
             error("`\(name)` is not a variant of \(t) (variants: \(variants.map(\.0).joined(separator: ", ")))", span)
+        }
+    }
+
+    /// A direct call of a known top-level task with too many or too few arguments.
+    func checkArity(_ callee: Expr, _ args: [Argument], _ span: Span) {
+        guard case .name(let n) = callee.kind, fs.lookupLocal(n) == nil, fs.upvalueNames.firstIndex(of: n) == nil,
+              let task = knownTasks[n], !args.contains(where: \.spread) else { return }
+        let params = task.params
+        if params.contains(where: \.variadic) { return }
+        let positional = args.filter { $0.label == nil }.count
+        let names = Set(params.map(\.name))
+        for a in args { if let l = a.label, !names.contains(l) { error("task `\(n)` has no parameter named `\(l)`", a.value.span) } }
+        let labelled = Set(args.compactMap(\.label))
+        let required = params.enumerated().filter { i, p in
+            p.defaultValue == nil && i >= positional && !labelled.contains(p.name) && !isNullable(p.type)
+        }.map(\.1.name)
+        if positional > params.count || !required.isEmpty {
+            let expected = required.isEmpty ? "" : " — missing: \(required.joined(separator: ", "))"
+            error("task `\(n)` takes \(params.count) argument(s), got \(args.count)\(expected)", span)
+        }
+    }
+
+    func isNullable(_ t: TypeExpr?) -> Bool {
+        guard let t else { return false }
+        if case .nullable = t.kind { return true }
+        return false
+    }
+
+    /// In an agent, a direct call into an effectful module that its `@tools` does not allow.
+    func checkTools(_ receiver: Expr, _ member: String, _ span: Span) {
+        guard let agent = agentTools, !agent.all, case .name(let m) = receiver.kind, fs.lookupLocal(m) == nil,
+              case .module(let module)? = globals[m], module.effectful else { return }
+        let allowed = agent.entries.contains { $0.module == module.name && ($0.member == nil || $0.member == member) }
+        if !allowed {
+            error("agent `\(agent.name)` calls `\(module.name).\(member)` but @tools does not allow it — declare `@tools [\(module.name)]` on the agent, or use `@tools all`", span)
         }
     }
 

@@ -128,7 +128,9 @@ public final class Interpreter {
         let resolver = Resolver(interpreter: self, file: file, globals: globals, main: main)
         main.body = resolver.compile(program, runStatements: true)
         resolver.fs.finish()
-        if !resolver.diagnostics.isEmpty { throw DiagnosticList(resolver.diagnostics) }
+        if !resolver.diagnostics.isEmpty {
+            throw DiagnosticList(resolver.diagnostics.sorted { $0.span.start < $1.span.start })
+        }
         return Function(proto: main, upvalues: [], selfValue: .undefined)
     }
 

@@ -74,6 +74,20 @@ public enum Runner {
                    handleSignals: true)
     }
 
+    /// `keel check`: every compile problem in the source (none means it would run).
+    public static func check(source: String, path: String) -> [Diagnostic] {
+        onLargeStack {
+            do {
+                _ = try Interpreter().compile(SourceFile(path: path, text: source))
+                return []
+            } catch let list as DiagnosticList {
+                return list.diagnostics
+            } catch {
+                return [Diagnostic("\(error)", at: .none, in: nil)]
+            }
+        }
+    }
+
     /// Colour only on a terminal, and never when NO_COLOR is set.
     public static func useColor() -> Bool {
         ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(2) != 0
