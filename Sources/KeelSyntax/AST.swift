@@ -195,6 +195,8 @@ public struct TypeDecl: Sendable {
 public struct UseDecl: Sendable {
     public enum Source: Sendable {
         case std(String)
+        /// `use host/<name>`: a module the embedding program registered.
+        case host(String)
         case file(String)
     }
     public var source: Source

@@ -37,7 +37,8 @@ public struct Diagnostic: Error, CustomStringConvertible, Sendable {
 }
 
 /// Several diagnostics, reported together (a parse reports every error it recovers from).
-public struct DiagnosticList: Error, Sendable {
+public struct DiagnosticList: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [Diagnostic]
     public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
+    public var description: String { diagnostics.map { $0.render(color: false) }.joined(separator: "\n") }
 }

@@ -324,12 +324,12 @@ extension Parser {
             return .file(text)
         }
         let root = try expect(.identifier, "a module path such as std/io or \"./file.keel\"")
-        guard root.lexeme == "std" else {
-            throw error("unknown module root `\(root.lexeme)`: write `use std/<name>` or `use \"./file.keel\"`", at: root.span)
+        guard root.lexeme == "std" || root.lexeme == "host" else {
+            throw error("unknown module root `\(root.lexeme)`: write `use std/<name>`, `use host/<name>` or `use \"./file.keel\"`", at: root.span)
         }
-        try expect(.slash, "'/' after std")
+        try expect(.slash, "'/' after \(root.lexeme)")
         let name = try expectName("a module name")
-        return .std(name.lexeme)
+        return root.lexeme == "std" ? .std(name.lexeme) : .host(name.lexeme)
     }
 
     mutating func parseInterface() throws -> Stmt {

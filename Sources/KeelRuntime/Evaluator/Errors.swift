@@ -88,7 +88,7 @@ public enum ErrorKind {
         base, type, null, index, value, arithmetic, undefined, call, recursion, capability, userRaised,
         notImplemented, "FileError", "CsvError", "DbError", "CacheError", "MathError", "MemoryError",
         "EmailError", "HttpError", "ShellError", "JsonError", "EnvError", "AiError", "AiSchemaError",
-        "TimeoutError", "DeadlineError", "RuntimeBusy", "IoError", "ScheduleError", "AssertionError",
+        "TimeoutError", "DeadlineError", "RuntimeBusy", "IoError", "ScheduleError", "AssertionError", "HostError",
     ]
 }
 

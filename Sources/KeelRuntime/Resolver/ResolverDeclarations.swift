@@ -97,7 +97,7 @@ extension Resolver {
 
     func useName(_ source: UseDecl.Source) -> String {
         switch source {
-        case .std(let n): return n
+        case .std(let n), .host(let n): return n
         case .file(let path):
             let base = path.split(separator: "/").last.map(String.init) ?? path
             return base.hasSuffix(".keel") ? String(base.dropLast(5)) : base
@@ -155,6 +155,13 @@ extension Resolver {
                 error(message.description, u.span)
                 return
             }
+        case .host(let name):
+            guard let m = interpreter.hostModules[name] else {
+                let known = interpreter.hostModules.keys.sorted()
+                error("unknown host module `host/\(name)`" + (known.isEmpty ? " (this program's host registered none)" : " (registered: \(known.joined(separator: ", ")))"), u.span)
+                return
+            }
+            module = .module(m)
         case .file(let path):
             switch interpreter.loadFileModule(path, from: file) {
             case .success(let m): module = .module(m)

@@ -77,7 +77,8 @@ extension Interpreter {
 
     /// Raises `CapabilityError` when the current agent's `@tools` does not allow `module.member`.
     func checkCapability(module: String, member: String) throws {
-        guard Interpreter.effectfulModules.contains(module), let agent = currentAgent, !agent.allowAll else { return }
+        guard Interpreter.effectfulModules.contains(module) || hostModules[module]?.effectful == true,
+              let agent = currentAgent, !agent.allowAll else { return }
         if agent.allowedNow.contains(module) || agent.allowedNow.contains("\(module).\(member)") { return }
         throw KeelError("CapabilityError",
                         "`\(module).\(member)` is not allowed by @tools on \(agent.name) — add `\(module)` to @tools, or use `@tools all`")

@@ -39,6 +39,8 @@ public final class Interpreter {
     var maxCallDepth: Int
     var fileModules: [String: ModuleValue] = [:]
     var stdModules: [String: ModuleValue] = [:]
+    /// Modules registered by the embedding program (`use host/<name>`).
+    var hostModules: [String: ModuleValue] = [:]
     var loadingModules: [String] = []
     /// `std/random`'s generator: seeded from `KEEL_SEED` when set.
     var rng: SeededRandom
@@ -132,6 +134,11 @@ public final class Interpreter {
             throw DiagnosticList(resolver.diagnostics.sorted { $0.span.start < $1.span.start })
         }
         return Function(proto: main, upvalues: [], selfValue: .undefined)
+    }
+
+    /// Parses and resolves source text (see `compile(_:)`).
+    public func compile(source: String, path: String = "<input>") throws -> Function {
+        try compile(SourceFile(path: path, text: source))
     }
 
     /// Runs a program the way `keel run` does: its top-level statements, then the event loop until

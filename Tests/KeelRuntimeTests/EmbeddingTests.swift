@@ -1,0 +1,80 @@
+import Foundation
+import KeelRuntime
+import XCTest
+
+/// The embedding API, used only through public symbols: host modules and functions, host errors
+/// surfacing as Keel errors, calling Keel tasks from Swift.
+final class EmbeddingTests: XCTestCase {
+    struct Broken: Error, CustomStringConvertible { var description: String { "the sensor is unplugged" } }
+
+    func makeInterpreter(_ lines: NSMutableArray) -> Interpreter {
+        var options = Interpreter.Options()
+        options.output = { lines.add($0) }
+        let interp = Interpreter(options: options)
+        var total = 0
+        interp.registerModule("metrics", functions: [
+            "record": { args, _ in
+                guard case .int(let n)? = args.first else { throw KeelError("TypeError", "metrics.record needs an int") }
+                total += n
+                return .int(total)
+            },
+            "read_sensor": { _, _ in throw Broken() },
+        ])
+        interp.registerFunction("host_name") { _, named in .str("test-host" + (named["suffix"].map { "-\($0.display)" } ?? "")) }
+        return interp
+    }
+
+    func testHostModuleAndErrors() throws {
+        let lines = NSMutableArray()
+        let interp = makeInterpreter(lines)
+        try interp.run(source: """
+        use std/io
+        use host/metrics
+        metrics.record(2)
+        io.show(metrics.record(40))
+        io.show(host_name(suffix: 1))
+        try {
+          metrics.read_sensor()
+        } catch e: HostError {
+          io.show(e.message)
+        }
+        task double(n: int) -> int { n * 2 }
+        """)
+        XCTAssertEqual(lines as? [String], ["  42", "  test-host-1", "  metrics.read_sensor: the sensor is unplugged"])
+        // Calling a Keel task from Swift.
+        let double = try XCTUnwrap(interp.global("double"))
+        XCTAssertEqual(try interp.call(double, [.int(21)]), .int(42))
+        XCTAssertThrowsError(try interp.call(double, [.str("x")])) { e in
+            XCTAssertEqual((e as? KeelError)?.kind, "TypeError")
+        }
+    }
+
+    func testUnknownHostModuleIsACompileError() {
+        let interp = Interpreter()
+        XCTAssertThrowsError(try interp.run(source: "use host/nothing\n")) { e in
+            let message = "\(e)"
+            XCTAssertTrue(message.contains("unknown host module `host/nothing`"), message)
+        }
+    }
+
+    func testEffectfulHostModulesAreGated() {
+        var options = Interpreter.Options()
+        let errors = NSMutableArray()
+        options.errorOutput = { errors.add($0) }
+        options.time = VirtualTime(start: 0)
+        let interp = Interpreter(options: options)
+        interp.registerModule("door", effectful: true, functions: ["open": { _, _ in .bool(true) }])
+        let main = try? interp.compile(source: """
+        use host/door
+        task open_it() { door.open() }
+        agent Guard {
+          on message(m: str) { open_it() }
+        }
+        run(Guard)
+        send(Guard, "x")
+        """)
+        XCTAssertNotNil(main)
+        if let main { XCTAssertEqual(interp.runProgram(main), 0) }
+        XCTAssertTrue((errors.componentsJoined(by: "\n")).contains("`door.open` is not allowed by @tools on Guard"))
+    }
+}
