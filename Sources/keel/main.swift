@@ -77,7 +77,9 @@ setvbuf(stdout, nil, _IOLBF, 0)
 
 // Usage errors exit 2, as documented (swift-argument-parser's own default is 64).
 do {
-    var command = try Keel.parseAsRoot()
+    // Bare `keel` on a terminal starts the REPL.
+    let arguments = CommandLine.arguments.count == 1 && isatty(0) != 0 ? ["repl"] : Array(CommandLine.arguments.dropFirst())
+    var command = try Keel.parseAsRoot(arguments)
     try command.run()
 } catch {
     if Keel.exitCode(for: error) == .validationFailure {

@@ -353,4 +353,11 @@ final class CommandTests: XCTestCase {
         // `keel run` refuses the same program.
         XCTAssertEqual(try keel(["run", bad.path]).status, 2)
     }
+
+    func testReplCommands() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("load-\(getpid()).keel")
+        try "task triple(n: int) -> int { n * 3 }\nloaded = true\n".write(to: file, atomically: true, encoding: .utf8)
+        let r = try keel(["repl"], stdin: "x = 2\n:load \(file.path)\ntriple(x)\n:env\n:reset\n:env\nz = 1\n:env\n:quit\nnever = 1\n")
+        XCTAssertEqual(r.out, "6\nloaded = true\ntriple = <task triple>\nx = 2\nz = 1\n", r.err)
+    }
 }

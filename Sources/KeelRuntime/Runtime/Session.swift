@@ -47,6 +47,17 @@ public final class Session {
         return false
     }
 
+    /// The session's own bindings (not built-ins or std modules), with their values, by name.
+    public var bindings: [(name: String, value: Value)] {
+        let table = interpreter.globals
+        return table.nameList.compactMap { name in
+            guard let v = table[name] else { return nil }
+            if Interpreter.builtinNames.contains(name) || name == "Message" { return nil }
+            if case .module(let m) = v, Interpreter.stdModuleNames.contains(m.name), m.name == name { return nil }
+            return (name, v)
+        }.sorted { $0.name < $1.name }
+    }
+
     /// Compiles and runs one input.
     public func evaluate(_ text: String) -> Outcome {
         inputCount += 1
