@@ -213,7 +213,12 @@ final class CallNode: Node {
             do {
                 for i in 0..<args.count {
                     let v = try args[i].eval(f)
-                    try locate(args[i], f) { try interp.bindParameter(proto, i, v, frame) }
+                    let p = proto.slotParams[i]
+                    if p.check != .full, let c = p.check.check(v, nil) {
+                        if p.boxed { frame.boxes[p.slot].value = c } else { frame.slots[p.slot] = c }
+                    } else {
+                        try locate(args[i], f) { try interp.bindParameter(proto, i, v, frame) }
+                    }
                 }
             } catch { interp.releaseFrame(frame); throw error }
             return try locate(self, f) { try interp.invoke(fn, frame, span: span, callerFile: f.file) }
