@@ -210,7 +210,7 @@ extension Parser {
             }
             try expect(.fatArrow, "'=>' after the pattern")
             let body: Block
-            if check(.lbrace), !startsMapLiteralArm() {
+            if check(.lbrace) {
                 body = try parseBlock()
             } else {
                 let e = try parseExpression()
@@ -226,8 +226,7 @@ extension Parser {
         return Expr(.when(subject: subject, arms: arms), start.to(previous.span))
     }
 
-    /// `=> {}` is an empty block; `=> { a: 1 }` would be a block too (a map needs parentheses).
-    func startsMapLiteralArm() -> Bool { false }
+    // An arm body that starts with `{` is a block; a map literal there needs parentheses.
 
     mutating func parsePattern() throws -> Pattern {
         let t = peek

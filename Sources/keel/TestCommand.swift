@@ -34,7 +34,10 @@ struct Test: ParsableCommand {
         } else {
             files = [path]
         }
-        let options = TestOptionsBuilder.make(filter: filter, list: list, failFast: failFast)
+        var options = Runner.TestOptions()
+        options.filter = filter
+        options.listOnly = list
+        options.failFast = failFast
         var passed = 0, failed = 0, broken = 0
         for file in files {
             guard let source = try? String(contentsOfFile: file, encoding: .utf8) else { broken += 1; continue }
@@ -51,15 +54,5 @@ struct Test: ParsableCommand {
         if !list { print("\(passed) passed, \(failed) failed") }
         if broken > 0 { throw ExitCode(2) }
         if failed > 0 { throw ExitCode(1) }
-    }
-}
-
-enum TestOptionsBuilder {
-    static func make(filter: String?, list: Bool, failFast: Bool) -> Runner.TestOptions {
-        var o = Runner.TestOptions()
-        o.filter = filter
-        o.listOnly = list
-        o.failFast = failFast
-        return o
     }
 }

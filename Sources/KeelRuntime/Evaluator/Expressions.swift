@@ -1,3 +1,4 @@
+import Foundation
 import KeelSyntax
 import Collections
 
@@ -232,14 +233,3 @@ func cast(_ v: Value, to type: RType) throws -> Value {
         return c
     }
 }
-
-extension String {
-    func trimmingCharacters(in set: CharacterSetLite) -> String {
-        var s = Substring(self)
-        while let c = s.first, c.isWhitespace { s.removeFirst() }
-        while let c = s.last, c.isWhitespace { s.removeLast() }
-        return String(s)
-    }
-}
-
-enum CharacterSetLite { case whitespaces }

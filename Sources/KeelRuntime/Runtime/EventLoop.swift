@@ -140,7 +140,6 @@ public final class Runtime {
 
     private func deliver(_ s: ScheduleEntry, due: Int64) {
         guard s.live, s.instance.info.instance === s.instance else { return }
-        s.enqueued += 1
         enqueue(Event(kind: .closure(s.callback, s, s.instance), due: due), to: s.instance.info)
     }
 
@@ -284,6 +283,7 @@ public final class Runtime {
         slotFreed()
     }
 
+    /// The names of the live agents, in the order they started.
     public var liveAgentNames: [String] { liveAgents.map(\.name) }
     var liveAgentList: [AgentInfo] { liveAgents }
 

@@ -16,10 +16,9 @@ public final class ScheduleEntry {
     /// How many ticks came due so far (the first `every` tick is number 0).
     var ticks = 0
     var live = true
-    /// Closures that started running, ticks dropped because the queue was full, events enqueued.
+    /// Closures that started running, and ticks dropped because the queue was full.
     var fired = 0
     var dropped = 0
-    var enqueued = 0
 
     init(id: Int, kind: Kind, callback: Value, instance: AgentInstance, start: Int64, interval: Int64 = 0, cron: CronSpec? = nil) {
         self.id = id
