@@ -5,7 +5,8 @@ import KeelSyntax
 /// A deadline in the timer heap: wake a sleeping fiber, or fire a schedule.
 struct TimerEntry: Comparable {
     enum Action {
-        case resume(Fiber)
+        /// Wake a fiber parked in episode `generation` (stale if it has been woken since).
+        case resume(Fiber, generation: Int)
         case schedule(ScheduleEntry)
     }
     let deadline: Int64
@@ -29,18 +30,19 @@ public final class Runtime {
 
     enum Work {
         case agent(AgentInfo)
-        case resume(Fiber)
+        case resume(Fiber, generation: Int)
         case task(AsyncTask)
+        case job(HostJob)
     }
-    private var work = Deque<Work>()
-    private var timers = Heap<TimerEntry>()
+    var work = Deque<Work>()
+    var timers = Heap<TimerEntry>()
     /// One-shots that came due while the queue was full, in due-time order.
     private var waiting = Heap<TimerEntry>()
     private var seq = 0
-    private var allFibers: [Fiber] = []
+    var allFibers: [Fiber] = []
     private var nextFiberId = 1
     var currentFiber: Fiber?
-    private var liveAgents: [AgentInfo] = []
+    var liveAgents: [AgentInfo] = []
     var nextScheduleId = 1
 
     /// Set when the program must end: an uncaught error in the main program or, with
@@ -51,7 +53,33 @@ public final class Runtime {
     public var stopAt: Int64?
     /// Exit after this long without events (KEEL_ONESHOT), real clock only.
     public var idleExit: Int64?
-    private var signalReceived: Int32 = 0
+
+    // The loop's own state (see LoopDriver.swift).
+    /// What the current call into the loop runs until, and how it ended.
+    var goal: Goal = .noAgents
+    var goalStatus: Int32 = 0
+    /// The fiber that ran the loop when it last handed control back to the host.
+    var restingRunner: Fiber?
+    var idleRunners: [Fiber] = []
+    var parkedTurns = 0
+    var shuttingDown = false
+    var shutdownLeader = 0
+    var stoppingAll = false
+    var idleSince: Int64?
+    /// The host job running (or parked) now.
+    var activeJob: HostJob?
+    /// Turns parked waiting for outside work (not for a timer).
+    var waitingOnOutside = 0
+
+    // Shared with other threads (signal handlers, a host, the REPL): only under the baton's lock.
+    var wakeRequested = false
+    var signalReceived: Int32 = 0
+    var interruptPending = false
+    var serveEnded = false
+    /// Fibers whose outside work (reading standard input, ...) finished, with their park episode.
+    var completed: [(Fiber, Int)] = []
+    /// Host jobs submitted from other threads.
+    var incomingJobs: [HostJob] = []
 
     init(interpreter: Interpreter, time: TimeSource, capacity: Int) {
         self.interpreter = interpreter
@@ -105,12 +133,12 @@ public final class Runtime {
         timers.insert(TimerEntry(deadline: deadline, seq: nextSeq(), action: action))
     }
 
-    private func fireDueTimers() {
+    func fireDueTimers() {
         let now = time.monotonicNow
         while let top = timers.min, top.deadline <= now {
             _ = timers.popMin()
             switch top.action {
-            case .resume(let fiber): work.append(.resume(fiber))
+            case .resume(let fiber, let generation): work.append(.resume(fiber, generation: generation))
             case .schedule(let s): fire(s, due: top)
             }
         }
@@ -163,7 +191,7 @@ public final class Runtime {
 
     // MARK: fibers
 
-    private func newFiber() -> Fiber {
+    func newFiber() -> Fiber {
         let f = Fiber(id: nextFiberId)
         nextFiberId += 1
         allFibers.append(f)
@@ -180,11 +208,11 @@ public final class Runtime {
         if shuttingDown || stoppingAll { throw ShutdownSignal() }
         // A `control.with_timeout`/`with_deadline` that ends first cuts the sleep short.
         if let limit = interpreter.deadlines.min(by: { $0.at < $1.at }), limit.at < deadline {
-            addTimer(at: limit.at, .resume(fiber))
+            addTimer(at: limit.at, .resume(fiber, generation: fiber.parkGeneration))
             try park(fiber)
             throw KeelError(limit.kind, limit.message)
         }
-        addTimer(at: deadline, .resume(fiber))
+        addTimer(at: deadline, .resume(fiber, generation: fiber.parkGeneration))
         try park(fiber)
     }
 
@@ -195,7 +223,7 @@ public final class Runtime {
         work.append(.task(task))
     }
 
-    private func runTask(_ task: AsyncTask) {
+    func runTask(_ task: AsyncTask) {
         guard !task.cancelled else { task.finish(); wakeWaiters(task); return }
         interpreter.currentAgent = task.agent
         interpreter.callDepth = 0
@@ -214,7 +242,7 @@ public final class Runtime {
     private func wakeWaiters(_ task: AsyncTask) {
         for w in task.waiters where !w.woken {
             w.woken = true   // a waiter on several tasks is resumed once
-            work.append(.resume(w.fiber))
+            work.append(.resume(w.fiber, generation: w.generation))
         }
         task.waiters.removeAll()
     }
@@ -226,14 +254,15 @@ public final class Runtime {
         }
         while !tasks.contains(where: \.done) {
             if shuttingDown || stoppingAll { throw ShutdownSignal() }
-            let waiter = TaskWaiter(fiber: fiber)
+            let waiter = TaskWaiter(fiber: fiber, generation: fiber.parkGeneration)
             for t in tasks { t.waiters.append(waiter) }
             try park(fiber)
         }
     }
 
     /// Parks `fiber` (the current turn) and hands the loop to another fiber until it is resumed.
-    private func park(_ fiber: Fiber) throws {
+    /// Throws `Interrupted` when the host interrupted a parked host job (Ctrl-C in the REPL).
+    func park(_ fiber: Fiber) throws {
         fiber.savedCallDepth = interpreter.callDepth
         fiber.savedDeadlines = interpreter.deadlines
         fiber.agent = interpreter.currentAgent
@@ -243,18 +272,28 @@ public final class Runtime {
         interpreter.currentAgent = nil
         interpreter.callDepth = 0
         interpreter.deadlines = []
+        fiber.isParked = true
         baton.hand(to: runner.id, thenWaitAs: fiber.id)
-        // Resumed: the fiber that woke us has gone idle; we are the loop's runner again.
+        // Resumed: the fiber that woke us has gone idle; we are the loop's runner again. Wake-ups
+        // still pending for this episode (a timer, a task) are stale from now on.
+        fiber.isParked = false
+        fiber.parkGeneration += 1
         parkedTurns -= 1
         if shuttingDown { throw ShutdownSignal() }
         currentFiber = fiber
         interpreter.currentAgent = fiber.agent
         interpreter.callDepth = fiber.savedCallDepth
         interpreter.deadlines = fiber.savedDeadlines
+        if fiber.interrupted {
+            fiber.interrupted = false
+            throw KeelError("Interrupted", "interrupted")
+        }
     }
 
     /// Hands the baton to a parked turn and waits, idle, until the loop is handed back to us.
-    private func resume(_ parked: Fiber, from runner: Fiber) {
+    /// A wake-up from an earlier park episode is ignored.
+    func resume(_ parked: Fiber, generation: Int, from runner: Fiber) {
+        guard parked.isParked, parked.parkGeneration == generation else { return }
         idleRunners.append(runner)
         currentFiber = parked
         interpreter.currentAgent = parked.agent
@@ -287,166 +326,8 @@ public final class Runtime {
     public var liveAgentNames: [String] { liveAgents.map(\.name) }
     var liveAgentList: [AgentInfo] { liveAgents }
 
-    // MARK: the loop
-
-    private var mainBody: (() throws -> Void)?
-    private var idleRunners: [Fiber] = []
-    private var parkedTurns = 0
-    private var shuttingDown = false
-    private var stoppingAll = false
-    private var exitStatus: Int32 = 0
-
-    /// Runs `main` (the program's top-level statements) and then delivers events until no agent
-    /// is live. Returns the exit status: 0, 1 (an uncaught error), or 128+signal. The calling
-    /// thread waits; fibers do the work.
-    func run(main: @escaping () throws -> Void) -> Int32 {
-        mainBody = main
-        let first = newFiber()
-        baton.hand(to: first.id, thenWaitAs: 0)
-        return exitStatus
-    }
-
-    /// A fiber's life: (the first one runs the main program,) then the loop until the run ends.
-    private func fiberMain(_ fiber: Fiber) {
-        currentFiber = fiber
-        if let main = mainBody {
-            mainBody = nil
-            do { try main() } catch let e as KeelError {
-                fatalError = e
-                interpreter.options.errorOutput(e.render(color: interpreter.color))
-            } catch is ShutdownSignal {
-            } catch {
-                fatalError = KeelError(ErrorKind.base, "\(error)")
-            }
-        }
-        while !shuttingDown {
-            if let status = step(fiber) {
-                exitStatus = status
-                shutDown(leader: fiber)
-                return
-            }
-        }
-        baton.release(to: shutdownLeader)   // a fiber retired by `shutDown`
-    }
-
-    private var shutdownLeader = 0
-
-    /// Ends every other fiber (parked turns unwind with `ShutdownSignal`), then wakes the caller.
-    private func shutDown(leader: Fiber) {
-        shuttingDown = true
-        shutdownLeader = leader.id
-        for f in allFibers where f !== leader {
-            baton.hand(to: f.id, thenWaitAs: leader.id)
-        }
-        baton.release(to: 0)
-    }
-
-    /// One round of the loop on `runner`; an exit status when the run is over.
-    private func step(_ runner: Fiber) -> Int32? {
-        if fatalError != nil { return 1 }
-        let sig = baton.locked { signalReceived }
-        if sig != 0 {
-            stopAllAgents()
-            return 128 + sig
-        }
-        fireDueTimers()
-        collectCompleted()
-        if let item = work.popFirst() {
-            idleSince = nil
-            switch item {
-            case .agent(let agent): runNextEvent(agent)
-            case .resume(let fiber): resume(fiber, from: runner)
-            case .task(let task): runTask(task)
-            }
-            return nil
-        }
-        if liveAgents.isEmpty && parkedTurns == 0 { return 0 }
-        let next = timers.min?.deadline
-        if time.isVirtual && waitingOnOutside > 0 {
-            // Virtual time stands still while a turn waits for the outside world.
-            baton.sleepLoop(until: nil) { self.signalReceived != 0 || self.wakeRequested }
-            baton.wake { wakeRequested = false }
-            return nil
-        }
-        if time.isVirtual {
-            guard let next else {
-                // Nothing can ever happen again on a virtual clock: end as if stopped.
-                if let stopAt { time.advance(to: stopAt) }
-                stopAllAgents()
-                return fatalError == nil ? 0 : 1
-            }
-            if let stopAt, next > stopAt {
-                time.advance(to: stopAt)
-                stopAllAgents()
-                return fatalError == nil ? 0 : 1
-            }
-            time.advance(to: next)
-            return nil
-        }
-        // Real clock: wait for the next deadline, a signal, or a host's wake-up.
-        let now = time.monotonicNow
-        if let idleExit {
-            let since = idleSince ?? now
-            idleSince = since
-            if now - since >= idleExit { return 0 }
-        }
-        var wait = next.map { $0 - now }
-        if let idleExit { wait = min(wait ?? idleExit, idleExit) }
-        if let w = wait, w <= 0 { return nil }
-        let deadline = wait.map { Date(timeIntervalSinceNow: Double($0) / 1e9) }
-        baton.sleepLoop(until: deadline) { self.signalReceived != 0 || self.wakeRequested }
-        baton.wake { wakeRequested = false }
-        return nil
-    }
-
-    private var idleSince: Int64?
-
-    private var wakeRequested = false
-    /// Fibers whose outside work (reading standard input, ...) finished, posted from other threads.
-    private var completed: [Fiber] = []
-    /// Turns parked waiting for outside work (not for a timer).
-    private var waitingOnOutside = 0
-
-    /// Parks the calling turn while `work` runs on another thread; other agents go on meanwhile.
-    /// Returns what `work` returned.
-    func awaitOutside<T>(_ work: @escaping () -> T) throws -> T {
-        guard let fiber = currentFiber else { return work() }   // not on the loop: just block
-        if shuttingDown || stoppingAll { throw ShutdownSignal() }
-        let slot = ResultBox<T>()
-        waitingOnOutside += 1
-        Thread.detachNewThread { [baton] in
-            let v = work()
-            baton.wake {
-                slot.result = v
-                self.completed.append(fiber)
-                self.wakeRequested = true
-            }
-        }
-        try park(fiber)
-        waitingOnOutside -= 1
-        return baton.locked { slot.result! }
-    }
-
-    /// Moves outside completions into the work queue (under the baton's lock).
-    private func collectCompleted() {
-        let done: [Fiber] = baton.locked {
-            let d = completed
-            completed.removeAll()
-            return d
-        }
-        for f in done { work.append(.resume(f)) }
-    }
-
-    /// Called from another thread (a signal handler, a host) to interrupt the loop's idle wait.
-    public func requestStop(signal: Int32) {
-        baton.wake {
-            signalReceived = signal
-            wakeRequested = true
-        }
-    }
-
     /// Runs the agent's oldest event as a turn, inline on the current fiber.
-    private func runNextEvent(_ agent: AgentInfo) {
+    func runNextEvent(_ agent: AgentInfo) {
         agent.queued = false
         guard let event = agent.mailbox.popFirst() else { return }
         pending -= 1

@@ -69,6 +69,11 @@ final class Fiber: @unchecked Sendable {
     var agent: AgentInfo?
     var savedCallDepth = 0
     var savedDeadlines: [Interpreter.Deadline] = []
+    /// Counts park episodes, so that a wake-up meant for an earlier one is recognised as stale.
+    var parkGeneration = 0
+    var isParked = false
+    /// Set by the loop when the host interrupts the parked job on this fiber.
+    var interrupted = false
 
     /// Stack size for evaluation: deep enough for the call-depth limit in a debug build.
     static let stackSize = 1 << 30

@@ -40,8 +40,13 @@ final class AsyncTask: HostObject {
 /// A turn waiting for one or more tasks.
 final class TaskWaiter {
     let fiber: Fiber
+    /// The park episode of `fiber` this waiter belongs to.
+    let generation: Int
     var woken = false
-    init(fiber: Fiber) { self.fiber = fiber }
+    init(fiber: Fiber, generation: Int) {
+        self.fiber = fiber
+        self.generation = generation
+    }
 }
 
 extension Interpreter {

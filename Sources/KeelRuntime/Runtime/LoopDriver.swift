@@ -1,0 +1,274 @@
+import Foundation
+
+/// Work a host asks the loop to do: Keel code run as a unit of work on a fiber (deep stack, may
+/// suspend), serialised with agents' turns.
+final class HostJob: @unchecked Sendable {
+    let body: () throws -> Value
+    /// Set when the body returned or threw.
+    var result: Result<Value, Error>?
+    /// Signalled when `result` is set, for submitters on other threads.
+    let finished = DispatchSemaphore(value: 0)
+    var fiber: Fiber?
+
+    init(_ body: @escaping () throws -> Value) { self.body = body }
+}
+
+extension Runtime {
+    /// What a call into the loop runs until.
+    enum Goal {
+        /// No agent is live and no turn is parked (`keel run`).
+        case noAgents
+        /// Nothing is ready to run at the current time (the clock is not moved).
+        case idle
+        /// The clock reaches this time (monotonic ns) and nothing due by then is left to run.
+        case time(Int64)
+        /// This host job has finished.
+        case job(HostJob)
+        /// Until `endServing()`: runs agents and host jobs submitted from other threads (the REPL).
+        case serving
+    }
+
+    /// Runs the loop until `goal`, on fibers, while the calling (host) thread waits. Returns 0, 1
+    /// (a fatal error: uncaught in the main program, or any with fail-fast) or 128+signal.
+    /// Control comes back to the host between calls; agents, timers and parked turns stay.
+    func drive(_ goal: Goal) -> Int32 {
+        guard !shuttingDown else { return goalStatus }
+        self.goal = goal
+        let runner = restingRunner ?? newFiber()
+        restingRunner = nil
+        baton.hand(to: runner.id, thenWaitAs: 0)
+        return goalStatus
+    }
+
+    /// Runs a whole program the way `keel run` does: `main` (its top-level statements) first, then
+    /// events until no agent is live; then the loop ends. An uncaught error in `main` is printed
+    /// and makes the status 1.
+    func run(main: @escaping () throws -> Void) -> Int32 {
+        let job = HostJob { [unowned self] in
+            do { try main() } catch let e as KeelError {
+                self.fatalError = e
+                self.interpreter.options.errorOutput(e.render(color: self.interpreter.color))
+            }
+            return .none
+        }
+        work.append(.job(job))
+        let status = drive(.noAgents)
+        shutdown()
+        return status
+    }
+
+    /// Runs `body` as a host job: the loop runs (agents too) until it finishes; its result is returned.
+    func perform(_ body: @escaping () throws -> Value) throws -> Value {
+        let job = HostJob(body)
+        work.append(.job(job))
+        let status = drive(.job(job))
+        guard let result = job.result else {
+            if status > 128 { throw KeelError("Interrupted", "the run was stopped by signal \(status - 128)") }
+            throw KeelError(ErrorKind.base, "the evaluation cannot finish: it waits for something that never happens")
+        }
+        return try result.get()
+    }
+
+    /// From another thread while the loop is serving: queues a job and returns at once.
+    func submit(_ job: HostJob) {
+        baton.wake {
+            incomingJobs.append(job)
+            wakeRequested = true
+        }
+    }
+
+    /// From another thread: interrupts running Keel code, or a host job parked in a wait.
+    public func interrupt() {
+        interpreter.interruptRequested = true
+        baton.wake {
+            interruptPending = true
+            wakeRequested = true
+        }
+    }
+
+    /// From another thread: makes a `serving` loop hand control back to its host.
+    func endServing() {
+        baton.wake {
+            serveEnded = true
+            wakeRequested = true
+        }
+    }
+
+    /// Ends the loop for good: parked turns unwind, every fiber's thread goes back to the pool.
+    /// Agents are not stopped here (see `stopAllAgents`).
+    func shutdown() {
+        guard !shuttingDown else { return }
+        shuttingDown = true
+        guard let leader = restingRunner else { return }   // the loop never ran
+        restingRunner = nil
+        baton.hand(to: leader.id, thenWaitAs: 0)
+    }
+
+    /// A fiber's life: run the loop until the goal is reached, rest until the host calls again,
+    /// and so on until shutdown.
+    func fiberMain(_ fiber: Fiber) {
+        currentFiber = fiber
+        while !shuttingDown {
+            guard let status = step(fiber) else { continue }
+            goalStatus = status
+            restingRunner = fiber
+            baton.hand(to: 0, thenWaitAs: fiber.id)
+            currentFiber = fiber
+        }
+        if shutdownLeader == 0 {
+            // The first fiber to see the shutdown wakes each other one, so it unwinds and ends.
+            shutdownLeader = fiber.id
+            for f in allFibers where f !== fiber {
+                baton.hand(to: f.id, thenWaitAs: fiber.id)
+            }
+            baton.release(to: 0)
+        } else {
+            baton.release(to: shutdownLeader)
+        }
+    }
+
+    /// One round of the loop on `runner`; a status when the goal is reached.
+    func step(_ runner: Fiber) -> Int32? {
+        if fatalError != nil { return 1 }
+        let (sig, interrupt, ended) = baton.locked { () -> (Int32, Bool, Bool) in
+            defer { interruptPending = false; serveEnded = false }
+            return (signalReceived, interruptPending, serveEnded)
+        }
+        if sig != 0 {
+            stopAllAgents()
+            return 128 + sig
+        }
+        if interrupt, let fiber = activeJob?.fiber, fiber.isParked {
+            fiber.interrupted = true
+            work.append(.resume(fiber, generation: fiber.parkGeneration))
+        }
+        if ended, case .serving = goal { return 0 }
+        fireDueTimers()
+        collectCompleted()
+        if case .job(let job) = goal, job.result != nil { return 0 }
+        if let item = work.popFirst() {
+            idleSince = nil
+            switch item {
+            case .agent(let agent): runNextEvent(agent)
+            case .resume(let fiber, let generation): resume(fiber, generation: generation, from: runner)
+            case .task(let task): runTask(task)
+            case .job(let job): runJob(job, on: runner)
+            }
+            return nil
+        }
+        return waitForWork()
+    }
+
+    private func runJob(_ job: HostJob, on fiber: Fiber) {
+        activeJob = job
+        job.fiber = fiber
+        interpreter.interruptRequested = false
+        interpreter.currentAgent = nil
+        interpreter.callDepth = 0
+        interpreter.deadlines = []
+        let result: Result<Value, Error>
+        do { result = .success(try job.body()) } catch { result = .failure(error) }
+        if activeJob === job { activeJob = nil }
+        interpreter.currentAgent = nil
+        job.result = result
+        job.finished.signal()
+    }
+
+    /// Nothing is ready: reach the goal, move virtual time on, or wait for the next deadline.
+    private func waitForWork() -> Int32? {
+        if case .idle = goal { return 0 }
+        if case .noAgents = goal, liveAgents.isEmpty && parkedTurns == 0 { return 0 }
+        let next = timers.min?.deadline
+        if time.isVirtual && waitingOnOutside > 0 {
+            // Virtual time stands still while a turn waits for the outside world.
+            sleepUntilWoken(nil)
+            return nil
+        }
+        if time.isVirtual {
+            switch goal {
+            case .time(let end):
+                guard let next, next <= end else {
+                    time.advance(to: end)
+                    return 0
+                }
+            case .noAgents:
+                let pastStop = next.flatMap { n in stopAt.map { n > $0 } } ?? false
+                if next == nil || pastStop {
+                    // Nothing more can happen (or --until is reached): end as if stopped.
+                    if let stopAt { time.advance(to: stopAt) }
+                    stopAllAgents()
+                    return fatalError == nil ? 0 : 1
+                }
+            case .job(let job):
+                if next == nil && job.result == nil { return 0 }   // it can never finish
+            case .serving, .idle:
+                if next == nil {
+                    sleepUntilWoken(nil)
+                    return nil
+                }
+            }
+            time.advance(to: next!)
+            return nil
+        }
+        // Real clock: wait for the next deadline, the goal's end, a signal, or a host's wake-up.
+        let now = time.monotonicNow
+        var wait = next.map { $0 - now }
+        if case .time(let end) = goal {
+            if now >= end { return 0 }
+            wait = min(wait ?? (end - now), end - now)
+        }
+        if case .noAgents = goal, let idleExit {
+            let since = idleSince ?? now
+            idleSince = since
+            if now - since >= idleExit { return 0 }
+            wait = min(wait ?? idleExit, idleExit)
+        }
+        if let w = wait, w <= 0 { return nil }
+        sleepUntilWoken(wait.map { Date(timeIntervalSinceNow: Double($0) / 1e9) })
+        return nil
+    }
+
+    private func sleepUntilWoken(_ deadline: Date?) {
+        baton.sleepLoop(until: deadline) { self.wakeRequested }
+        baton.wake { wakeRequested = false }
+    }
+
+    /// Parks the calling turn while `work` runs on another thread; other agents go on meanwhile.
+    /// Returns what `work` returned.
+    func awaitOutside<T>(_ work: @escaping () -> T) throws -> T {
+        guard let fiber = currentFiber else { return work() }   // not on the loop: just block
+        if shuttingDown || stoppingAll { throw ShutdownSignal() }
+        let slot = ResultBox<T>()
+        let generation = fiber.parkGeneration
+        waitingOnOutside += 1
+        defer { waitingOnOutside -= 1 }
+        Thread.detachNewThread { [baton] in
+            let v = work()
+            baton.wake {
+                slot.result = v
+                self.completed.append((fiber, generation))
+                self.wakeRequested = true
+            }
+        }
+        try park(fiber)
+        return baton.locked { slot.result! }
+    }
+
+    /// Moves outside completions and submitted host jobs into the work queue.
+    private func collectCompleted() {
+        let (done, jobs): ([(Fiber, Int)], [HostJob]) = baton.locked {
+            defer { completed.removeAll(); incomingJobs.removeAll() }
+            return (completed, incomingJobs)
+        }
+        for (f, generation) in done { work.append(.resume(f, generation: generation)) }
+        for job in jobs { work.append(.job(job)) }
+    }
+
+    /// Called from another thread (a signal handler, a host) to stop the agents and end the run.
+    public func requestStop(signal: Int32) {
+        baton.wake {
+            signalReceived = signal
+            wakeRequested = true
+        }
+    }
+}
