@@ -4,12 +4,13 @@ import PackageDescription
 // Module split (dependencies point one way):
 //   KeelSyntax  — tokens, lexer, parser, AST, diagnostics. Knows nothing of the runtime.
 //   KeelRuntime — resolver (AST → executable nodes), values, evaluator, std modules.
+//   KeelKit     — the embedding API for Swift hosts (a small facade over KeelRuntime).
 //   keel        — the command-line tool.
 let package = Package(
     name: "keel-swift",
     products: [
         .executable(name: "keel", targets: ["keel"]),
-        .library(name: "KeelRuntime", targets: ["KeelRuntime"]),
+        .library(name: "KeelKit", targets: ["KeelKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +28,7 @@ let package = Package(
             // cost about a tenth of run time and guard nothing here (one thread evaluates at a time).
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
+        .target(name: "KeelKit", dependencies: ["KeelRuntime", "KeelSyntax"]),
         .executableTarget(
             name: "keel",
             dependencies: [
@@ -34,8 +36,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A host program that embeds the interpreter (run in CI; its output is checked).
+        .executableTarget(
+            name: "embedding-example",
+            dependencies: ["KeelKit"],
+            path: "examples/embedding",
+            exclude: ["thermostat.keel", "expected.txt"]
+        ),
         .testTarget(name: "KeelSyntaxTests", dependencies: ["KeelSyntax"]),
         .testTarget(name: "KeelRuntimeTests", dependencies: ["KeelRuntime"]),
+        .testTarget(name: "KeelKitTests", dependencies: ["KeelKit"]),
         .testTarget(
             name: "GoldenTests",
             dependencies: ["KeelRuntime"],

@@ -28,6 +28,9 @@ public final class Interpreter {
         public var readLine: @Sendable () -> String? = { Swift.readLine(strippingNewline: true) }
         /// The environment `std/env` reads (and `KEEL_SEED`, `KEEL_LOG_LEVEL`).
         public var environment: [String: String] = ProcessInfo.processInfo.environment
+        /// The std modules programs may `use`; nil allows all. A module left out is a compile
+        /// error at the `use` (and is not pre-bound in a REPL session).
+        public var allowedStdModules: Set<String>?
         public init() {}
     }
 

@@ -53,10 +53,18 @@ extension Interpreter {
         "schedule", "testing", "memory", "ai", "http", "email", "search", "shell", "db", "crypto",
     ]
 
+    /// The std modules that reach nothing outside the interpreter (no files, network, input).
+    public static var pureStdModules: [String] {
+        stdModuleNames.filter { !effectfulModules.contains($0) }
+    }
+
     /// `use std/<name>`: the module (its native members, plus the members of its Keel part in
     /// `stdlib/<name>.keel`, compiled once per interpreter), or why it cannot be used.
     func stdModule(_ name: String) -> Result<ModuleValue, ModuleError> {
         if let cached = stdModules[name] { return .success(cached) }
+        if let allowed = options.allowedStdModules, !allowed.contains(name), Interpreter.stdModuleNames.contains(name) {
+            return .failure(ModuleError("std/\(name) is not available: the host running this program did not grant it"))
+        }
         let result = nativeStdModule(name)
         guard case .success(let module) = result else { return result }
         if let source = StdlibSources.files[name] {

@@ -36,7 +36,11 @@ public struct CronSpec {
     static let monthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
     static let dayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 
+    /// The expression as written.
+    let expression: String
+
     public init(_ expression: String, zone: TimeZone? = nil) throws {
+        self.expression = expression
         var text = expression.trimmingCharacters(in: .whitespaces).uppercased()
         if text.hasPrefix("@") {
             guard let m = CronSpec.macros[text.lowercased()] else { throw CronError(message: "unknown macro \(text.lowercased())") }

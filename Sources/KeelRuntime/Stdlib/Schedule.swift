@@ -30,6 +30,15 @@ public final class ScheduleEntry {
         self.cron = cron
     }
 
+    /// The interval (`every`), or the expression (`cron`), as `:agents` shows it.
+    var detail: String {
+        switch kind {
+        case .every: return formatDuration(interval)
+        case .cron: return cron.map { "\"\($0.expression)\"" } ?? ""
+        case .after, .at: return ""
+        }
+    }
+
     /// Every tick of `every` after the first, and every `cron` tick, may be dropped when the queue
     /// is full; one-shots and the first `every` tick wait instead.
     var isRecurringTick: Bool {

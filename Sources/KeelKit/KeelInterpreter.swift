@@ -1,0 +1,197 @@
+import Foundation
+import KeelRuntime
+import KeelSyntax
+
+/// A Keel interpreter inside a Swift program: load Keel code, give it host functions, start its
+/// agents, feed them messages, and run its event loop in steps you control.
+///
+/// ```swift
+/// let keel = KeelInterpreter(options: .init(clock: .virtual()))
+/// keel.register(module: "metrics", functions: ["record": { args in try args.int(0) * 2 }])
+/// try keel.load(file: "bot.keel")          // declarations and top-level statements
+/// try keel.start(agent: "Bot")
+/// try keel.send(to: "Bot", "hello")
+/// keel.advance(by: .seconds(60))           // a minute of virtual time, in microseconds
+/// keel.stop()
+/// ```
+///
+/// One interpreter is used from one thread at a time; its loop runs only inside the calls that
+/// say so (`runUntilIdle`, `advance(by:)`, `runUntilNoAgents`, and the evaluation calls while
+/// their code runs). Interpreters share nothing, so several can live side by side.
+public final class KeelInterpreter {
+    /// How the interpreter is set up.
+    public struct Options {
+        /// The clock schedules and `time.now()` read.
+        public enum Clock {
+            /// The real clock: `advance(by:)` waits that long.
+            case real
+            /// A clock that moves only when the loop runs out of ready work and jumps to the next
+            /// deadline, starting at `start`. Every run is the same.
+            case virtual(start: Date = Date(timeIntervalSince1970: 1_767_225_600))   // 2026-01-01 UTC
+        }
+
+        /// What a program may reach outside the interpreter.
+        public struct Capabilities: OptionSet {
+            /// The option set's bits.
+            public let rawValue: Int
+            /// Makes a set from its bits.
+            public init(rawValue: Int) { self.rawValue = rawValue }
+            /// `std/file`: reading and writing files.
+            public static let fileSystem = Capabilities(rawValue: 1)
+            /// `std/env`: the environment variables in `environment`.
+            public static let environment = Capabilities(rawValue: 2)
+            /// `io.ask` and `io.confirm` read lines from `input` (without it they read nothing).
+            public static let input = Capabilities(rawValue: 4)
+            /// Everything above.
+            public static let all: Capabilities = [.fileSystem, .environment, .input]
+        }
+
+        /// The clock (real by default).
+        public var clock: Clock = .real
+        /// How many events may wait in all agents' mailboxes together; beyond it `send` raises
+        /// `RuntimeBusy`, recurring ticks are dropped and one-shots wait.
+        public var queueCapacity = 1024
+        /// Where `io.show`, `io.notify` and friends write, a line at a time (default: standard output).
+        public var output: (String) -> Void = { print($0) }
+        /// Where errors from agents' turns and `std/log` write (default: standard error).
+        public var errorOutput: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        /// What programs may reach; `.all` by default, `[]` for a sandbox.
+        public var capabilities: Capabilities = .all
+        /// The variables `std/env` sees (with `.environment`); the process's own by default.
+        public var environment: [String: String] = ProcessInfo.processInfo.environment
+        /// Where `io.ask` reads a line (with `.input`): nil at the end of input. Standard input by default.
+        public var input: @Sendable () -> String? = { readLine(strippingNewline: true) }
+        /// End a loop run at the first uncaught error in a handler or scheduled closure.
+        public var failFast = false
+
+        /// Options with the defaults above, changed by the arguments given.
+        public init(clock: Clock = .real, queueCapacity: Int = 1024, capabilities: Capabilities = .all) {
+            self.clock = clock
+            self.queueCapacity = queueCapacity
+            self.capabilities = capabilities
+        }
+    }
+
+    /// A Swift function that Keel code can call. Return any `KeelConvertible` (`Int`, `String`,
+    /// `[Double]`, `KeelValue.none`, ...). Throw a `KeelError` to raise it as is; any other error
+    /// becomes a `HostError` carrying its description.
+    public typealias HostFunction = (HostArguments) throws -> any KeelConvertible
+
+    private let interpreter: Interpreter
+
+    /// A new interpreter, with nothing loaded.
+    public init(options: Options = Options()) {
+        var o = Interpreter.Options()
+        o.output = options.output
+        o.errorOutput = options.errorOutput
+        o.queueCapacity = options.queueCapacity
+        o.failFast = options.failFast
+        if case .virtual(let start) = options.clock {
+            o.time = VirtualTime(start: Int64((start.timeIntervalSince1970 * 1e9).rounded()))
+        }
+        var allowed = Set(Interpreter.pureStdModules)
+        if options.capabilities.contains(.fileSystem) { allowed.insert("file") }
+        if options.capabilities.contains(.environment) { allowed.insert("env") }
+        o.allowedStdModules = allowed.union(["io", "log"])
+        o.environment = options.capabilities.contains(.environment) ? options.environment : [:]
+        let noInput: @Sendable () -> String? = { nil }
+        o.readLine = options.capabilities.contains(.input) ? options.input : noInput
+        interpreter = Interpreter(options: o)
+    }
+
+    deinit { interpreter.shutdown() }
+
+    // MARK: host functions
+
+    /// Registers `use host/<name>`: a module of Swift functions. `effectful` modules are gated by
+    /// agents' `@tools` like `std/file` (an agent must list `name`). Registering a name again
+    /// replaces it for code loaded afterwards.
+    public func register(module name: String, effectful: Bool = false, functions: [String: HostFunction]) {
+        var wrapped: [String: Interpreter.HostFunction] = [:]
+        for (fname, body) in functions {
+            let qualified = "\(name).\(fname)"
+            wrapped[fname] = { args, named in
+                try body(HostArguments(function: qualified, positional: args, named: named)).keelValue
+            }
+        }
+        interpreter.registerModule(name, effectful: effectful, functions: wrapped)
+    }
+
+    /// Registers a global function that Keel code calls by `name`, without any `use`.
+    public func register(function name: String, _ body: @escaping HostFunction) {
+        interpreter.registerFunction(name) { args, named in
+            try body(HostArguments(function: name, positional: args, named: named)).keelValue
+        }
+    }
+
+    // MARK: loading and calling
+
+    /// Compiles `source` and runs its top-level statements (on the event loop, so it may start
+    /// agents or sleep). Returns the value of the last statement. Declarations stay for later.
+    /// Throws `KeelCompileErrors` or `KeelError`.
+    @discardableResult
+    public func evaluate(_ source: String, path: String = "<host>") throws -> KeelValue {
+        try interpreter.evaluate(source, path: path)
+    }
+
+    /// Reads and evaluates a `.keel` file (see `evaluate`); `use "./x.keel"` resolves beside it.
+    @discardableResult
+    public func load(file path: String) throws -> KeelValue {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw KeelError("FileError", "cannot read `\(path)`: \(error.localizedDescription)")
+        }
+        return try interpreter.evaluate(text, path: path)
+    }
+
+    /// Calls the top-level task `name` with Swift arguments; returns its result.
+    public func call(_ name: String, _ arguments: any KeelConvertible...) throws -> KeelValue {
+        guard let task = interpreter.global(name) else {
+            throw KeelError("UndefinedError", "no task named `\(name)` is defined")
+        }
+        return try interpreter.invoke(task, arguments.map(\.keelValue))
+    }
+
+    /// A top-level binding's current value, if the name is bound.
+    public func global(_ name: String) -> KeelValue? { interpreter.global(name) }
+
+    // MARK: agents
+
+    /// `run(A)`: starts the agent declared as `name`; its `@on_start` runs now.
+    public func start(agent name: String) throws { try interpreter.startAgent(named: name) }
+
+    /// `send(A, message)`: the message waits in the agent's mailbox until the loop runs. Give
+    /// `handler` to reach `on <handler>(...)` instead of `on message`.
+    public func send(to agent: String, _ message: any KeelConvertible, handler: String = "message") throws {
+        try interpreter.send(to: agent, message.keelValue, handler: handler)
+    }
+
+    /// The live agents, with their schedules and when each fires next.
+    public var liveAgents: [AgentStatus] { interpreter.liveAgents }
+
+    // MARK: running the loop
+
+    /// Runs everything ready now (messages, due schedules, woken turns) without moving the clock.
+    /// Returns 0, or 1 after a fatal error (with `failFast`).
+    @discardableResult
+    public func runUntilIdle() -> Int32 { interpreter.runUntilIdle() }
+
+    /// Runs the loop for `duration` of clock time: a virtual clock jumps from deadline to deadline,
+    /// the real clock is waited on. Returns as `runUntilIdle`.
+    @discardableResult
+    public func advance(by duration: Duration) -> Int32 { interpreter.advance(by: wholeNanoseconds(duration)) }
+
+    /// Runs until no agent is live (on a virtual clock, also when nothing is left to happen).
+    @discardableResult
+    public func runUntilNoAgents() -> Int32 { interpreter.runUntilNoAgents() }
+
+    /// Stops every live agent (each `@on_stop` runs) and ends the loop: parked turns unwind and
+    /// the loop's threads are released. The interpreter cannot run again afterwards.
+    public func stop() {
+        interpreter.stopAllAgents()
+        interpreter.shutdown()
+    }
+
+    /// The interpreter's clock now, as wall time (virtual or real).
+    public var now: Date { Date(timeIntervalSince1970: Double(interpreter.runtime.time.wallNow) / 1e9) }
+}

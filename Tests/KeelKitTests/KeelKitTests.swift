@@ -1,0 +1,201 @@
+import Foundation
+import KeelKit
+import XCTest
+
+/// The embedding API through public symbols only (this target imports KeelKit and nothing else).
+final class KeelKitTests: XCTestCase {
+    /// Collects output lines from whichever thread the loop writes on.
+    final class Lines: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [String] = []
+        func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
+        var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+    }
+
+    static let counter = """
+    use std/io
+    use std/schedule
+
+    agent Counter {
+      @tools [io]
+      state { ticks: int = 0, heard: list = [] }
+      @on_start { schedule.every(1.minute, () => { self.ticks += 1 }) }
+      on message(m: str) { self.heard = self.heard + [m] }
+      on report(label: str) { io.show("{label}: {self.ticks} ticks, heard {self.heard}") }
+      @on_stop { io.show("stopped after {self.ticks}") }
+    }
+    task double(n: int) -> int { n * 2 }
+    """
+
+    func makeVirtual(_ lines: Lines) -> KeelInterpreter {
+        var options = KeelInterpreter.Options(clock: .virtual())
+        options.output = { lines.add($0) }
+        options.errorOutput = { lines.add("error: " + $0) }
+        return KeelInterpreter(options: options)
+    }
+
+    func testAgentsMessagesAndVirtualTime() throws {
+        let lines = Lines()
+        let keel = makeVirtual(lines)
+        try keel.evaluate(KeelKitTests.counter, path: "counter.keel")
+        XCTAssertEqual(try keel.call("double", 21), .int(42))
+        try keel.start(agent: "Counter")
+        try keel.send(to: "Counter", "a")
+        try keel.send(to: "Counter", "b")
+        keel.runUntilIdle()
+        XCTAssertEqual(keel.liveAgents.map(\.name), ["Counter"])
+        let start = keel.now
+        keel.advance(by: .seconds(10 * 60))
+        XCTAssertEqual(keel.now.timeIntervalSince(start), 600, accuracy: 1e-6)
+        try keel.send(to: "Counter", "first", handler: "report")
+        keel.runUntilIdle()
+        // every(1.minute) fires at once, then at each minute: 0, 1, ..., 10 → 11 ticks.
+        XCTAssertEqual(lines.all, ["  first: 11 ticks, heard [a, b]"])
+        let schedule = try XCTUnwrap(keel.liveAgents.first?.schedules.first)
+        XCTAssertEqual(schedule.kind, "every")
+        XCTAssertEqual(schedule.nextFire.map { Double($0) / 1e9 }, start.timeIntervalSince1970 + 660)
+        keel.stop()
+        XCTAssertEqual(lines.all.last, "  stopped after 11")
+        XCTAssertEqual(keel.liveAgents.count, 0)
+    }
+
+    func testTwoInterpretersSideBySide() throws {
+        let linesA = Lines(), linesB = Lines()
+        let a = makeVirtual(linesA), b = makeVirtual(linesB)
+        try a.evaluate(KeelKitTests.counter)
+        try b.evaluate(KeelKitTests.counter + "\ntask double(n: int) -> int { n * 3 }")
+        XCTAssertEqual(try a.call("double", 5), .int(10))
+        XCTAssertEqual(try b.call("double", 5), .int(15))
+        try a.start(agent: "Counter")
+        try b.start(agent: "Counter")
+        a.advance(by: .seconds(59))
+        b.advance(by: .seconds(3 * 60 * 60))
+        try a.send(to: "Counter", "a", handler: "report")
+        try b.send(to: "Counter", "b", handler: "report")
+        a.runUntilIdle()
+        b.runUntilIdle()
+        XCTAssertEqual(linesA.all, ["  a: 1 ticks, heard []"])
+        XCTAssertEqual(linesB.all, ["  b: 181 ticks, heard []"])
+        a.stop()
+        b.stop()
+    }
+
+    func testInterpretersOnTwoThreadsAtOnce() throws {
+        let results = Lines()
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            let lines = Lines()
+            let keel = makeVirtual(lines)
+            do {
+                try keel.evaluate(KeelKitTests.counter)
+                try keel.start(agent: "Counter")
+                for _ in 0..<50 { keel.advance(by: .seconds(60 * (i + 1))) }
+                try keel.send(to: "Counter", "t\(i)", handler: "report")
+                keel.runUntilIdle()
+                keel.stop()
+                results.add(lines.all.joined(separator: "|"))
+            } catch {
+                results.add("failed: \(error)")
+            }
+        }
+        XCTAssertEqual(results.all.sorted(), [
+            "  t0: 51 ticks, heard []|  stopped after 51",
+            "  t1: 101 ticks, heard []|  stopped after 101",
+        ])
+    }
+
+    struct SensorUnplugged: Error, CustomStringConvertible { var description: String { "sensor 3 is unplugged" } }
+
+    func testHostFunctionsConvertArgumentsAndTheirErrorsSurfaceInKeel() throws {
+        let lines = Lines()
+        let keel = makeVirtual(lines)
+        var recorded: [Double] = []
+        keel.register(module: "metrics", functions: [
+            "record": { args in
+                recorded.append(try args.double(0))
+                return recorded.count
+            },
+            "read": { _ in throw SensorUnplugged() },
+            "strict": { _ in throw KeelError("QuotaError", "over quota") },
+        ])
+        keel.register(function: "greet") { args in "hello, \(try args.string(0))" }
+        try keel.evaluate("""
+        use std/io
+        use host/metrics
+        io.show(metrics.record(1.5))
+        io.show(metrics.record(2))
+        io.show(greet("host"))
+        try { metrics.read() } catch e: HostError { io.show("HostError: {e.message}") }
+        try { metrics.strict() } catch e: Error { io.show("{e.kind}: {e.message}") }
+        try { metrics.record("x") } catch e: TypeError { io.show("TypeError: {e.message}") }
+        try { greet() } catch e: CallError { io.show("CallError: {e.message}") }
+        """)
+        XCTAssertEqual(recorded, [1.5, 2])
+        XCTAssertEqual(lines.all, [
+            "  1", "  2", "  hello, host",
+            "  HostError: metrics.read: sensor 3 is unplugged",
+            "  QuotaError: over quota",
+            "  TypeError: metrics.record: argument 1 must be float, got str",
+            "  CallError: greet expects at least 1 argument, got 0",
+        ])
+        // Uncaught, a host error reaches the host as a KeelError pointing at the Keel call site.
+        XCTAssertThrowsError(try keel.evaluate("use host/metrics\nmetrics.read()\n", path: "probe.keel")) { error in
+            let e = error as? KeelError
+            XCTAssertEqual(e?.kind, "HostError")
+            XCTAssertTrue(e?.render(color: false).contains("probe.keel:2:") ?? false, e?.render(color: false) ?? "")
+        }
+        keel.stop()
+    }
+
+    func testCompileErrorsAndCapabilities() throws {
+        var options = KeelInterpreter.Options(clock: .virtual(), capabilities: [])
+        options.output = { _ in }
+        let sandbox = KeelInterpreter(options: options)
+        XCTAssertThrowsError(try sandbox.evaluate("use std/file\nfile.read(\"/etc/passwd\")\n", path: "s.keel")) { error in
+            XCTAssertTrue(error is KeelCompileErrors, "\(error)")
+            XCTAssertTrue("\(error)".contains("s.keel:1:"), "\(error)")
+            XCTAssertTrue("\(error)".contains("did not grant"), "\(error)")
+        }
+        XCTAssertEqual(try sandbox.evaluate("use std/math\nmath.sqrt(16.0)"), .float(4))
+        XCTAssertThrowsError(try sandbox.evaluate("x = ")) { error in
+            XCTAssertTrue(error is KeelCompileErrors, "\(error)")
+        }
+        sandbox.stop()
+    }
+
+    func testEvaluationThatSleepsRunsTheLoopMeanwhile() throws {
+        let lines = Lines()
+        let keel = makeVirtual(lines)
+        try keel.evaluate(KeelKitTests.counter)
+        try keel.start(agent: "Counter")
+        let before = keel.now
+        // The host's own evaluation sleeps for an hour of virtual time; the agent ticks meanwhile.
+        try keel.evaluate("use std/schedule\nschedule.sleep(1.hour)\nsend(Counter, \"after\", event: \"report\")")
+        XCTAssertEqual(keel.now.timeIntervalSince(before), 3600, accuracy: 1e-6)
+        keel.runUntilIdle()
+        XCTAssertEqual(lines.all, ["  after: 61 ticks, heard []"])
+        keel.stop()
+    }
+
+    func testRunUntilNoAgents() throws {
+        let lines = Lines()
+        let keel = makeVirtual(lines)
+        try keel.evaluate("""
+        use std/io
+        use std/schedule
+        agent Once {
+          @tools [io]
+          @on_start {
+            schedule.after(5.seconds, () => {
+              io.show("done")
+              stop(self)
+            })
+          }
+        }
+        run(Once)
+        """)
+        XCTAssertEqual(keel.runUntilNoAgents(), 0)
+        XCTAssertEqual(lines.all, ["  done"])
+        XCTAssertTrue(keel.liveAgents.isEmpty)
+        keel.stop()
+    }
+}

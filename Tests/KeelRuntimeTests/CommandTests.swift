@@ -1,0 +1,187 @@
+import Foundation
+import KeelRuntime
+import XCTest
+
+/// The `keel` command end to end: subcommands, exit codes, and `keel cron`.
+final class CommandTests: XCTestCase {
+    func keel(_ args: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keel")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "keel binary not built")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        process.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin.data(using: .utf8)!) }
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// examples/embedding: the host program's whole output is what its expected.txt says.
+    func testEmbeddingExample() throws {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let binary = dir.appendingPathComponent("embedding-example")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "embedding-example not built")
+        let process = Process()
+        process.executableURL = binary
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let expected = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../examples/embedding/expected.txt").standardizedFileURL, encoding: .utf8)
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertEqual(output, expected)
+    }
+
+    func testCronPrintsNextFireTimes() throws {
+        let r = try keel(["cron", "0 9 * * MON-FRI", "--from", "2026-01-01T00:00:00Z", "--next", "3"])
+        XCTAssertEqual(r.status, 0)
+        XCTAssertEqual(r.out, "2026-01-01T09:00:00Z\n2026-01-02T09:00:00Z\n2026-01-05T09:00:00Z\n")
+        let paris = try keel(["cron", "30 2 * * *", "--tz", "Europe/Paris", "--from", "2026-03-28T12:00:00Z", "--next", "1"])
+        XCTAssertEqual(paris.out, "2026-03-29T03:00:00+02:00  (2026-03-29T01:00:00Z)\n")
+    }
+
+    func testExitCodes() throws {
+        XCTAssertEqual(try keel(["cron", "61 * * * *"]).status, 2)
+        XCTAssertEqual(try keel(["run", "--no-such-flag", "x.keel"]).status, 2)
+        XCTAssertEqual(try keel(["run", "/no/such/file.keel"]).status, 2)
+        let compileError = try keel(["run", "-"], stdin: "x = (\n")
+        XCTAssertEqual(compileError.status, 2)
+        XCTAssertTrue(compileError.err.contains("<stdin>:2:1: error: expected an expression"), compileError.err)
+        let runtimeError = try keel(["run", "-"], stdin: "x = 1 / 0\n")
+        XCTAssertEqual(runtimeError.status, 1)
+        XCTAssertTrue(runtimeError.err.contains("<stdin>:1:5: error: ArithmeticError: division by zero"), runtimeError.err)
+        XCTAssertEqual(try keel(["run", "-"], stdin: "use std/io\nio.show(1)\n").out, "  1\n")
+    }
+
+    func testShorthandAndEnvironmentValidation() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("short-\(getpid()).keel")
+        try "use std/io\nio.show(\"short\")\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try keel([file.path]).out, "  short\n")
+        setenv("KEEL_EVENT_QUEUE_CAPACITY", "-3", 1)
+        defer { unsetenv("KEEL_EVENT_QUEUE_CAPACITY") }
+        let bad = try keel(["run", file.path])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.err.contains("KEEL_EVENT_QUEUE_CAPACITY must be a positive integer"), bad.err)
+    }
+
+    func testKeelTestRunsTestBlocks() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keeltests-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try """
+        use std/io
+        task double(x: int) -> int { x * 2 }
+        io.show("top-level code does not run")
+        test "doubling" {
+          setup { base = 21 }
+          assert double(base) == 42, "21 doubled is 42"
+        }
+        test "cases" for n in [1, 2, 3] {
+          assert double(n) > n
+        }
+        test "fails" {
+          assert double(2) == 5
+        }
+        """.write(to: dir.appendingPathComponent("a.keel"), atomically: true, encoding: .utf8)
+        let all = try keel(["test", dir.appendingPathComponent("a.keel").path])
+        XCTAssertEqual(all.status, 1)
+        let lines = all.out.split(separator: "\n").map { String($0.split(separator: " (").first!) }
+        XCTAssertEqual(lines, ["PASS doubling", "PASS cases [1]", "PASS cases [2]", "PASS cases [3]", "FAIL fails", "4 passed, 1 failed"])
+        XCTAssertTrue(all.err.contains("a.keel:12:3: error: AssertionError: assertion failed: double(2) == 5"), all.err)
+        let filtered = try keel(["test", dir.path, "--filter", "cases"])
+        XCTAssertEqual(filtered.status, 0)
+        XCTAssertTrue(filtered.out.hasSuffix("3 passed, 0 failed\n"), filtered.out)
+        let listed = try keel(["test", dir.path, "--list"])
+        XCTAssertTrue(listed.out.contains("cases [2]\n"), listed.out)
+        let failFast = try keel(["test", dir.path, "--fail-fast", "--filter", "fail"])
+        XCTAssertEqual(failFast.status, 1)
+    }
+
+    func testMocksInTests() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mocks-\(getpid()).keel")
+        try """
+        use std/io
+        use std/testing
+        task greet() -> str { "hello {io.ask("name?")}" }
+        test "mocked input" {
+          testing.mock(io.ask).returns("Ada").returns("Bob")
+          assert greet() == "hello Ada"
+          assert greet() == "hello Bob"
+          assert greet() == "hello Bob", "the last value repeats"
+          assert io.ask.called
+          assert io.ask.call_count == 3
+          assert testing.mock(io.ask).called == false, "a new mock starts fresh"
+        }
+        test "mocks do not outlive their test" {
+          assert typeof(io.ask) == "task"
+        }
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let r = try keel(["test", file.path], stdin: "")
+        XCTAssertEqual(r.status, 0, r.out + r.err)
+        XCTAssertTrue(r.out.hasSuffix("2 passed, 0 failed\n"), r.out + r.err)
+    }
+
+    func testLogLevelFlag() throws {
+        let r = try keel(["run", "--log-level", "debug", "-"], stdin: "use std/log\nlog.debug(\"deep detail\")\n")
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.err.contains("[debug] deep detail"), r.err)
+        let quiet = try keel(["run", "--log-level", "error", "-"], stdin: "use std/log\nlog.warn(\"hidden\")\n")
+        XCTAssertEqual(quiet.err, "")
+        XCTAssertEqual(try keel(["run", "--log-level", "loud", "-"], stdin: "").status, 2)
+    }
+
+    func testPipedReplPrintsOnlyValues() throws {
+        XCTAssertEqual(try keel(["repl"], stdin: "x = 2\nx * 21\n").out, "42\n")
+        let multi = try keel(["repl"], stdin: "task sq(n: int) -> int {\n  n * n\n}\nsq(12)\nmath.sqrt(16.0)\nnope\n\"after an error\"\n")
+        XCTAssertEqual(multi.out, "144\n4\nafter an error\n")
+        XCTAssertTrue(multi.err.contains("error: undefined name `nope`"), multi.err)
+    }
+
+    func testCheckReportsEveryProblem() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let good = dir.appendingPathComponent("good.keel"), bad = dir.appendingPathComponent("bad.keel")
+        try "use std/io\nio.show(1)\n".write(to: good, atomically: true, encoding: .utf8)
+        try """
+        use std/nope
+        task one(a: int) { a }
+        one(1, 2)
+        x = self.count
+        agent A {
+          on message(m: str) { io.show(m) }
+        }
+        print(undefined_name)
+        """.write(to: bad, atomically: true, encoding: .utf8)
+        let ok = try keel(["check", good.path])
+        XCTAssertEqual(ok.status, 0)
+        XCTAssertEqual(ok.out, "✓ \(good.path) is valid\n")
+        let r = try keel(["check", good.path, bad.path])
+        XCTAssertEqual(r.status, 2)
+        for expected in ["bad.keel:1:1: error: unknown std module `std/nope`",
+                         "bad.keel:3:1: error: task `one` takes 1 argument(s), got 2",
+                         "bad.keel:4:5: error: `self` is only available inside an agent",
+                         "bad.keel:6:24: error: undefined name `io`",
+                         "bad.keel:8:1: error: undefined name `print`"] {
+            XCTAssertTrue(r.err.contains(expected), "missing: \(expected)\n\(r.err)")
+        }
+        // `keel run` refuses the same program.
+        XCTAssertEqual(try keel(["run", bad.path]).status, 2)
+    }
+
+    func testReplCommands() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("load-\(getpid()).keel")
+        try "task triple(n: int) -> int { n * 3 }\nloaded = true\n".write(to: file, atomically: true, encoding: .utf8)
+        let r = try keel(["repl"], stdin: "x = 2\n:load \(file.path)\ntriple(x)\n:env\n:reset\n:env\nz = 1\n:env\n:quit\nnever = 1\n")
+        XCTAssertEqual(r.out, "6\nloaded = true\ntriple = <task triple>\nx = 2\nz = 1\n", r.err)
+    }
+}
