@@ -29,10 +29,13 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(name: "KeelKit", dependencies: ["KeelRuntime", "KeelSyntax"]),
+        // libedit for the REPL's line editor, history and completion.
+        .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .executableTarget(
             name: "keel",
             dependencies: [
                 "KeelRuntime",
+                "CLibEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -29,6 +29,9 @@ public enum TokenKind: String, Sendable, CaseIterable {
         return map
     }()
 
+    /// Every keyword as written (for completion).
+    public static var keywordSpellings: [String] { Array(keywords.keys) }
+
     public var isKeyword: Bool { String(describing: self).hasPrefix("kw") }
 }
 

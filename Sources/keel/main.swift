@@ -18,6 +18,7 @@ struct Keel: ParsableCommand {
           KEEL_ONESHOT=1             exit after 250 ms without events (real clock only)
           KEEL_LOG_LEVEL             std/log threshold: debug, info (default), warn, error
           KEEL_SEED                  seed for std/random, for reproducible runs
+          KEEL_HISTORY               the REPL's history file (default ~/.keel_history; empty: none)
           NO_COLOR                   no colour in diagnostics (colour is only used on a terminal)
         """,
         version: KeelVersion.string,

@@ -1,0 +1,196 @@
+import Foundation
+import KeelRuntime
+
+/// The REPL's read–evaluate–print cycle, the same with a line editor (a terminal) or without
+/// (standard input is a pipe or a file: no prompts, no escape codes).
+final class ReplDriver {
+    private let console: ReplConsole
+    private let editor: LineEditor?
+    private var session: Session
+    private var pending = ""
+    private let state = NSLock()
+    private var evaluating = false
+    private var signalSources: [DispatchSourceSignal] = []
+    private let color: Bool
+
+    init(console: ReplConsole, editor: LineEditor?) {
+        self.console = console
+        self.editor = editor
+        color = Runner.useColor()
+        session = ReplDriver.makeSession(console)
+        editor?.complete = { [unowned self] word, pending in
+            word.hasPrefix(":") && pending.isEmpty
+                ? ReplDriver.commands.map(\.name).filter { $0.hasPrefix(word) }
+                : self.session.completions(of: word, pending: pending)
+        }
+    }
+
+    static func makeSession(_ console: ReplConsole) -> Session {
+        var options = Interpreter.Options()
+        options.output = { console.write($0, to: 1) }
+        options.errorOutput = { console.write($0, to: 2) }
+        let session = Session(options: options)
+        session.interpreter.color = Runner.useColor()
+        return session
+    }
+
+    static let commands: [(name: String, help: String)] = [
+        (":help", "this list"),
+        (":quit", "leave (also Ctrl-D); live agents are stopped first"),
+        (":load FILE", "run a file in this session"),
+        (":reset", "stop the agents and start a fresh session"),
+        (":env", "the session's bindings and their values"),
+        (":agents", "live agents, their schedules and next fire times"),
+    ]
+
+    /// Reads and evaluates until the end of input or `:quit`; returns the exit status.
+    func run() -> Int32 {
+        installSignalHandlers()
+        defer { signalSources.forEach { $0.cancel() } }
+        while true {
+            let line: ReplLine
+            if let editor {
+                editor.pending = pending
+                line = editor.readLine(prompt: pending.isEmpty ? "keel> " : "  ... ")
+            } else {
+                line = Swift.readLine(strippingNewline: true).map(ReplLine.line) ?? .end
+            }
+            switch line {
+            case .end:
+                if editor != nil { console.write("") }
+                session.close()
+                return 0
+            case .cancelled:
+                pending = ""
+                if editor != nil { console.write("") }
+            case .line(let text):
+                editor?.remember(text)
+                if pending.isEmpty, text.trimmingCharacters(in: .whitespaces).hasPrefix(":") {
+                    if !command(text.trimmingCharacters(in: .whitespaces)) {
+                        session.close()
+                        return 0
+                    }
+                    continue
+                }
+                pending += (pending.isEmpty ? "" : "\n") + text
+                if Session.needsMoreInput(pending) { continue }
+                let input = pending
+                pending = ""
+                if input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
+                evaluate(input)
+            }
+        }
+    }
+
+    private func evaluate(_ input: String) {
+        setEvaluating(true)
+        let outcome = session.evaluate(input)
+        setEvaluating(false)
+        report(outcome)
+    }
+
+    private func setEvaluating(_ on: Bool) {
+        state.lock()
+        evaluating = on
+        state.unlock()
+    }
+
+    private func report(_ outcome: Session.Outcome) {
+        switch outcome {
+        case .value(let v):
+            if !v.isNone { console.write(v.display) }
+        case .done: break
+        case .compileError(let diagnostics):
+            for d in diagnostics { console.write(d.render(color: color), to: 2) }
+        case .runtimeError(let e):
+            console.write(e.render(color: color), to: 2)
+        }
+    }
+
+    /// Runs a `:command`; false means leave.
+    private func command(_ text: String) -> Bool {
+        let word = text.split(separator: " ", maxSplits: 1).first.map(String.init) ?? text
+        let argument = text.dropFirst(word.count).trimmingCharacters(in: .whitespaces)
+        switch word {
+        case ":quit", ":q", ":exit":
+            return false
+        case ":help", ":h":
+            console.write("Type Keel statements or expressions; every std module is bound without `use`.")
+            console.write("An input goes on over several lines while a bracket, brace or string is open.")
+            for (name, help) in ReplDriver.commands {
+                console.write(name.padding(toLength: 12, withPad: " ", startingAt: 0) + help)
+            }
+            console.write("Keys: Tab completes, Ctrl-C drops the line or interrupts a running input, Ctrl-D leaves.")
+        case ":reset":
+            session.close()
+            session = ReplDriver.makeSession(console)
+        case ":env":
+            for (name, value) in session.bindings { console.write("\(name) = \(value.display)") }
+        case ":agents":
+            showAgents()
+        case ":load":
+            guard !argument.isEmpty else { console.write("usage: :load FILE", to: 2); break }
+            guard let source = try? String(contentsOfFile: argument, encoding: .utf8) else {
+                console.write("error: cannot read file `\(argument)`", to: 2)
+                break
+            }
+            setEvaluating(true)
+            let outcome = session.evaluate(source)
+            setEvaluating(false)
+            report(outcome)
+        default:
+            console.write("unknown command `\(word)` (:help lists them)", to: 2)
+        }
+        return true
+    }
+
+    private func showAgents() {
+        let agents = session.agents
+        if agents.isEmpty {
+            console.write("no live agents")
+            return
+        }
+        let now = session.interpreter.runtime.time.wallNow
+        for agent in agents {
+            let waiting = agent.pendingEvents == 1 ? "1 event waiting" : "\(agent.pendingEvents) events waiting"
+            console.write("\(agent.name)  (\(waiting))")
+            for s in agent.schedules {
+                var line = "  #\(s.id) \(s.kind)" + (s.detail.isEmpty ? "" : " \(s.detail)")
+                if let next = s.nextFire {
+                    let seconds = Double(max(0, next - now)) / 1e9
+                    line += ", next at \(DateTime.format(next)) (in \(String(format: "%.1f", seconds))s)"
+                }
+                console.write(line)
+            }
+        }
+    }
+
+    /// Ctrl-C: while an input runs, interrupt it; while typing, drop the line; with no terminal,
+    /// leave (as an interrupted program does). SIGWINCH: let the editor re-measure the terminal.
+    private func installSignalHandlers() {
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler { [unowned self] in
+            self.state.lock()
+            let busy = self.evaluating
+            self.state.unlock()
+            if busy {
+                if self.editor != nil { self.console.write("") }   // after the terminal's ^C
+                self.session.interrupt()
+            } else if let editor = self.editor {
+                editor.requestCancel()
+            } else {
+                exit(130)
+            }
+        }
+        interrupt.resume()
+        signalSources.append(interrupt)
+        if let editor {
+            signal(SIGWINCH, SIG_IGN)
+            let resize = DispatchSource.makeSignalSource(signal: SIGWINCH, queue: .global())
+            resize.setEventHandler { editor.requestResize() }
+            resize.resume()
+            signalSources.append(resize)
+        }
+    }
+}
