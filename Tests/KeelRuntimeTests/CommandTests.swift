@@ -147,6 +147,65 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(multi.err.contains("error: undefined name `nope`"), multi.err)
     }
 
+    func testPipedReplRunsAgentsUntilTheEndOfInput() throws {
+        // An agent started from piped input runs while input lasts; at the end it is stopped.
+        let r = try keel(["repl"], stdin: """
+        agent Greeter {
+          @tools [io]
+          on message(m: str) { io.show("hi {m}") }
+          @on_stop { io.show("bye") }
+        }
+        run(Greeter)
+        send(Greeter, "ada")
+        schedule.sleep(20.ms)
+        :agents
+        "typed after"
+
+        """)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(r.out, "  hi ada\nGreeter  (0 events waiting)\ntyped after\n  bye\n")
+        // A compile error in the REPL points into the input, as a file's would.
+        let bad = try keel(["repl"], stdin: "x = 1\nx +* 2\n")
+        XCTAssertTrue(bad.err.contains("<input 2>:1:4: error:"), bad.err)
+        XCTAssertTrue(bad.err.contains(" 1 | x +* 2"), bad.err)
+        XCTAssertFalse(bad.err.contains("\u{1B}["), "no colour off a terminal")
+    }
+
+    func testVersionAndHelpForEveryCommand() throws {
+        let version = try keel(["--version"])
+        XCTAssertEqual(version.status, 0)
+        XCTAssertEqual(version.out.trimmingCharacters(in: .whitespacesAndNewlines), KeelVersion.string)
+        let top = try keel(["--help"])
+        XCTAssertEqual(top.status, 0)
+        for word in ["run", "check", "test", "cron", "repl", "KEEL_EVENT_QUEUE_CAPACITY", "KEEL_ONESHOT", "KEEL_HISTORY", "NO_COLOR", "130"] {
+            XCTAssertTrue(top.out.contains(word), "keel --help lacks \(word)")
+        }
+        for (command, phrase) in [("run", "--virtual-time"), ("check", "FILE"), ("test", "--filter"), ("cron", "--next"), ("repl", "KEEL_HISTORY")] {
+            let help = try keel([command, "--help"])
+            XCTAssertEqual(help.status, 0, command)
+            XCTAssertTrue(help.out.contains(phrase) || help.out.uppercased().contains(phrase), "keel \(command) --help lacks \(phrase): \(help.out)")
+        }
+        let unknown = try keel(["frobnicate", "--now"])
+        XCTAssertEqual(unknown.status, 2)
+    }
+
+    /// Diagnostics are coloured on a terminal, and not when NO_COLOR is set.
+    func testColourOnlyOnATerminalWithoutNoColor() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keel")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "keel binary not built")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("colour-\(getpid()).keel")
+        try "x = (\n".write(to: file, atomically: true, encoding: .utf8)
+        var env = ["TERM": "xterm", "PATH": "/usr/bin:/bin"]
+        let coloured = try PseudoTerminal(binary.path, ["run", file.path], environment: env)
+        XCTAssertEqual(coloured.exitStatus(), 2)
+        XCTAssertTrue(String(decoding: coloured.raw, as: UTF8.self).contains("\u{1B}["), coloured.text)
+        env["NO_COLOR"] = "1"
+        let plain = try PseudoTerminal(binary.path, ["run", file.path], environment: env)
+        XCTAssertEqual(plain.exitStatus(), 2)
+        XCTAssertTrue(plain.text.contains("error: expected an expression"), plain.text)
+        XCTAssertFalse(String(decoding: plain.raw, as: UTF8.self).contains("\u{1B}["), plain.text)
+    }
+
     func testCheckReportsEveryProblem() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -106,6 +106,43 @@ final class RuntimeTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(elapsed, 0.3)
     }
 
+    /// The REPL's engine: the loop serves on its own thread, agents tick between inputs, an input
+    /// stuck in an endless loop or a long sleep is interrupted from another thread, and the
+    /// session goes on.
+    func testSessionServesInputsWhileAgentsTick() throws {
+        let out = Sink()
+        var options = Interpreter.Options()
+        options.output = { out.add($0) }
+        options.errorOutput = { out.add("error: " + $0) }
+        let session = Session(options: options)
+        guard case .done = session.evaluate("""
+        agent Beat {
+          @tools [io]
+          state { n: int = 0 }
+          @on_start { schedule.every(5.ms, () => { self.n += 1 }) }
+          @on_stop { io.show("beats > 3: {self.n > 3}") }
+        }
+        run(Beat)
+        """) else { return XCTFail("agent declaration failed: \(out.lines)") }
+        // Real time passes between inputs; the agent ticks meanwhile.
+        usleep(60_000)
+        guard case .value(.bool(true)) = session.evaluate("Beat.n > 3") else { return XCTFail("agent did not tick") }
+        for input in ["while true { }", "schedule.sleep(1.hour)"] {
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { session.interrupt() }
+            guard case .runtimeError(let e) = session.evaluate(input) else { return XCTFail("\(input) was not interrupted") }
+            XCTAssertEqual(e.kind, "Interrupted")
+        }
+        // `try` does not catch an interrupt.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { session.interrupt() }
+        guard case .runtimeError = session.evaluate("try { while true { } } catch e: Error { 1 }") else { return XCTFail() }
+        guard case .done = session.evaluate("x = 40"), case .value(.int(42)) = session.evaluate("x + 2") else {
+            return XCTFail("session lost")
+        }
+        XCTAssertEqual(session.agents.map(\.name), ["Beat"])
+        session.close()
+        XCTAssertEqual(out.lines, ["  beats > 3: true"])
+    }
+
     func testQueueCapacityMustBeAPositiveInteger() {
         XCTAssertThrowsError(try RunSettings().options(environment: ["KEEL_EVENT_QUEUE_CAPACITY": "zero"])) { error in
             XCTAssertTrue("\(error)".contains("KEEL_EVENT_QUEUE_CAPACITY"))

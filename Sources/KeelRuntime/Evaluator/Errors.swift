@@ -82,6 +82,8 @@ public enum ErrorKind {
     public static let capability = "CapabilityError"
     public static let userRaised = "UserRaised"
     public static let notImplemented = "NotImplementedError"
+    /// Ctrl-C in the REPL (or a host's interrupt): unwinds through `try`, never caught.
+    public static let interrupted = "Interrupted"
 
     /// Every kind a `catch` clause may name without declaring it.
     public static let builtins: Set<String> = [

@@ -268,7 +268,7 @@ final class TryNode: Node {
         do {
             return try body.eval(f)
         } catch let e as KeelError {
-            if f.interpreter.interruptRequested { throw e }
+            if e.kind == ErrorKind.interrupted { throw e }   // Ctrl-C is not for programs to catch
             for c in clauses where c.typeName == nil || c.typeName == ErrorKind.base || c.typeName == e.kind {
                 c.body.refresh(f)
                 c.storage.store(e.caughtValue, f)

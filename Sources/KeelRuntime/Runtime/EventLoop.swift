@@ -286,7 +286,7 @@ public final class Runtime {
         interpreter.deadlines = fiber.savedDeadlines
         if fiber.interrupted {
             fiber.interrupted = false
-            throw KeelError("Interrupted", "interrupted")
+            throw KeelError(ErrorKind.interrupted, "interrupted")
         }
     }
 

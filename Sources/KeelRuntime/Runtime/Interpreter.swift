@@ -1,5 +1,6 @@
 import Foundation
 import KeelSyntax
+import Synchronization
 
 /// One Keel interpreter: its globals, types, modules and output. Nothing is shared between
 /// interpreters, so several can live in one process.
@@ -76,8 +77,9 @@ public final class Interpreter {
     }
     /// Idle frames, reused by calls (see `Frame`).
     var framePool: [Frame] = []
-    /// Set from another thread (Ctrl-C in the REPL) to stop a running evaluation.
-    public var interruptRequested = false
+    /// Set from another thread (Ctrl-C in the REPL, through `Runtime.interrupt`) to stop the Keel
+    /// code running now; the first loop iteration that sees it takes it and raises `Interrupted`.
+    let interruptFlag = Atomic<Bool>(false)
 
     public init(options: Options = Options()) {
         self.options = options
@@ -111,7 +113,9 @@ public final class Interpreter {
 
     @inline(__always)
     func checkInterrupt(_ span: Span, _ f: Frame) throws {
-        if interruptRequested { throw f.error("Interrupted", "interrupted", span) }
+        if interruptFlag.load(ordering: .relaxed), interruptFlag.exchange(false, ordering: .relaxed) {
+            throw f.error(ErrorKind.interrupted, "interrupted", span)
+        }
         if !deadlines.isEmpty, let limit = deadlines.min(by: { $0.at < $1.at }), runtime.time.monotonicNow >= limit.at {
             throw f.error(limit.kind, limit.message, span)
         }

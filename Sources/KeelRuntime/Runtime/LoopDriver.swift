@@ -63,7 +63,7 @@ extension Runtime {
         work.append(.job(job))
         let status = drive(.job(job))
         guard let result = job.result else {
-            if status > 128 { throw KeelError("Interrupted", "the run was stopped by signal \(status - 128)") }
+            if status > 128 { throw KeelError(ErrorKind.interrupted, "the run was stopped by signal \(status - 128)") }
             throw KeelError(ErrorKind.base, "the evaluation cannot finish: it waits for something that never happens")
         }
         return try result.get()
@@ -79,7 +79,7 @@ extension Runtime {
 
     /// From another thread: interrupts running Keel code, or a host job parked in a wait.
     public func interrupt() {
-        interpreter.interruptRequested = true
+        interpreter.interruptFlag.store(true, ordering: .relaxed)
         baton.wake {
             interruptPending = true
             wakeRequested = true
@@ -162,7 +162,7 @@ extension Runtime {
     private func runJob(_ job: HostJob, on fiber: Fiber) {
         activeJob = job
         job.fiber = fiber
-        interpreter.interruptRequested = false
+        interpreter.interruptFlag.store(false, ordering: .relaxed)
         interpreter.currentAgent = nil
         interpreter.callDepth = 0
         interpreter.deadlines = []
