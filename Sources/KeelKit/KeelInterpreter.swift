@@ -97,6 +97,7 @@ public final class KeelInterpreter {
         let noInput: @Sendable () -> String? = { nil }
         o.readLine = options.capabilities.contains(.input) ? options.input : noInput
         interpreter = Interpreter(options: o)
+        _ = interpreter.runtime   // made now, so `interrupt()` from another thread finds it
     }
 
     deinit { interpreter.shutdown() }
@@ -191,6 +192,11 @@ public final class KeelInterpreter {
         interpreter.stopAllAgents()
         interpreter.shutdown()
     }
+
+    /// From any thread: stops the Keel code running now (an endless loop, a long sleep) with an
+    /// `Interrupted` error, which `try`/`catch` in Keel cannot catch. The call that ran it throws
+    /// that error; the interpreter stays usable.
+    public func interrupt() { interpreter.runtime.interrupt() }
 
     /// The interpreter's clock now, as wall time (virtual or real).
     public var now: Date { Date(timeIntervalSince1970: Double(interpreter.runtime.time.wallNow) / 1e9) }

@@ -176,6 +176,20 @@ final class KeelKitTests: XCTestCase {
         keel.stop()
     }
 
+    func testInterruptFromAnotherThreadStopsRunawayCode() throws {
+        // On the real clock: a virtual one would jump over the long sleep at once.
+        let keel = KeelInterpreter(options: .init(clock: .real))
+        try keel.evaluate("spins = 0")
+        for runaway in ["while true { spins = spins + 1 }", "use std/schedule\nschedule.sleep(1000.days)"] {
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { keel.interrupt() }
+            XCTAssertThrowsError(try keel.evaluate(runaway)) { error in
+                XCTAssertEqual((error as? KeelError)?.kind, "Interrupted", "\(error)")
+            }
+        }
+        XCTAssertEqual(try keel.evaluate("spins > 0"), .bool(true))
+        keel.stop()
+    }
+
     func testRunUntilNoAgents() throws {
         let lines = Lines()
         let keel = makeVirtual(lines)
