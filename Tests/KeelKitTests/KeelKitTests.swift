@@ -190,6 +190,16 @@ final class KeelKitTests: XCTestCase {
         keel.stop()
     }
 
+    func testHostFunctionMayCallBackIntoKeel() throws {
+        let keel = makeVirtual(Lines())
+        keel.register(function: "twice_via_keel") { [unowned keel] args in
+            try keel.call("double", try args.int(0))
+        }
+        try keel.evaluate(KeelKitTests.counter)
+        XCTAssertEqual(try keel.evaluate("twice_via_keel(4) + 1"), .int(9))
+        keel.stop()
+    }
+
     func testRunUntilNoAgents() throws {
         let lines = Lines()
         let keel = makeVirtual(lines)

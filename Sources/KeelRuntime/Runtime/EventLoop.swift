@@ -58,6 +58,8 @@ public final class Runtime {
     /// What the current call into the loop runs until, and how it ended.
     var goal: Goal = .noAgents
     var goalStatus: Int32 = 0
+    /// A host thread is inside `drive` (the loop is running on its behalf).
+    var driving = false
     /// The fiber that ran the loop when it last handed control back to the host.
     var restingRunner: Fiber?
     var idleRunners: [Fiber] = []

@@ -32,7 +32,11 @@ extension Runtime {
     /// (a fatal error: uncaught in the main program, or any with fail-fast) or 128+signal.
     /// Control comes back to the host between calls; agents, timers and parked turns stay.
     func drive(_ goal: Goal) -> Int32 {
-        guard !shuttingDown else { return goalStatus }
+        // Called from Keel code already running on the loop (a host function calling back):
+        // the loop is running, so there is nothing to drive.
+        guard !shuttingDown, !driving else { return goalStatus }
+        driving = true
+        defer { driving = false }
         self.goal = goal
         let runner = restingRunner ?? newFiber()
         restingRunner = nil
@@ -59,6 +63,7 @@ extension Runtime {
 
     /// Runs `body` as a host job: the loop runs (agents too) until it finishes; its result is returned.
     func perform(_ body: @escaping () throws -> Value) throws -> Value {
+        if driving { return try body() }   // a host function calling back into Keel: run inline
         let job = HostJob(body)
         work.append(.job(job))
         let status = drive(.job(job))
