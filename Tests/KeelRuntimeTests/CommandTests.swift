@@ -169,6 +169,9 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(bad.err.contains("<input 2>:1:4: error:"), bad.err)
         XCTAssertTrue(bad.err.contains(" 1 | x +* 2"), bad.err)
         XCTAssertFalse(bad.err.contains("\u{1B}["), "no colour off a terminal")
+        let unfinished = try keel(["repl"], stdin: "1 + 1\ntask f() {\n  1\n")
+        XCTAssertEqual(unfinished.out, "2\n")
+        XCTAssertTrue(unfinished.err.contains("<input 2>:"), unfinished.err)
     }
 
     func testVersionAndHelpForEveryCommand() throws {

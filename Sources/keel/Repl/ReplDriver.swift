@@ -58,6 +58,8 @@ final class ReplDriver {
             switch line {
             case .end:
                 if editor != nil { console.write("") }
+                // An input left open at the end (a brace never closed) gets its diagnostic.
+                if !pending.isEmpty { evaluate(pending) }
                 session.close()
                 return 0
             case .cancelled:
