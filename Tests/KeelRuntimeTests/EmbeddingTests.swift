@@ -49,6 +49,35 @@ final class EmbeddingTests: XCTestCase {
         }
     }
 
+    /// An interpreter that ran agents leaves nothing behind when it goes (no reference cycles
+    /// through agents' cached handlers).
+    func testAgentsAreReleasedWithTheirInterpreter() throws {
+        weak var agent: AgentInfo?
+        weak var interpreter: Interpreter?
+        do {
+            var options = Interpreter.Options()
+            options.time = VirtualTime(start: 0)
+            options.output = { _ in }
+            let interp = Interpreter(options: options)
+            try interp.evaluate("""
+            agent Echo {
+              state { n: int = 0 }
+              on message(m: int) { self.n += m }
+            }
+            run(Echo)
+            send(Echo, 1)
+            """)
+            interp.runUntilIdle()
+            interp.stopAllAgents()
+            interp.shutdown()
+            guard case .agent(let info)? = interp.global("Echo") else { return XCTFail("no agent") }
+            agent = info
+            interpreter = interp
+        }
+        XCTAssertNil(interpreter)
+        XCTAssertNil(agent)
+    }
+
     func testUnknownHostModuleIsACompileError() {
         let interp = Interpreter()
         XCTAssertThrowsError(try interp.run(source: "use host/nothing\n")) { e in

@@ -141,6 +141,19 @@ final class FieldNode: Node {
     }
 }
 
+/// `self.name` for a state field of the agent whose code this is: read by slot.
+final class StateSlotNode: Node {
+    let slot: Int
+    let name: String
+    init(_ slot: Int, _ name: String, _ span: Span) { self.slot = slot; self.name = name; super.init(span) }
+    override func eval(_ f: Frame) throws -> Value {
+        if case .agent(let agent) = f.selfValue, let instance = agent.instance, slot < instance.state.count {
+            return instance.state[slot]
+        }
+        return try locate(self, f) { try f.interpreter.stateSlot(f.selfValue, slot, name) }
+    }
+}
+
 final class TupleIndexNode: Node {
     let object: Node
     let index: Int

@@ -113,7 +113,9 @@ final class Frame {
     private(set) var used: Int
     var boxes: ContiguousArray<Box> = []
     private(set) var function: Function?
-    let interpreter: Interpreter
+    /// Frames live on the evaluating stack or in their interpreter's pool, never longer than the
+    /// interpreter: no ownership here (a strong reference would be a cycle through the pool).
+    unowned(unsafe) let interpreter: Interpreter
     var returnValue: Value = .none
     /// Set by a statement-level `return`; blocks and loops stop when they see it.
     var returning = false

@@ -125,6 +125,8 @@ indirect enum Place {
     case field(Place, String)
     case index(Place, Node)
     case selfField(String)
+    /// `self.name` inside the agent that declares the field: its slot.
+    case stateSlot(Int, String)
 
     func load(_ f: Frame, _ span: Span) throws -> Value {
         switch self {
@@ -141,6 +143,8 @@ indirect enum Place {
             return try locateSpan(span, f) { try subscriptValue(b, i) }
         case .selfField(let name):
             return try locateSpan(span, f) { try f.interpreter.selfField(f.selfValue, name) }
+        case .stateSlot(let slot, let name):
+            return try locateSpan(span, f) { try f.interpreter.stateSlot(f.selfValue, slot, name) }
         }
     }
 
@@ -156,6 +160,11 @@ indirect enum Place {
             try base.store(try locateSpan(span, f) { try withElement(b, i, v) }, f, span)
         case .selfField(let name):
             try locateSpan(span, f) { try f.interpreter.setSelfField(f.selfValue, name, v) }
+        case .stateSlot(let slot, let name):
+            try locateSpan(span, f) {
+                guard case .agent(let agent) = f.selfValue else { return try f.interpreter.setSelfField(f.selfValue, name, v) }
+                try f.interpreter.setStateSlot(agent, slot, v)
+            }
         }
     }
 }

@@ -21,6 +21,8 @@ final class Resolver {
     /// The agent whose body is being compiled: direct calls into effectful modules are checked
     /// against its `@tools`.
     var agentTools: (name: String, all: Bool, entries: [AgentDecl.ToolEntry])?
+    /// While an agent is compiled: its state fields' slot numbers.
+    var agentSlots: [String: Int]?
 
     init(interpreter: Interpreter, file: SourceFile, globals: GlobalTable, main: FunctionProto) {
         self.interpreter = interpreter

@@ -12,6 +12,11 @@ extension Resolver {
         }
         agentTools = (decl.name, tools.all, tools.entries)
         defer { agentTools = nil }
+        // `self.field` compiles to a slot index: code in an agent always runs with that agent as `self`.
+        var slots: [String: Int] = [:]
+        for field in decl.state where slots[field.name] == nil { slots[field.name] = slots.count }
+        agentSlots = slots
+        defer { agentSlots = nil }
         fs = FunctionScope(parent: nil, proto: FunctionProto(name: decl.name, isLambda: false, file: file, span: decl.span),
                            isMain: false, inAgent: true)
         defer { fs = savedFs }
@@ -23,7 +28,10 @@ extension Resolver {
 
         var seenState = Set<String>()
         for field in decl.state {
-            if !seenState.insert(field.name).inserted { error("duplicate state field `\(field.name)`", field.span) }
+            if !seenState.insert(field.name).inserted {
+                error("duplicate state field `\(field.name)`", field.span)
+                continue
+            }
             info.stateFields.append(.init(name: field.name, readonly: field.readonly, type: field.type.map(rtype),
                                           initial: thunk("\(decl.name).state.\(field.name)", field.defaultValue)))
         }

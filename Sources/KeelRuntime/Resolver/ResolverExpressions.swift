@@ -51,7 +51,9 @@ extension Resolver {
         case .range(let lo, let hi): return RangeNode(expression(lo), expression(hi), e.span)
         case .field(let obj, let name, let optional):
             checkVariant(obj, name, e.span)
-            return FieldNode(expression(obj), name, optional: optional, e.span)
+            let object = expression(obj)
+            if object is SelfNode, !optional, let slot = agentSlots?[name] { return StateSlotNode(slot, name, e.span) }
+            return FieldNode(object, name, optional: optional, e.span)
         case .tupleIndex(let obj, let i): return TupleIndexNode(expression(obj), i, e.span)
         case .call(let callee, let args):
             checkArity(callee, args, e.span)

@@ -129,12 +129,18 @@ extension Resolver {
         case .field(let obj, let name):
             if case .selfRef = obj.kind, fs.lookupLocal("self") == nil {
                 if !fs.inAgent { error("`self` is only available inside an agent", obj.span) }
-                return .selfField(name)
+                return selfPlace(name)
             }
             return placeOf(obj).map { .field($0, name) }
         case .index(let obj, let key): return placeOf(obj).map { .index($0, expression(key)) }
         default: return nil
         }
+    }
+
+    /// `self.name` as a place: a state slot when the agent declares that field.
+    func selfPlace(_ name: String) -> Place {
+        if let slot = agentSlots?[name] { return .stateSlot(slot, name) }
+        return .selfField(name)
     }
 
     func placeOf(_ e: Expr) -> Place? {
@@ -147,7 +153,7 @@ extension Resolver {
             error("assign to a field of `self`, such as `self.count = 1`", e.span)
             return nil
         case .field(let obj, let name, false):
-            if case .selfRef = obj.kind, fs.lookupLocal("self") == nil { return .selfField(name) }
+            if case .selfRef = obj.kind, fs.lookupLocal("self") == nil { return selfPlace(name) }
             return placeOf(obj).map { .field($0, name) }
         case .index(let obj, let key): return placeOf(obj).map { .index($0, expression(key)) }
         default:

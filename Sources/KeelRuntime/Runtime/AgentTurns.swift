@@ -4,21 +4,17 @@ extension Interpreter {
     /// One event for one agent, on its fiber: a message handler or a scheduled closure.
     func runTurn(_ agent: AgentInfo, _ instance: AgentInstance, _ event: Event) {
         currentAgent = agent
-        let what: String
         do {
             try computeCapabilities(agent)
             switch event.kind {
             case .message(let name, let payload):
-                what = "handler `\(name)`"
-                guard let proto = agent.handlers[name] else { return }   // no such handler: dropped
-                let handler = Value.function(Function(proto: proto, upvalues: [], selfValue: .agent(agent)))
-                _ = try call(handler, proto.params.isEmpty ? [] : [payload])
+                guard let (handler, takesPayload) = agent.handler(name) else { return }   // no such handler: dropped
+                _ = try call(handler, takesPayload ? [payload] : [])
             case .closure(let callback, let schedule, _):
                 if let schedule {
                     guard schedule.live else { return }   // cancelled while it waited
                     schedule.started()
                 }
-                what = "scheduled closure"
                 _ = try call(callback, [])
             }
         } catch let e as KeelError {
@@ -46,6 +42,7 @@ extension Interpreter {
     func startAgent(_ agent: AgentInfo) throws {
         if agent.isLive { try stopAgent(agent, runHook: false) }
         let instance = AgentInstance(info: agent)
+        instance.state.reserveCapacity(agent.stateFields.count)
         for field in agent.stateFields {
             var v = try call(.function(Function(proto: field.initial, upvalues: [], selfValue: .undefined)), [])
             if let t = field.type {
@@ -54,7 +51,7 @@ extension Interpreter {
                 }
                 v = c
             }
-            instance.state[field.name] = v
+            instance.state.append(v)
         }
         for (name, proto) in agent.attributes {
             instance.attributeValues[name] = try call(.function(Function(proto: proto, upvalues: [], selfValue: .agent(agent))), [])

@@ -16,7 +16,12 @@ public final class AgentInfo {
         let member: String?
         let condition: FunctionProto?
     }
-    var stateFields: [StateField] = []
+    /// State fields in declaration order; an instance's `state` holds their values by position.
+    var stateFields: [StateField] = [] {
+        didSet { fieldIndex = Dictionary(stateFields.enumerated().map { ($1.name, $0) }) { first, _ in first } }
+    }
+    /// A state field's position, by name.
+    private(set) var fieldIndex: [String: Int] = [:]
     var handlers: [String: FunctionProto] = [:]
     var tasks: [String: FunctionProto] = [:]
     var onStart: FunctionProto?
@@ -47,12 +52,29 @@ public final class AgentInfo {
     }
 
     var isLive: Bool { instance != nil }
+
+    /// Handlers as callable values, made once per agent rather than once per event. (Each holds
+    /// the agent, so the interpreter empties this when it goes: see `Interpreter.deinit`.)
+    var handlerValues: [String: (Value, Bool)] = [:]
+
+    /// `on <name>` as a callable bound to this agent, and whether it takes the payload.
+    func handler(_ name: String) -> (Value, Bool)? {
+        if let h = handlerValues[name] { return h }
+        guard let proto = handlers[name] else { return nil }
+        let h = (Value.function(Function(proto: proto, upvalues: [], selfValue: .agent(self))), !proto.params.isEmpty)
+        handlerValues[name] = h
+        return h
+    }
+
+    /// `@tools` without `if` guards allow the same every turn: computed once.
+    var staticAllowed: Set<String>?
 }
 
 /// One run of an agent: its state, attribute values and schedules.
 public final class AgentInstance {
     unowned let info: AgentInfo
-    var state: [String: Value] = [:]
+    /// State field values, by the field's position in `info.stateFields`.
+    var state: [Value] = []
     var attributeValues: [String: Value] = [:]
     var schedules: [ScheduleEntry] = []
     init(info: AgentInfo) { self.info = info }
@@ -87,6 +109,10 @@ extension Interpreter {
     /// Evaluates the `@tools` entries (and their `if` guards) at the start of a turn.
     func computeCapabilities(_ agent: AgentInfo) throws {
         guard !agent.allowAll else { return }
+        if let fixed = agent.staticAllowed {
+            agent.allowedNow = fixed
+            return
+        }
         var allowed = Set<String>()
         for entry in agent.tools {
             if let cond = entry.condition {
@@ -96,6 +122,7 @@ extension Interpreter {
             allowed.insert(entry.member.map { "\(entry.module).\($0)" } ?? entry.module)
         }
         agent.allowedNow = allowed
+        if !agent.tools.contains(where: { $0.condition != nil }) { agent.staticAllowed = allowed }
     }
 
     // MARK: self
@@ -104,7 +131,7 @@ extension Interpreter {
         guard let instance = agent.instance else {
             throw KeelError(ErrorKind.base, "agent \(agent.name) is not running")
         }
-        if let v = instance.state[name] { return v }
+        if let i = agent.fieldIndex[name] { return instance.state[i] }
         if let v = instance.attributeValues[name] { return v }
         if agent.handlers[name] != nil {
             return .structure(StructValue(typeName: "HandlerRef", fields: ["agent": .agent(agent), "handler": .str(name)]))
@@ -114,20 +141,35 @@ extension Interpreter {
     }
 
     func setAgentField(_ agent: AgentInfo, _ name: String, _ v: Value) throws {
-        guard let instance = agent.instance else {
-            throw KeelError(ErrorKind.base, "agent \(agent.name) is not running")
-        }
-        guard let field = agent.stateFields.first(where: { $0.name == name }) else {
+        guard let slot = agent.fieldIndex[name] else {
+            if agent.instance == nil { throw KeelError(ErrorKind.base, "agent \(agent.name) is not running") }
             throw KeelError(ErrorKind.type, "agent \(agent.name) has no state field `\(name)`")
         }
-        if field.readonly { throw KeelError(ErrorKind.type, "state field `\(name)` of \(agent.name) is readonly") }
+        try setStateSlot(agent, slot, v)
+    }
+
+    /// `self.field` as compiled inside the agent: the field's position is known.
+    @inline(__always)
+    func stateSlot(_ selfValue: Value, _ slot: Int, _ name: String) throws -> Value {
+        guard case .agent(let agent) = selfValue, let instance = agent.instance, slot < instance.state.count else {
+            return try selfField(selfValue, name)
+        }
+        return instance.state[slot]
+    }
+
+    func setStateSlot(_ agent: AgentInfo, _ slot: Int, _ v: Value) throws {
+        guard let instance = agent.instance, slot < instance.state.count else {
+            throw KeelError(ErrorKind.base, "agent \(agent.name) is not running")
+        }
+        let field = agent.stateFields[slot]
+        if field.readonly { throw KeelError(ErrorKind.type, "state field `\(field.name)` of \(agent.name) is readonly") }
         var value = v
         if let t = field.type {
             guard let c = t.coerce(v) else {
-                throw KeelError(ErrorKind.type, "state field `\(name)`: expected \(t.description), got \(v.typeName)")
+                throw KeelError(ErrorKind.type, "state field `\(field.name)`: expected \(t.description), got \(v.typeName)")
             }
             value = c
         }
-        instance.state[name] = value
+        instance.state[slot] = value
     }
 }

@@ -90,6 +90,14 @@ public final class Interpreter {
         installBuiltins()
     }
 
+    deinit {
+        // A loop still resting (a host that never called shutdown) lets its threads go.
+        runtimeIfStarted?.shutdown()
+        // Agents' cached handler values refer back to their agent; break those cycles.
+        let modules = fileModules.values.flatMap { $0.members.values }
+        for case .agent(let agent) in globals.values + modules { agent.handlerValues.removeAll() }
+    }
+
     public func write(_ line: String) { options.output(line) }
 
     /// A frame for a call of `fn`: from the pool when one is big enough.
