@@ -56,13 +56,16 @@ public final class AgentInfo {
     /// Handlers as callable values, made once per agent rather than once per event. (Each holds
     /// the agent, so the interpreter empties this when it goes: see `Interpreter.deinit`.)
     var handlerValues: [String: (Value, Bool)] = [:]
+    var messageHandler: (Value, Bool)?
 
     /// `on <name>` as a callable bound to this agent, and whether it takes the payload.
     func handler(_ name: String) -> (Value, Bool)? {
+        if name == "message", let h = messageHandler { return h }   // the common case, without hashing
         if let h = handlerValues[name] { return h }
         guard let proto = handlers[name] else { return nil }
         let h = (Value.function(Function(proto: proto, upvalues: [], selfValue: .agent(self))), !proto.params.isEmpty)
         handlerValues[name] = h
+        if name == "message" { messageHandler = h }
         return h
     }
 

@@ -138,6 +138,7 @@ public final class Runtime {
     }
 
     func fireDueTimers() {
+        guard !timers.isEmpty else { return }   // spares a clock read per step when nothing is scheduled
         let now = time.monotonicNow
         while let top = timers.min, top.deadline <= now {
             _ = timers.popMin()

@@ -95,7 +95,10 @@ public final class Interpreter {
         runtimeIfStarted?.shutdown()
         // Agents' cached handler values refer back to their agent; break those cycles.
         let modules = fileModules.values.flatMap { $0.members.values }
-        for case .agent(let agent) in globals.values + modules { agent.handlerValues.removeAll() }
+        for case .agent(let agent) in globals.values + modules {
+            agent.handlerValues.removeAll()
+            agent.messageHandler = nil
+        }
     }
 
     public func write(_ line: String) { options.output(line) }
