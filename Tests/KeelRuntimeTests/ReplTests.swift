@@ -71,6 +71,14 @@ final class ReplTests: XCTestCase {
         XCTAssertEqual(repl.exitStatus(), 0, repl.text)
     }
 
+    func testNonASCIIInputSurvivesTheLineEditor() throws {
+        let repl = try startRepl()
+        enter(repl, "word = \"café ☕\"")
+        enter(repl, "word.count()", expect: "6")
+        enter(repl, "word", expect: "café ☕")
+        quit(repl)
+    }
+
     func testTabCompletesNamesAndModuleMembers() throws {
         let repl = try startRepl()
         enter(repl, "velocity = 12")

@@ -45,6 +45,7 @@ final class LineEditor {
         wakeWrite = fds[1]
         _ = fcntl(wakeRead, F_SETFL, fcntl(wakeRead, F_GETFL) | O_NONBLOCK)
         console.wakeFD = wakeWrite
+        LineEditor.useUTF8Locale()
         el = el_init("keel", stdin, stdout, stderr)
         history = history_init()
         keel_history_set_size(history, LineEditor.historySize)
@@ -73,6 +74,16 @@ final class LineEditor {
         close(wakeRead)
         close(wakeWrite)
         free(promptText)
+    }
+
+    /// libedit turns characters into bytes (and measures them on screen) by the C locale, which a
+    /// Swift program leaves at "C": non-ASCII input would be lost. Use the user's locale if it is
+    /// UTF-8, else C.UTF-8 (our reader decodes UTF-8 whatever the locale says).
+    private static func useUTF8Locale() {
+        let chosen = setlocale(LC_CTYPE, "").map { String(cString: $0) } ?? ""
+        if !chosen.lowercased().replacingOccurrences(of: "-", with: "").contains("utf8") {
+            _ = setlocale(LC_CTYPE, "C.UTF-8")
+        }
     }
 
     /// Reads one line (without its newline), showing `prompt`.
