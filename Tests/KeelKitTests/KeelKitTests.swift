@@ -57,6 +57,9 @@ final class KeelKitTests: XCTestCase {
         keel.stop()
         XCTAssertEqual(lines.all.last, "  stopped after 11")
         XCTAssertEqual(keel.liveAgents.count, 0)
+        XCTAssertThrowsError(try keel.evaluate("1 + 1")) { error in
+            XCTAssertEqual((error as? KeelError)?.message, "this interpreter has been stopped")
+        }
     }
 
     func testTwoInterpretersSideBySide() throws {

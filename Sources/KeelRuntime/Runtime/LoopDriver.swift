@@ -64,6 +64,7 @@ extension Runtime {
     /// Runs `body` as a host job: the loop runs (agents too) until it finishes; its result is returned.
     func perform(_ body: @escaping () throws -> Value) throws -> Value {
         if driving { return try body() }   // a host function calling back into Keel: run inline
+        if shuttingDown { throw KeelError(ErrorKind.base, "this interpreter has been stopped") }
         let job = HostJob(body)
         work.append(.job(job))
         let status = drive(.job(job))
