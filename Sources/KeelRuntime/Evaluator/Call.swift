@@ -198,30 +198,35 @@ final class CallNode: Node {
     let labels: [String?]
     let spreads: [Bool]
     let isPlain: Bool
+    /// `args` without reference counting on each visit (`args` keeps them alive).
+    private let argRefs: [Unmanaged<Node>]
     init(_ callee: Node, _ args: [Node], labels: [String?], spreads: [Bool], _ span: Span) {
         self.callee = callee; self.args = args; self.labels = labels; self.spreads = spreads
         isPlain = labels.allSatisfy { $0 == nil } && !spreads.contains(true)
+        argRefs = args.map { Unmanaged.passUnretained($0) }
         super.init(span)
     }
 
     override func eval(_ f: Frame) throws -> Value {
         let target = try callee.eval(f)
         let interp = f.interpreter
-        if isPlain, case .function(let fn) = target, fn.proto.isSimple, args.count == fn.proto.params.count {
+        if isPlain, case .function(let fn) = target {
             let proto = fn.proto
-            let frame = interp.acquireFrame(fn)
-            do {
-                for i in 0..<args.count {
-                    let v = try args[i].eval(f)
-                    let p = proto.slotParams[i]
-                    if p.check != .full, let c = p.check.check(v, nil) {
-                        if p.boxed { frame.boxes[p.slot].value = c } else { frame.slots[p.slot] = c }
-                    } else {
-                        try locate(args[i], f) { try interp.bindParameter(proto, i, v, frame) }
+            if proto.isSimple, argRefs.count == proto.slotParams.count {
+                let frame = interp.acquireFrame(fn)
+                do {
+                    for i in 0..<argRefs.count {
+                        let v = try argRefs[i]._withUnsafeGuaranteedRef { try $0.eval(f) }
+                        let p = proto.slotParams[i]
+                        if p.check != .full, let c = p.check.check(v, nil) {
+                            if p.boxed { frame.boxes[p.slot].value = c } else { frame.slots[p.slot] = c }
+                        } else {
+                            try locate(args[i], f) { try interp.bindParameter(proto, i, v, frame) }
+                        }
                     }
-                }
-            } catch { interp.releaseFrame(frame); throw error }
-            return try locate(self, f) { try interp.invoke(fn, frame, span: span, callerFile: f.file) }
+                } catch { interp.releaseFrame(frame); throw error }
+                return try locate(self, f) { try interp.invoke(fn, frame, span: span, callerFile: f.file) }
+            }
         }
         let (positional, named) = try evalArguments(args, labels, spreads, f)
         return try locate(self, f) { try interp.call(target, positional, named: named, span: span, file: f.file) }

@@ -161,8 +161,12 @@ final class BlockNode: Node {
     /// so a closure made in one loop iteration keeps that iteration's variable.
     var declared: [VarInfo] = []
     var freshBoxes: [Int] = []
+    /// The same statements without reference counting on each visit (`body` keeps them alive).
+    private let statements: [Unmanaged<Node>]
     init(_ body: [Node], lastIsValue: Bool, _ span: Span) {
-        self.body = body; self.lastIsValue = lastIsValue; super.init(span)
+        self.body = body; self.lastIsValue = lastIsValue
+        statements = body.map { Unmanaged.passUnretained($0) }
+        super.init(span)
     }
     override func eval(_ f: Frame) throws -> Value {
         refresh(f)
@@ -177,13 +181,13 @@ final class BlockNode: Node {
 
     /// Runs the statements without opening a new scope (the caller already bound names in it).
     func run(_ f: Frame) throws -> Value {
-        let n = body.count
+        let n = statements.count
         if n == 0 { return .none }
         for i in 0..<(n - 1) {
-            _ = try body[i].eval(f)
+            _ = try statements[i]._withUnsafeGuaranteedRef { try $0.eval(f) }
             if f.returning { return .none }
         }
-        let last = try body[n - 1].eval(f)
+        let last = try statements[n - 1]._withUnsafeGuaranteedRef { try $0.eval(f) }
         return lastIsValue ? last : .none
     }
 }
