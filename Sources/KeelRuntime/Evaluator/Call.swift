@@ -228,17 +228,18 @@ final class CallNode: Node {
                 return try locate(self, f) { try interp.invoke(fn, frame, span: span, callerFile: f.file) }
             }
         }
-        let (positional, named) = try evalArguments(args, labels, spreads, f)
+        let (positional, named) = try evalArguments(argRefs, labels, spreads, f)
         return try locate(self, f) { try interp.call(target, positional, named: named, span: span, file: f.file) }
     }
 }
 
-func evalArguments(_ args: [Node], _ labels: [String?], _ spreads: [Bool], _ f: Frame) throws -> ([Value], [String: Value]) {
+/// Evaluates call arguments (`args` are the argument nodes, held alive by their call node).
+func evalArguments(_ args: [Unmanaged<Node>], _ labels: [String?], _ spreads: [Bool], _ f: Frame) throws -> ([Value], [String: Value]) {
     var positional: [Value] = []
     positional.reserveCapacity(args.count)
     var named: [String: Value] = [:]
     for i in 0..<args.count {
-        let v = try args[i].eval(f)
+        let v = try args[i]._withUnsafeGuaranteedRef { try $0.eval(f) }
         if let label = labels[i] {
             named[label] = v
         } else if spreads[i] {
@@ -246,7 +247,7 @@ func evalArguments(_ args: [Node], _ labels: [String?], _ spreads: [Bool], _ f: 
             case .list(let items): positional += items
             case .set(let items): positional += items
             case .range(let lo, let hi): if lo <= hi { positional += (lo...hi).map { .int($0) } }
-            default: throw f.error(ErrorKind.type, "`...` spreads a list or set, got \(v.typeName)", args[i].span)
+            default: throw f.error(ErrorKind.type, "`...` spreads a list or set, got \(v.typeName)", args[i].takeUnretainedValue().span)
             }
         } else {
             positional.append(v)

@@ -9,16 +9,18 @@ final class MethodCallNode: Node {
     let labels: [String?]
     let spreads: [Bool]
     let optional: Bool
+    private let argRefs: [Unmanaged<Node>]
     init(_ receiver: Node, _ name: String, _ args: [Node], labels: [String?], spreads: [Bool], optional: Bool, _ span: Span) {
         self.receiver = receiver; self.name = name; self.args = args; self.labels = labels; self.spreads = spreads
         self.optional = optional
+        argRefs = args.map { Unmanaged.passUnretained($0) }
         super.init(span)
     }
 
     override func eval(_ f: Frame) throws -> Value {
         let r = try receiver.eval(f)
         if optional, case .none = r { return .none }
-        let (positional, named) = try evalArguments(args, labels, spreads, f)
+        let (positional, named) = try evalArguments(argRefs, labels, spreads, f)
         let interp = f.interpreter
         return try locate(self, f) {
             switch r {
