@@ -89,7 +89,21 @@ final class ReplTests: XCTestCase {
         repl.type(" + math.sq\t")
         XCTAssertTrue(repl.waitFor("math.sqrt", after: mark), repl.text)
         enter(repl, "(16.0)", expect: "16")   // velocity + math.sqrt(16.0) = 16
-        XCTAssertTrue(repl.text.contains("16"), repl.text)
+        // REPL commands complete too.
+        let mark2 = repl.text.endIndex
+        repl.type(":ag\t")
+        XCTAssertTrue(repl.waitFor(":agents", after: mark2), repl.text)
+        enter(repl, "", expect: "no live agents")
+        // `:load` completes file paths.
+        let folder = NSTemporaryDirectory() + "keel-load-\(getpid())/"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "loaded_value = 99\n".write(toFile: folder + "settings_file.keel", atomically: true, encoding: .utf8)
+        let mark3 = repl.text.endIndex
+        repl.type(":load \(folder)sett\t")
+        XCTAssertTrue(repl.waitFor("settings_file.keel", after: mark3), repl.text)
+        enter(repl, "")
+        enter(repl, "loaded_value", expect: "99")
         quit(repl)
     }
 

@@ -30,6 +30,8 @@ final class LineEditor {
     private var resized = false
     /// Candidates for the word before the cursor, given the unfinished input so far.
     var complete: (_ word: String, _ pending: String) -> [String] = { _, _ in [] }
+    /// Candidates for a file path (after `:load `).
+    var completePath: (_ prefix: String) -> [String] = { _ in [] }
     /// The lines of an unfinished multi-line input (for completion).
     var pending = ""
 
@@ -191,8 +193,18 @@ final class LineEditor {
     private func completeWord() -> UInt8 {
         guard let info = el_line(el)?.pointee else { return UInt8(CC_ERROR) }
         let before = String(decoding: UnsafeRawBufferPointer(start: info.buffer, count: info.cursor - info.buffer), as: UTF8.self)
-        let word = String(before.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }.reversed())
-        let candidates = complete(word, pending)
+        // A REPL command (`:lo`) at the start of the line, or else a name or dotted path.
+        let command = before.trimmingCharacters(in: .whitespaces)
+        let word: String
+        let candidates: [String]
+        if command.hasPrefix(":load ") {
+            word = String(command.dropFirst(6)).trimmingCharacters(in: .whitespaces)
+            candidates = completePath(word)
+        } else {
+            word = command.hasPrefix(":") && !command.contains(" ") ? command
+                : String(before.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }.reversed())
+            candidates = complete(word, pending)
+        }
         guard let first = candidates.first else { return UInt8(CC_REFRESH_BEEP) }
         let common = candidates.dropFirst().reduce(first) { prefix, c in String(zip(prefix, c).prefix { $0 == $1 }.map(\.0)) }
         if common.count > word.count {

@@ -19,10 +19,12 @@ final class ReplDriver {
         color = Runner.useColor()
         session = ReplDriver.makeSession(console)
         editor?.complete = { [unowned self] word, pending in
-            word.hasPrefix(":") && pending.isEmpty
-                ? ReplDriver.commands.map(\.name).filter { $0.hasPrefix(word) }
-                : self.session.completions(of: word, pending: pending)
+            if pending.isEmpty, word.hasPrefix(":") {
+                return ReplDriver.commands.map { String($0.name.prefix { $0 != " " }) }.filter { $0.hasPrefix(word) }
+            }
+            return self.session.completions(of: word, pending: pending)
         }
+        editor?.completePath = ReplDriver.paths(completing:)
     }
 
     static func makeSession(_ console: ReplConsole) -> Session {
@@ -32,6 +34,20 @@ final class ReplDriver {
         let session = Session(options: options)
         session.interpreter.color = Runner.useColor()
         return session
+    }
+
+    /// Files and folders whose path starts with `prefix` (folders end in `/`), for `:load`.
+    static func paths(completing prefix: String) -> [String] {
+        let slash = prefix.lastIndex(of: "/")
+        let folder = slash.map { String(prefix[...$0]) } ?? ""
+        let start = slash.map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder) else { return [] }
+        return names.filter { $0.hasPrefix(start) && (!$0.hasPrefix(".") || start.hasPrefix(".")) }.sorted().map { name in
+            var isFolder: ObjCBool = false
+            _ = fm.fileExists(atPath: folder + name, isDirectory: &isFolder)
+            return folder + name + (isFolder.boolValue ? "/" : "")
+        }
     }
 
     static let commands: [(name: String, help: String)] = [
