@@ -192,6 +192,39 @@ func withElement(_ base: Value, _ i: Value, _ v: Value) throws -> Value {
     }
 }
 
+/// `self.field = v` and `self.field += v` inside the agent that declares the field.
+final class StateSlotAssignNode: Node {
+    let slot: Int
+    let name: String
+    let value: Node
+    let op: BinaryOp?
+    init(_ slot: Int, _ name: String, _ value: Node, op: BinaryOp?, _ span: Span) {
+        self.slot = slot; self.name = name; self.value = value; self.op = op; super.init(span)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        guard case .agent(let agent) = f.selfValue else {
+            return try PlaceAssignNode(.stateSlot(slot, name), value, op: op, span).eval(f)   // reports the error
+        }
+        let new: Value
+        if let op {
+            // The old value is read before the right-hand side runs, as for any other place.
+            let old = try locate(self, f) { try f.interpreter.stateSlot(f.selfValue, slot, name) }
+            let rhs = try value.eval(f)
+            if case .int(let x) = old, case .int(let y) = rhs, op == .add {
+                let (r, o) = x.addingReportingOverflow(y)
+                if o { throw f.error(ErrorKind.arithmetic, "integer overflow in `+=`", span) }
+                new = .int(r)
+            } else {
+                new = try locate(self, f) { try Operators.arithmetic(op, old, rhs) }
+            }
+        } else {
+            new = try value.eval(f)
+        }
+        try locate(self, f) { try f.interpreter.setStateSlot(agent, slot, new) }
+        return .none
+    }
+}
+
 final class PlaceAssignNode: Node {
     let place: Place
     let value: Node

@@ -24,6 +24,7 @@ extension Resolver {
                 return PlaceAssignNode(.variable(storage, name: name), rhs, op: op, s.span)
             }
             guard let place = place(target, s.span) else { return ConstNode(.none, s.span) }
+            if case .stateSlot(let slot, let name) = place { return StateSlotAssignNode(slot, name, rhs, op: op, s.span) }
             return PlaceAssignNode(place, rhs, op: op, s.span)
         case .forLoop(let pattern, let iterable, let filter, let body):
             statementPosition = false
@@ -101,6 +102,7 @@ extension Resolver {
         case .field, .index:
             let v = expression(value)
             guard let place = place(target, span) else { return ConstNode(.none, span) }
+            if case .stateSlot(let slot, let name) = place { return StateSlotAssignNode(slot, name, v, op: nil, span) }
             return PlaceAssignNode(place, v, op: nil, span)
         }
     }

@@ -18,8 +18,14 @@ public final class AgentInfo {
     }
     /// State fields in declaration order; an instance's `state` holds their values by position.
     var stateFields: [StateField] = [] {
-        didSet { fieldIndex = Dictionary(stateFields.enumerated().map { ($1.name, $0) }) { first, _ in first } }
+        didSet {
+            fieldIndex = Dictionary(stateFields.enumerated().map { ($1.name, $0) }) { first, _ in first }
+            fieldChecks = stateFields.map { $0.readonly ? .full : QuickCheck($0.type) }
+        }
     }
+    /// Per field, the quick check a write must pass (`.full`: take the slow path, which also
+    /// rejects writes to readonly fields).
+    private(set) var fieldChecks: [QuickCheck] = []
     /// A state field's position, by name.
     private(set) var fieldIndex: [String: Int] = [:]
     var handlers: [String: FunctionProto] = [:]
@@ -163,6 +169,11 @@ extension Interpreter {
     func setStateSlot(_ agent: AgentInfo, _ slot: Int, _ v: Value) throws {
         guard let instance = agent.instance, slot < instance.state.count else {
             throw KeelError(ErrorKind.base, "agent \(agent.name) is not running")
+        }
+        let check = agent.fieldChecks[slot]
+        if check != .full, let c = check.check(v, nil) {
+            instance.state[slot] = c
+            return
         }
         let field = agent.stateFields[slot]
         if field.readonly { throw KeelError(ErrorKind.type, "state field `\(field.name)` of \(agent.name) is readonly") }
