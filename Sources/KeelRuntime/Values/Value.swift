@@ -131,12 +131,16 @@ public final class NativeFunction {
     public let name: String
     public let module: String?
     public let body: (inout NativeCall) throws -> Value
+    /// `module.name`, or `name`: made once, since every call's error messages use it.
+    public let qualifiedName: String
+    /// Whether agents' `@tools` gate this function (known after its first call in an agent).
+    var gated: Bool?
     public init(_ name: String, module: String? = nil, _ body: @escaping (inout NativeCall) throws -> Value) {
         self.name = name
         self.module = module
         self.body = body
+        qualifiedName = module.map { "\($0).\(name)" } ?? name
     }
-    public var qualifiedName: String { module.map { "\($0).\(name)" } ?? name }
 }
 
 extension Value {
