@@ -60,10 +60,17 @@ extension Interpreter {
         switch callee {
         case .function(let fn):
             let proto = fn.proto
-            if named.isEmpty, proto.isSimple, args.count == proto.params.count {
+            if named.isEmpty, proto.isSimple, args.count == proto.slotParams.count {
                 let frame = acquireFrame(fn)
                 do {
-                    for i in 0..<args.count { try bindParameter(proto, i, args[i], frame) }
+                    for i in 0..<args.count {
+                        let p = proto.slotParams[i]
+                        if p.check != .full, let c = p.check.check(args[i], nil) {
+                            if p.boxed { frame.boxes[p.slot].value = c } else { frame.slots[p.slot] = c }
+                        } else {
+                            try bindParameter(proto, i, args[i], frame)
+                        }
+                    }
                 } catch { releaseFrame(frame); throw error }
                 return try invoke(fn, frame, span: span, callerFile: file)
             }

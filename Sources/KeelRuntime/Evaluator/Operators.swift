@@ -154,6 +154,12 @@ final class BinaryNode: Node {
             case .sub:
                 let (r, o) = x.subtractingReportingOverflow(y)
                 if !o { return .int(r) }
+            case .mul:
+                let (r, o) = x.multipliedReportingOverflow(by: y)
+                if !o { return .int(r) }
+            case .mod where y != 0:
+                let (r, o) = x.remainderReportingOverflow(dividingBy: y)
+                if !o { return .int(r) }
             case .lt: return .bool(x < y)
             case .le: return .bool(x <= y)
             case .gt: return .bool(x > y)
