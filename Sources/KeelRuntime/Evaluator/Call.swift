@@ -12,7 +12,7 @@ public struct NativeCall {
         return args[i]
     }
     public func optional(_ i: Int, _ label: String? = nil) -> Value? {
-        if let label, let v = named[label] { return v }
+        if let label, !named.isEmpty, let v = named[label] { return v }   // most calls have no labels: skip hashing
         return i < args.count ? args[i] : nil
     }
     public func int(_ i: Int, _ label: String? = nil) throws -> Int {
@@ -46,7 +46,7 @@ public struct NativeCall {
         }
     }
     func labelled(_ i: Int, _ label: String?) throws -> Value {
-        if let label, let v = named[label] { return v }
+        if let label, !named.isEmpty, let v = named[label] { return v }
         return try arg(i)
     }
     public func typeError(_ i: Int, _ expected: String, _ got: Value) -> KeelError {
