@@ -202,13 +202,13 @@ final class StateSlotAssignNode: Node {
         self.slot = slot; self.name = name; self.value = value; self.op = op; super.init(span)
     }
     override func eval(_ f: Frame) throws -> Value {
-        guard case .agent(let agent) = f.selfValue else {
+        guard case .agent(let agent) = f.selfValue, let instance = agent.instance, slot < instance.state.count else {
             return try PlaceAssignNode(.stateSlot(slot, name), value, op: op, span).eval(f)   // reports the error
         }
         let new: Value
         if let op {
             // The old value is read before the right-hand side runs, as for any other place.
-            let old = try locate(self, f) { try f.interpreter.stateSlot(f.selfValue, slot, name) }
+            let old = instance.state[slot]
             let rhs = try value.eval(f)
             if case .int(let x) = old, case .int(let y) = rhs, op == .add {
                 let (r, o) = x.addingReportingOverflow(y)
@@ -219,6 +219,12 @@ final class StateSlotAssignNode: Node {
             }
         } else {
             new = try value.eval(f)
+        }
+        // The fast write: same instance as before the right-hand side ran, and a quick type check.
+        let check = agent.fieldChecks[slot]
+        if agent.instance === instance, check != .full, let c = check.check(new, nil) {
+            instance.state[slot] = c
+            return .none
         }
         try locate(self, f) { try f.interpreter.setStateSlot(agent, slot, new) }
         return .none
