@@ -78,9 +78,8 @@ extension Interpreter {
             return try invoke(fn, frame, span: span, callerFile: file)
         case .native(let n):
             if !mocks.isEmpty, let mock = mocks[ObjectIdentifier(n)] { return mock.answer(args) }
-            if let module = n.module, currentAgent != nil {
-                if n.gated == nil { n.gated = isGated(module) }
-                if n.gated! { try checkCapability(module: module, member: n.name, qualified: n.qualifiedName) }
+            if n.gated, let module = n.module, currentAgent != nil {
+                try checkCapability(module: module, member: n.name, qualified: n.qualifiedName)
             }
             var call = NativeCall(name: n.qualifiedName, args: args, named: named, interpreter: self)
             return try n.body(&call)

@@ -209,22 +209,9 @@ final class StateSlotAssignNode: Node {
         if let op {
             // The old value is read before the right-hand side runs, as for any other place.
             let old = instance.state[slot]
-            let rhs = try value.eval(f)
-            if case .int(let x) = old, case .int(let y) = rhs, op == .add {
-                let (r, o) = x.addingReportingOverflow(y)
-                if o { throw f.error(ErrorKind.arithmetic, "integer overflow in `+=`", span) }
-                new = .int(r)
-            } else {
-                new = try locate(self, f) { try Operators.arithmetic(op, old, rhs) }
-            }
+            new = try augmented(op, old, try value.eval(f), self, f)
         } else {
             new = try value.eval(f)
-        }
-        // The fast write: same instance as before the right-hand side ran, and a quick type check.
-        let check = agent.fieldChecks[slot]
-        if agent.instance === instance, check != .full, let c = check.check(new, nil) {
-            instance.state[slot] = c
-            return .none
         }
         try locate(self, f) { try f.interpreter.setStateSlot(agent, slot, new) }
         return .none
@@ -242,19 +229,21 @@ final class PlaceAssignNode: Node {
     override func eval(_ f: Frame) throws -> Value {
         if let op {
             let old = try place.load(f, span)
-            let rhs = try value.eval(f)
-            let new: Value
-            if case .int(let x) = old, case .int(let y) = rhs, op == .add {
-                let (r, o) = x.addingReportingOverflow(y)
-                if o { throw f.error(ErrorKind.arithmetic, "integer overflow in `+=`", span) }
-                new = .int(r)
-            } else {
-                new = try locate(self, f) { try Operators.arithmetic(op, old, rhs) }
-            }
-            try place.store(new, f, span)
+            try place.store(try augmented(op, old, try value.eval(f), self, f), f, span)
         } else {
             try place.store(try value.eval(f), f, span)
         }
         return .none
     }
+}
+
+/// `old op rhs` for an augmented assignment (`+=`, ...): int `+` inline, the rest by `Operators`.
+@inline(__always)
+func augmented(_ op: BinaryOp, _ old: Value, _ rhs: Value, _ node: Node, _ f: Frame) throws -> Value {
+    if case .int(let x) = old, case .int(let y) = rhs, op == .add {
+        let (r, o) = x.addingReportingOverflow(y)
+        if o { throw f.error(ErrorKind.arithmetic, "integer overflow in `+=`", node.span) }
+        return .int(r)
+    }
+    return try locate(node, f) { try Operators.arithmetic(op, old, rhs) }
 }

@@ -106,16 +106,11 @@ extension Interpreter {
     /// Effectful std modules: an agent may call them only if its `@tools` allows it.
     static let effectfulModules: Set<String> = ["ai", "io", "http", "email", "file", "shell", "db", "search", "env"]
 
-    /// Whether calls into `module` are gated by agents' `@tools`.
-    func isGated(_ module: String) -> Bool {
-        Interpreter.effectfulModules.contains(module) || hostModules[module]?.effectful == true
-    }
-
     /// Raises `CapabilityError` when the current agent's `@tools` does not allow `module.member`
-    /// (a call into a gated module: see `isGated`).
-    func checkCapability(module: String, member: String, qualified: String? = nil) throws {
+    /// (a call into an effectful module: see `NativeFunction.gated`).
+    func checkCapability(module: String, member: String, qualified: String) throws {
         guard let agent = currentAgent, !agent.allowAll else { return }
-        if agent.allowedNow.contains(module) || agent.allowedNow.contains(qualified ?? "\(module).\(member)") { return }
+        if agent.allowedNow.contains(module) || agent.allowedNow.contains(qualified) { return }
         throw KeelError("CapabilityError",
                         "`\(module).\(member)` is not allowed by @tools on \(agent.name) — add `\(module)` to @tools, or use `@tools all`")
     }

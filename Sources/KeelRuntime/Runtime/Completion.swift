@@ -41,7 +41,7 @@ extension Session {
         var names = Set(TokenKind.keywordSpellings)
         for name in table.nameList where table[name] != nil { names.insert(name) }
         for name in Session.declaredNames(in: pending) { names.insert(name) }
-        return names.filter { $0.hasPrefix(word) && $0 != word || $0 == word }.sorted()
+        return names.filter { $0.hasPrefix(word) }.sorted()
     }
 
     /// State fields and tasks of the agent whose declaration is being typed (and, when an agent

@@ -143,7 +143,12 @@ public final class Interpreter {
 
     /// Parses and resolves a file; throws `DiagnosticList` listing every problem.
     public func compile(_ file: SourceFile) throws -> Function {
-        let program = try Parser.parse(file)
+        try compile(try Parser.parse(file))
+    }
+
+    /// Resolves a parsed program (see `compile(_:)`).
+    func compile(_ program: Program) throws -> Function {
+        let file = program.file
         let main = FunctionProto(name: "<main>", isLambda: false, file: file, span: .none)
         let resolver = Resolver(interpreter: self, file: file, globals: globals, main: main)
         main.body = resolver.compile(program, runStatements: true)

@@ -136,21 +136,19 @@ extension Runtime {
     /// One round of the loop on `runner`; a status when the goal is reached.
     func step(_ runner: Fiber) -> Int32? {
         if fatalError != nil { return 1 }
-        let (sig, interrupt, ended) = baton.locked { () -> (Int32, Bool, Bool) in
-            defer { interruptPending = false; serveEnded = false }
-            return (signalReceived, interruptPending, serveEnded)
-        }
-        if sig != 0 {
+        let posted = takePosted()
+        if posted.signal != 0 {
             stopAllAgents()
-            return 128 + sig
+            return 128 + posted.signal
         }
-        if interrupt, let fiber = activeJob?.fiber, fiber.isParked {
+        if posted.interrupt, let fiber = activeJob?.fiber, fiber.isParked {
             fiber.interrupted = true
             work.append(.resume(fiber, generation: fiber.parkGeneration))
         }
-        if ended, case .serving = goal { return 0 }
+        if posted.serveEnded, case .serving = goal { return 0 }
         fireDueTimers()
-        collectCompleted()
+        for (f, generation) in posted.completed { work.append(.resume(f, generation: generation)) }
+        for job in posted.jobs { work.append(.job(job)) }
         if case .job(let job) = goal, job.result != nil { return 0 }
         if let item = work.popFirst() {
             idleSince = nil
@@ -260,14 +258,30 @@ extension Runtime {
         return baton.locked { slot.result! }
     }
 
-    /// Moves outside completions and submitted host jobs into the work queue.
-    private func collectCompleted() {
-        let (done, jobs): ([(Fiber, Int)], [HostJob]) = baton.locked {
-            defer { completed.removeAll(); incomingJobs.removeAll() }
-            return (completed, incomingJobs)
+    /// What other threads posted since the last step, taken under the baton's lock once per step.
+    /// Completions and jobs stay posted when this step ends the loop run (a signal, the end of
+    /// serving), for the next run to take.
+    private func takePosted() -> Posted {
+        baton.locked {
+            var posted = Posted(signal: signalReceived, interrupt: interruptPending, serveEnded: serveEnded)
+            interruptPending = false
+            serveEnded = false
+            let ending: Bool
+            if case .serving = goal { ending = posted.signal != 0 || posted.serveEnded } else { ending = posted.signal != 0 }
+            if !ending && !(completed.isEmpty && incomingJobs.isEmpty) {
+                swap(&posted.completed, &completed)
+                swap(&posted.jobs, &incomingJobs)
+            }
+            return posted
         }
-        for (f, generation) in done { work.append(.resume(f, generation: generation)) }
-        for job in jobs { work.append(.job(job)) }
+    }
+
+    struct Posted {
+        var signal: Int32
+        var interrupt: Bool
+        var serveEnded: Bool
+        var completed: [(Fiber, Int)] = []
+        var jobs: [HostJob] = []
     }
 
     /// Called from another thread (a signal handler, a host) to stop the agents and end the run.

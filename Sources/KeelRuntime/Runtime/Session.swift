@@ -67,16 +67,15 @@ public final class Session {
         inputCount += 1
         let file = SourceFile(path: "<input \(inputCount)>", text: text)
         let result = onLoop { [interpreter] () -> Outcome in
-            let main: Function
+            let program: Program, main: Function
             do {
-                main = try interpreter.compile(file)
+                program = try Parser.parse(file)
+                main = try interpreter.compile(program)
             } catch let list as DiagnosticList {
                 return .compileError(list.diagnostics)
             }
             var isExpression = false
-            if let program = try? Parser.parse(file), program.statements.count == 1, case .expr = program.statements[0].kind {
-                isExpression = true
-            }
+            if program.statements.count == 1, case .expr = program.statements[0].kind { isExpression = true }
             let v = try interpreter.execute(main)
             return isExpression ? .value(v) : .done
         }!

@@ -102,6 +102,7 @@ public final class ModuleValue {
         self.name = name
         self.members = members
         self.effectful = effectful
+        if effectful { for case .native(let n) in members.values { n.gated = true } }
     }
 }
 
@@ -133,8 +134,8 @@ public final class NativeFunction {
     public let body: (inout NativeCall) throws -> Value
     /// `module.name`, or `name`: made once, since every call's error messages use it.
     public let qualifiedName: String
-    /// Whether agents' `@tools` gate this function (known after its first call in an agent).
-    var gated: Bool?
+    /// Whether agents' `@tools` gate this function: it belongs to an effectful module.
+    var gated = false
     public init(_ name: String, module: String? = nil, _ body: @escaping (inout NativeCall) throws -> Value) {
         self.name = name
         self.module = module

@@ -52,16 +52,15 @@ final class ReplConsole: @unchecked Sendable {
     }
 
     static func writeAll(_ fd: Int32, _ text: String) {
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n <= 0 {
                 if errno == EINTR { continue }
                 return
             }
             offset += n
         }
-        bytes.removeAll()
     }
 }

@@ -152,10 +152,7 @@ final class ReplDriver {
                 console.write("error: cannot read file `\(argument)`", to: 2)
                 break
             }
-            setEvaluating(true)
-            let outcome = session.evaluate(source)
-            setEvaluating(false)
-            report(outcome)
+            evaluate(source)
         default:
             console.write("unknown command `\(word)` (:help lists them)", to: 2)
         }
