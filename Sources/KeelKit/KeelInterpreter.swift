@@ -48,9 +48,9 @@ public final class KeelInterpreter {
 
         /// The clock (real by default).
         public var clock: Clock = .real
-        /// How many events may wait in all agents' mailboxes together; beyond it `send` raises
-        /// `RuntimeBusy`, recurring ticks are dropped and one-shots wait.
-        public var queueCapacity = 1024
+        /// How many events may wait in all agents' mailboxes together (a positive number); beyond
+        /// it `send` raises `RuntimeBusy`, recurring ticks are dropped and one-shots wait.
+        public var queueCapacity = Options.defaultQueueCapacity
         /// Where `io.show`, `io.notify` and friends write, a line at a time (default: standard output).
         public var output: (String) -> Void = { print($0) }
         /// Where errors from agents' turns and `std/log` write (default: standard error).
@@ -64,12 +64,22 @@ public final class KeelInterpreter {
         /// End a loop run at the first uncaught error in a handler or scheduled closure.
         public var failFast = false
 
+        /// The queue capacity when none is given.
+        public static let defaultQueueCapacity = InterpreterDefaults.queueCapacity
+
         /// Options with the defaults above, changed by the arguments given.
-        public init(clock: Clock = .real, queueCapacity: Int = 1024, capabilities: Capabilities = .all) {
+        public init(clock: Clock = .real, queueCapacity: Int = Options.defaultQueueCapacity, capabilities: Capabilities = .all) {
             self.clock = clock
             self.queueCapacity = queueCapacity
             self.capabilities = capabilities
         }
+    }
+
+    /// Options that cannot work (a queue capacity that is not positive, ...), found when the
+    /// interpreter is made.
+    public struct InvalidOptions: Error, CustomStringConvertible {
+        /// What is wrong and what is accepted.
+        public let description: String
     }
 
     /// A Swift function that Keel code can call. Return any `KeelConvertible` (`Int`, `String`,
@@ -79,8 +89,11 @@ public final class KeelInterpreter {
 
     private let interpreter: Interpreter
 
-    /// A new interpreter, with nothing loaded.
-    public init(options: Options = Options()) {
+    /// A new interpreter, with nothing loaded. Throws `InvalidOptions` for options that cannot work.
+    public init(options: Options = Options()) throws {
+        guard options.queueCapacity > 0 else {
+            throw InvalidOptions(description: "queueCapacity must be a positive integer, got \(options.queueCapacity)")
+        }
         var o = Interpreter.Options()
         o.output = options.output
         o.errorOutput = options.errorOutput
@@ -89,7 +102,7 @@ public final class KeelInterpreter {
         if case .virtual(let start) = options.clock {
             o.time = VirtualTime(start: Int64((start.timeIntervalSince1970 * 1e9).rounded()))
         }
-        var allowed = Set(Interpreter.pureStdModules)
+        var allowed = Set(InterpreterDefaults.pureStdModules)
         if options.capabilities.contains(.fileSystem) { allowed.insert("file") }
         if options.capabilities.contains(.environment) { allowed.insert("env") }
         o.allowedStdModules = allowed.union(["io", "log"])
@@ -97,7 +110,7 @@ public final class KeelInterpreter {
         let noInput: @Sendable () -> String? = { nil }
         o.readLine = options.capabilities.contains(.input) ? options.input : noInput
         interpreter = Interpreter(options: o)
-        _ = interpreter.runtime   // made now, so `interrupt()` from another thread finds it
+        _ = interpreter.loop   // made now, so `interrupt()` from another thread finds it
     }
 
     deinit { interpreter.shutdown() }
@@ -108,20 +121,20 @@ public final class KeelInterpreter {
     /// agents' `@tools` like `std/file` (an agent must list `name`). Registering a name again
     /// replaces it for code loaded afterwards.
     public func register(module name: String, effectful: Bool = false, functions: [String: HostFunction]) {
-        var wrapped: [String: Interpreter.HostFunction] = [:]
-        for (fname, body) in functions {
-            let qualified = "\(name).\(fname)"
-            wrapped[fname] = { args, named in
-                try body(HostArguments(function: qualified, positional: args, named: named)).keelValue
-            }
-        }
-        interpreter.registerModule(name, effectful: effectful, functions: wrapped)
+        interpreter.registerModule(name, effectful: effectful, functions: functions.mapValues(KeelInterpreter.native))
     }
 
     /// Registers a global function that Keel code calls by `name`, without any `use`.
     public func register(function name: String, _ body: @escaping HostFunction) {
-        interpreter.registerFunction(name) { args, named in
-            try body(HostArguments(function: name, positional: args, named: named)).keelValue
+        interpreter.registerFunction(name, KeelInterpreter.native(body))
+    }
+
+    /// A host function as the interpreter calls it: public values in, public errors translated.
+    private static func native(_ body: @escaping HostFunction) -> Interpreter.HostFunction {
+        { call in
+            do { return try body(HostArguments(call: call)).keelValue.runtimeValue } catch let e as KeelError {
+                throw e.runtimeError
+            }
         }
     }
 
@@ -132,7 +145,7 @@ public final class KeelInterpreter {
     /// Throws `KeelCompileErrors` or `KeelError`.
     @discardableResult
     public func evaluate(_ source: String, path: String = "<host>") throws -> KeelValue {
-        try interpreter.evaluate(source, path: path)
+        try translatingErrors { KeelValue(try interpreter.evaluate(source, path: path)) }
     }
 
     /// Reads and evaluates a `.keel` file (see `evaluate`); `use "./x.keel"` resolves beside it.
@@ -142,7 +155,7 @@ public final class KeelInterpreter {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw KeelError("FileError", "cannot read `\(path)`: \(error.localizedDescription)")
         }
-        return try interpreter.evaluate(text, path: path)
+        return try evaluate(text, path: path)
     }
 
     /// Calls the top-level task `name` with Swift arguments; returns its result.
@@ -150,25 +163,25 @@ public final class KeelInterpreter {
         guard let task = interpreter.global(name) else {
             throw KeelError("UndefinedError", "no task named `\(name)` is defined")
         }
-        return try interpreter.invoke(task, arguments.map(\.keelValue))
+        return try translatingErrors { KeelValue(try interpreter.invoke(task, arguments.map(\.keelValue.runtimeValue))) }
     }
 
     /// A top-level binding's current value, if the name is bound.
-    public func global(_ name: String) -> KeelValue? { interpreter.global(name) }
+    public func global(_ name: String) -> KeelValue? { interpreter.global(name).map(KeelValue.init) }
 
     // MARK: agents
 
     /// `run(A)`: starts the agent declared as `name`; its `@on_start` runs now.
-    public func start(agent name: String) throws { try interpreter.startAgent(named: name) }
+    public func start(agent name: String) throws { try translatingErrors { try interpreter.startAgent(named: name) } }
 
     /// `send(A, message)`: the message waits in the agent's mailbox until the loop runs. Give
     /// `handler` to reach `on <handler>(...)` instead of `on message`.
     public func send(to agent: String, _ message: any KeelConvertible, handler: String = "message") throws {
-        try interpreter.send(to: agent, message.keelValue, handler: handler)
+        try translatingErrors { try interpreter.send(to: agent, message.keelValue.runtimeValue, handler: handler) }
     }
 
     /// The live agents, with their schedules and when each fires next.
-    public var liveAgents: [AgentStatus] { interpreter.liveAgents }
+    public var liveAgents: [AgentStatus] { interpreter.liveAgents.map(AgentStatus.init) }
 
     // MARK: running the loop
 
@@ -196,8 +209,35 @@ public final class KeelInterpreter {
     /// From any thread: stops the Keel code running now (an endless loop, a long sleep) with an
     /// `Interrupted` error, which `try`/`catch` in Keel cannot catch. The call that ran it throws
     /// that error; the interpreter stays usable.
-    public func interrupt() { interpreter.runtime.interrupt() }
+    public func interrupt() { interpreter.loop.interrupt() }
 
     /// The interpreter's clock now, as wall time (virtual or real).
-    public var now: Date { Date(timeIntervalSince1970: Double(interpreter.runtime.time.wallNow) / 1e9) }
+    public var now: Date { Date(timeIntervalSince1970: Double(interpreter.loop.time.wallNow) / 1e9) }
+}
+
+/// A live agent, as `KeelInterpreter.liveAgents` shows it.
+public struct AgentStatus: Equatable {
+    /// One live schedule of the agent.
+    public struct Schedule: Equatable {
+        /// The schedule's id (as `schedule.every` returned it).
+        public let id: Int
+        /// `every`, `after`, `at` or `cron`.
+        public let kind: String
+        /// The interval or cron expression.
+        public let detail: String
+        /// When it fires next (wall-clock ns since 1970, on the interpreter's clock), if it will.
+        public let nextFire: Int64?
+    }
+    /// The agent's declared name.
+    public let name: String
+    /// Events waiting in its mailbox.
+    public let pendingEvents: Int
+    /// Its live schedules, in the order they were made.
+    public let schedules: [Schedule]
+
+    init(_ s: KeelRuntime.AgentStatus) {
+        name = s.name
+        pendingEvents = s.pendingEvents
+        schedules = s.schedules.map { Schedule(id: $0.id, kind: $0.kind, detail: $0.detail, nextFire: $0.nextFire) }
+    }
 }

@@ -1,19 +1,114 @@
 import KeelRuntime
-import KeelSyntax
 
-/// A Keel value as a host sees it: `.none`, `.bool`, `.int`, `.float`, `.str`, `.duration`
-/// (nanoseconds), `.list`, `.map`, and the run time's own kinds (records, enum variants,
-/// functions, agents) that a host passes back unchanged.
-public typealias KeelValue = KeelRuntime.Value
+/// A Keel value as a host sees it. Scalars, lists, maps and records convert both ways; anything
+/// else the interpreter makes (functions, agents, enum variants, ranges, handles) arrives as
+/// `.opaque`, which a host can pass back unchanged.
+public enum KeelValue: Equatable, CustomStringConvertible {
+    case none
+    case bool(Bool)
+    case int(Int)
+    case float(Double)
+    case str(String)
+    /// A duration, in nanoseconds.
+    case duration(Int64)
+    case list([KeelValue])
+    /// A set, in insertion order.
+    case set([KeelValue])
+    /// A map; Keel allows str, int and bool keys.
+    case map([KeelMapKey: KeelValue])
+    /// A record (a struct value) with its declared type's name.
+    case record(type: String, fields: [String: KeelValue])
+    /// A value only Keel code can use: pass it back to Keel as it is.
+    case opaque(KeelOpaqueValue)
 
-/// A Keel run-time error: its `kind` (`TypeError`, `HostError`, a user type, ...), `message`,
-/// and `render(color:)` for the `file:line:col` form with the source line, a caret and the call
-/// stack. Throw one from a host function to raise exactly that error at the Keel call site.
-public typealias KeelError = KeelRuntime.KeelError
+    /// The value as `io.show` and string interpolation print it.
+    public var description: String { runtimeValue.display }
 
-/// Compile errors: every problem in a source text, each with `file:line:col`, the line and a
-/// caret (its `description` renders them all).
-public typealias KeelCompileErrors = KeelSyntax.DiagnosticList
+    /// The Keel type name (`int`, `list`, `Point`, `task`, ...).
+    public var typeName: String { runtimeValue.typeName }
+
+    init(_ v: KeelRuntime.Value) {
+        switch v {
+        case .none, .undefined: self = .none
+        case .bool(let b): self = .bool(b)
+        case .int(let i): self = .int(i)
+        case .float(let d): self = .float(d)
+        case .str(let s): self = .str(s)
+        case .duration(let d): self = .duration(d)
+        case .list(let items): self = .list(items.map(KeelValue.init))
+        case .set(let items): self = .set(items.map(KeelValue.init))
+        case .map(let m):
+            var out: [KeelMapKey: KeelValue] = [:]
+            for (k, val) in m { out[KeelMapKey(k)] = KeelValue(val) }
+            self = .map(out)
+        case .structure(let s): self = .record(type: s.typeName, fields: s.fields.mapValues(KeelValue.init))
+        default: self = .opaque(KeelOpaqueValue(value: v))
+        }
+    }
+
+    var runtimeValue: KeelRuntime.Value {
+        switch self {
+        case .none: return .none
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .int(i)
+        case .float(let d): return .float(d)
+        case .str(let s): return .str(s)
+        case .duration(let d): return .duration(d)
+        case .list(let items): return .list(items.map(\.runtimeValue))
+        case .set(let items): return .makeSet(items.map(\.runtimeValue))
+        case .map(let m):
+            var out: [MapKey: KeelRuntime.Value] = [:]
+            for (k, v) in m { out[k.runtimeKey] = v.runtimeValue }
+            return .map(out)
+        case .record(let type, let fields): return .structure(StructValue(typeName: type, fields: fields.mapValues(\.runtimeValue)))
+        case .opaque(let o): return o.value
+        }
+    }
+}
+
+/// A map key: Keel maps are keyed by strings, ints or bools.
+public enum KeelMapKey: Hashable, CustomStringConvertible {
+    case str(String)
+    case int(Int)
+    case bool(Bool)
+
+    /// The key as Keel prints it.
+    public var description: String {
+        switch self {
+        case .str(let s): return s
+        case .int(let i): return String(i)
+        case .bool(let b): return String(b)
+        }
+    }
+
+    init(_ k: MapKey) {
+        switch k {
+        case .str(let s): self = .str(s)
+        case .int(let i): self = .int(i)
+        case .bool(let b): self = .bool(b)
+        }
+    }
+
+    var runtimeKey: MapKey {
+        switch self {
+        case .str(let s): return .str(s)
+        case .int(let i): return .int(i)
+        case .bool(let b): return .bool(b)
+        }
+    }
+}
+
+/// A value of a kind only Keel code uses (a function, an agent, an enum variant, a range, a
+/// schedule handle, ...). Two are equal when Keel's `==` says so.
+public struct KeelOpaqueValue: Equatable, CustomStringConvertible {
+    let value: KeelRuntime.Value
+    /// The Keel type name.
+    public var typeName: String { value.typeName }
+    /// How Keel prints it.
+    public var description: String { value.display }
+    /// Keel's `==`.
+    public static func == (a: KeelOpaqueValue, b: KeelOpaqueValue) -> Bool { a.value == b.value }
+}
 
 /// A Swift value that converts to a Keel value: host functions return these, and `call` takes them.
 public protocol KeelConvertible {
@@ -21,7 +116,7 @@ public protocol KeelConvertible {
     var keelValue: KeelValue { get }
 }
 
-extension KeelRuntime.Value: KeelConvertible {
+extension KeelValue: KeelConvertible {
     /// Itself.
     public var keelValue: KeelValue { self }
 }
@@ -59,7 +154,7 @@ extension Array: KeelConvertible where Element: KeelConvertible {
 extension Dictionary: KeelConvertible where Key == String, Value: KeelConvertible {
     /// `.map` with string keys.
     public var keelValue: KeelValue {
-        var m: [MapKey: KeelRuntime.Value] = [:]
+        var m: [KeelMapKey: KeelValue] = [:]
         for (k, v) in self { m[.str(k)] = v.keelValue }
         return .map(m)
     }
@@ -70,8 +165,18 @@ extension Optional: KeelConvertible where Wrapped: KeelConvertible {
     public var keelValue: KeelValue { self?.keelValue ?? .none }
 }
 
-/// Whole nanoseconds in a Swift `Duration` (sub-nanosecond parts are dropped).
+/// Whole nanoseconds in a Swift `Duration` (sub-nanosecond parts are dropped), held at the ends of
+/// the 64-bit range for durations beyond it.
 func wholeNanoseconds(_ d: Duration) -> Int64 {
     let (seconds, attoseconds) = d.components
-    return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    let (ns, o) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    if o { return seconds < 0 ? .min : .max }
+    return ns.saturatingAddition(attoseconds / 1_000_000_000)
+}
+
+extension Int64 {
+    func saturatingAddition(_ other: Int64) -> Int64 {
+        let (r, o) = addingReportingOverflow(other)
+        return o ? (other > 0 ? .max : .min) : r
+    }
 }

@@ -1,24 +1,24 @@
 /// The syntax tree. Pure data: the runtime's resolver lowers it into executable nodes.
 
-public final class Expr: @unchecked Sendable {
-    public let kind: ExprKind
-    public let span: Span
-    public init(_ kind: ExprKind, _ span: Span) { self.kind = kind; self.span = span }
+package final class Expr: @unchecked Sendable {
+    package let kind: ExprKind
+    package let span: Span
+    package init(_ kind: ExprKind, _ span: Span) { self.kind = kind; self.span = span }
 }
 
-public enum UnaryOp: String, Sendable { case negate = "-", not = "not" }
+package enum UnaryOp: String, Sendable { case negate = "-", not = "not" }
 
-public enum BinaryOp: String, Sendable {
+package enum BinaryOp: String, Sendable {
     case add = "+", sub = "-", mul = "*", div = "/", mod = "%"
     case eq = "==", neq = "!=", lt = "<", le = "<=", gt = ">", ge = ">="
     case and = "and", or = "or", coalesce = "??", pipe = "|>"
 }
 
-public enum DurationUnit: String, Sendable, CaseIterable {
+package enum DurationUnit: String, Sendable, CaseIterable {
     case milliseconds, seconds, minutes, hours, days, weeks
 
     /// Every accepted spelling, singular and plural.
-    public static let spellings: [String: DurationUnit] = [
+    package static let spellings: [String: DurationUnit] = [
         "ms": .milliseconds, "millis": .milliseconds, "millisecond": .milliseconds, "milliseconds": .milliseconds,
         "s": .seconds, "sec": .seconds, "second": .seconds, "seconds": .seconds,
         "m": .minutes, "min": .minutes, "minute": .minutes, "minutes": .minutes,
@@ -27,7 +27,7 @@ public enum DurationUnit: String, Sendable, CaseIterable {
         "w": .weeks, "week": .weeks, "weeks": .weeks,
     ]
 
-    public var nanoseconds: Int64 {
+    package var nanoseconds: Int64 {
         switch self {
         case .milliseconds: return 1_000_000
         case .seconds: return 1_000_000_000
@@ -39,26 +39,26 @@ public enum DurationUnit: String, Sendable, CaseIterable {
     }
 }
 
-public enum MapKeyLiteral: Sendable {
+package enum MapKeyLiteral: Sendable {
     case name(String)   // `{body: 1}`: an identifier key is the string "body"
     case string(Expr)   // a string literal key (may interpolate)
     case int(Int)
     case bool(Bool)
 }
 
-public struct Argument: Sendable {
-    public var label: String?
-    public var value: Expr
-    public var spread: Bool
-    public init(label: String?, value: Expr, spread: Bool) { self.label = label; self.value = value; self.spread = spread }
+package struct Argument: Sendable {
+    package var label: String?
+    package var value: Expr
+    package var spread: Bool
+    package init(label: String?, value: Expr, spread: Bool) { self.label = label; self.value = value; self.spread = spread }
 }
 
-public enum StringPart: Sendable {
+package enum StringPart: Sendable {
     case text(String)
     case expr(Expr, format: String?, span: Span)
 }
 
-public indirect enum ExprKind: Sendable {
+package indirect enum ExprKind: Sendable {
     case int(Int)
     case float(Double)
     case string([StringPart])
@@ -89,27 +89,27 @@ public indirect enum ExprKind: Sendable {
     case variant(type: String, name: String, fields: [(String, Expr)])
 }
 
-public struct Block: Sendable {
-    public var statements: [Stmt]
-    public var span: Span
-    public init(_ statements: [Stmt], _ span: Span) { self.statements = statements; self.span = span }
+package struct Block: Sendable {
+    package var statements: [Stmt]
+    package var span: Span
+    package init(_ statements: [Stmt], _ span: Span) { self.statements = statements; self.span = span }
 }
 
-public struct WhenArm: Sendable {
-    public var patterns: [Pattern]
-    public var guardExpr: Expr?
-    public var body: Block
+package struct WhenArm: Sendable {
+    package var patterns: [Pattern]
+    package var guardExpr: Expr?
+    package var body: Block
 }
 
-public struct CatchClause: Sendable {
-    public var name: String
-    public var typeName: String?
-    public var body: Block
-    public var span: Span
+package struct CatchClause: Sendable {
+    package var name: String
+    package var typeName: String?
+    package var body: Block
+    package var span: Span
 }
 
-public final class Pattern: @unchecked Sendable {
-    public enum Kind: Sendable {
+package final class Pattern: @unchecked Sendable {
+    package enum Kind: Sendable {
         case wildcard
         /// A bare name: an enum variant matched by name (optionally qualified `Type.name`).
         case variant(type: String?, name: String)
@@ -119,49 +119,49 @@ public final class Pattern: @unchecked Sendable {
         case structure([FieldBinding])
         case literal(Expr)
     }
-    public let kind: Kind
-    public let span: Span
-    public init(_ kind: Kind, _ span: Span) { self.kind = kind; self.span = span }
+    package let kind: Kind
+    package let span: Span
+    package init(_ kind: Kind, _ span: Span) { self.kind = kind; self.span = span }
 }
 
 /// `field` or `field: name` in a destructuring pattern; `_` skips.
-public struct FieldBinding: Sendable {
-    public var field: String
-    public var binding: String
-    public var span: Span
+package struct FieldBinding: Sendable {
+    package var field: String
+    package var binding: String
+    package var span: Span
 }
 
-public final class TypeExpr: @unchecked Sendable {
-    public indirect enum Kind: Sendable {
+package final class TypeExpr: @unchecked Sendable {
+    package indirect enum Kind: Sendable {
         case named(String, args: [TypeExpr])
         case nullable(TypeExpr)
         case tuple([TypeExpr])
         case function(params: [TypeExpr], result: TypeExpr)
         case structure([(String, TypeExpr)])
     }
-    public let kind: Kind
-    public let span: Span
-    public init(_ kind: Kind, _ span: Span) { self.kind = kind; self.span = span }
+    package let kind: Kind
+    package let span: Span
+    package init(_ kind: Kind, _ span: Span) { self.kind = kind; self.span = span }
 }
 
 /// A task, lambda or handler parameter.
-public struct Param: Sendable {
-    public enum Binding: Sendable {
+package struct Param: Sendable {
+    package enum Binding: Sendable {
         case name(String)
         case structure([FieldBinding])
     }
-    public var binding: Binding
-    public var type: TypeExpr?
-    public var defaultValue: Expr?
-    public var variadic: Bool
-    public var span: Span
+    package var binding: Binding
+    package var type: TypeExpr?
+    package var defaultValue: Expr?
+    package var variadic: Bool
+    package var span: Span
 
-    public var name: String {
+    package var name: String {
         if case .name(let n) = binding { return n }
         return "_destructured"
     }
 
-    public init(binding: Binding, type: TypeExpr?, defaultValue: Expr?, variadic: Bool, span: Span) {
+    package init(binding: Binding, type: TypeExpr?, defaultValue: Expr?, variadic: Bool, span: Span) {
         self.binding = binding
         self.type = type
         self.defaultValue = defaultValue
@@ -170,83 +170,83 @@ public struct Param: Sendable {
     }
 }
 
-public struct TaskDecl: Sendable {
-    public var name: String
-    public var generics: [String]
-    public var params: [Param]
-    public var returnType: TypeExpr?
-    public var body: Block?      // nil for interface signatures
-    public var span: Span
-    public var nameSpan: Span
+package struct TaskDecl: Sendable {
+    package var name: String
+    package var generics: [String]
+    package var params: [Param]
+    package var returnType: TypeExpr?
+    package var body: Block?      // nil for interface signatures
+    package var span: Span
+    package var nameSpan: Span
 }
 
-public struct TypeDecl: Sendable {
-    public enum Body: Sendable {
+package struct TypeDecl: Sendable {
+    package enum Body: Sendable {
         case structure([(String, TypeExpr)])
         case enumeration([(String, [(String, TypeExpr)]?)])
         case alias(TypeExpr)
     }
-    public var name: String
-    public var generics: [String]
-    public var body: Body
-    public var span: Span
+    package var name: String
+    package var generics: [String]
+    package var body: Body
+    package var span: Span
 }
 
-public struct UseDecl: Sendable {
-    public enum Source: Sendable {
+package struct UseDecl: Sendable {
+    package enum Source: Sendable {
         case std(String)
         /// `use host/<name>`: a module the embedding program registered.
         case host(String)
         case file(String)
     }
-    public var source: Source
-    public var alias: String?
+    package var source: Source
+    package var alias: String?
     /// `use a, b as c from ...`: the imported symbols and their local names.
-    public var symbols: [(name: String, alias: String?, span: Span)]
-    public var span: Span
+    package var symbols: [(name: String, alias: String?, span: Span)]
+    package var span: Span
 }
 
-public struct AgentDecl: Sendable {
-    public enum Attribute: Sendable {
+package struct AgentDecl: Sendable {
+    package enum Attribute: Sendable {
         case tools(all: Bool, entries: [ToolEntry])
         case block(name: String, Block)       // @on_start / @on_stop
         case value(name: String, Expr)        // @role "x", @model "y", custom attributes
     }
-    public struct ToolEntry: Sendable {
-        public var module: String
-        public var member: String?
-        public var condition: Expr?
-        public var span: Span
+    package struct ToolEntry: Sendable {
+        package var module: String
+        package var member: String?
+        package var condition: Expr?
+        package var span: Span
     }
-    public struct StateField: Sendable {
-        public var name: String
-        public var type: TypeExpr?
-        public var readonly: Bool
-        public var defaultValue: Expr
-        public var span: Span
+    package struct StateField: Sendable {
+        package var name: String
+        package var type: TypeExpr?
+        package var readonly: Bool
+        package var defaultValue: Expr
+        package var span: Span
     }
-    public struct Handler: Sendable {
-        public var event: String
-        public var param: Param?
-        public var body: Block
-        public var span: Span
+    package struct Handler: Sendable {
+        package var event: String
+        package var param: Param?
+        package var body: Block
+        package var span: Span
     }
-    public var name: String
-    public var attributes: [(Attribute, Span)]
-    public var state: [StateField]
-    public var tasks: [TaskDecl]
-    public var handlers: [Handler]
-    public var span: Span
+    package var name: String
+    package var attributes: [(Attribute, Span)]
+    package var state: [StateField]
+    package var tasks: [TaskDecl]
+    package var handlers: [Handler]
+    package var span: Span
 }
 
-public struct ImplDecl: Sendable {
-    public var interface: String
-    public var typeName: String
-    public var tasks: [TaskDecl]
-    public var span: Span
+package struct ImplDecl: Sendable {
+    package var interface: String
+    package var typeName: String
+    package var tasks: [TaskDecl]
+    package var span: Span
 }
 
-public enum AssignTarget: Sendable {
+package enum AssignTarget: Sendable {
     case name(String, Span)
     case field(Expr, String)
     case index(Expr, Expr)
@@ -254,8 +254,8 @@ public enum AssignTarget: Sendable {
     case tuple([(String, Span)])
 }
 
-public final class Stmt: @unchecked Sendable {
-    public enum Kind: Sendable {
+package final class Stmt: @unchecked Sendable {
+    package enum Kind: Sendable {
         case expr(Expr)
         case assign(AssignTarget, type: TypeExpr?, value: Expr)
         case augAssign(AssignTarget, BinaryOp, Expr)
@@ -278,13 +278,13 @@ public final class Stmt: @unchecked Sendable {
         /// `setup { }` inside a test: runs first, in the test's scope.
         case setup(Block)
     }
-    public let kind: Kind
-    public let span: Span
-    public init(_ kind: Kind, _ span: Span) { self.kind = kind; self.span = span }
+    package let kind: Kind
+    package let span: Span
+    package init(_ kind: Kind, _ span: Span) { self.kind = kind; self.span = span }
 }
 
 /// A parsed file.
-public struct Program: Sendable {
-    public var file: SourceFile
-    public var statements: [Stmt]
+package struct Program: Sendable {
+    package var file: SourceFile
+    package var statements: [Stmt]
 }

@@ -1,22 +1,22 @@
 /// A problem found in a program, tied to the place where it happened.
-public struct Diagnostic: Error, CustomStringConvertible, Sendable {
-    public enum Severity: String, Sendable { case error, warning, note }
-    public var severity: Severity
-    public var message: String
-    public var span: Span
-    public var file: SourceFile?
+package struct Diagnostic: Error, CustomStringConvertible, Sendable {
+    package enum Severity: String, Sendable { case error, warning, note }
+    package var severity: Severity
+    package var message: String
+    package var span: Span
+    package var file: SourceFile?
 
-    public init(_ message: String, at span: Span, in file: SourceFile?, severity: Severity = .error) {
+    package init(_ message: String, at span: Span, in file: SourceFile?, severity: Severity = .error) {
         self.message = message
         self.span = span
         self.file = file
         self.severity = severity
     }
 
-    public var description: String { render(color: false) }
+    package var description: String { render(color: false) }
 
     /// `file:line:col: error: message`, the source line, and a caret under the span.
-    public func render(color: Bool) -> String {
+    package func render(color: Bool) -> String {
         guard let file else { return "\(severity.rawValue): \(message)" }
         let (line, col) = file.location(of: span.start)
         let red = color ? "\u{1B}[1;31m" : "", bold = color ? "\u{1B}[1m" : "", reset = color ? "\u{1B}[0m" : ""
@@ -37,8 +37,8 @@ public struct Diagnostic: Error, CustomStringConvertible, Sendable {
 }
 
 /// Several diagnostics, reported together (a parse reports every error it recovers from).
-public struct DiagnosticList: Error, Sendable, CustomStringConvertible {
-    public var diagnostics: [Diagnostic]
-    public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
-    public var description: String { diagnostics.map { $0.render(color: false) }.joined(separator: "\n") }
+package struct DiagnosticList: Error, Sendable, CustomStringConvertible {
+    package var diagnostics: [Diagnostic]
+    package init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
+    package var description: String { diagnostics.map { $0.render(color: false) }.joined(separator: "\n") }
 }

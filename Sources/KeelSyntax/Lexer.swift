@@ -1,21 +1,21 @@
 /// Turns source bytes into tokens, then drops the newlines that do not end a statement.
-public struct Lexer {
+package struct Lexer {
     let file: SourceFile
     let bytes: [UInt8]
     var pos: Int
     let end: Int
     var tokens: [Token] = []
-    public private(set) var diagnostics: [Diagnostic] = []
+    package private(set) var diagnostics: [Diagnostic] = []
 
     /// Lexes `file`, or only the byte range `range` of it (used for `{expr}` slots in strings).
-    public init(file: SourceFile, range: Range<Int>? = nil) {
+    package init(file: SourceFile, range: Range<Int>? = nil) {
         self.file = file
         self.bytes = file.bytes
         self.pos = range?.lowerBound ?? 0
         self.end = range?.upperBound ?? file.bytes.count
     }
 
-    public mutating func tokenize() -> [Token] {
+    package mutating func tokenize() -> [Token] {
         while pos < end { scanToken() }
         tokens.append(Token(.eof, Span(end, end), ""))
         return Lexer.dropSoftNewlines(tokens)
@@ -213,7 +213,7 @@ public struct Lexer {
     // MARK: newline normalisation
 
     /// Newlines after these tokens do not end a statement (the line continues).
-    public static let continuesAfter: Set<TokenKind> = [
+    package static let continuesAfter: Set<TokenKind> = [
         .lbrace, .lbracket, .lparen, .comma, .assign, .plusAssign, .minusAssign, .starAssign,
         .slashAssign, .percentAssign, .fatArrow, .arrow, .pipe, .plus, .minus, .star, .slash, .percent,
         .eq, .neq, .lt, .gt, .le, .ge, .questionQuestion, .kwAnd, .kwOr, .bar, .colon, .dot,

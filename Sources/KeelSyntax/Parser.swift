@@ -1,27 +1,27 @@
 /// Recursive-descent parser: tokens → `Program`. Reports every error it can recover from.
-public struct Parser {
+package struct Parser {
     struct Failure: Error {}
 
     let file: SourceFile
     var tokens: [Token]
     var current = 0
     var depth = 0
-    public internal(set) var diagnostics: [Diagnostic] = []
+    package internal(set) var diagnostics: [Diagnostic] = []
     /// In `if`/`while`/`for`/`when` heads a `{` opens the body, never a literal.
     var noBraceLiteral = false
     /// In a `when` guard, `name =>` ends the guard instead of starting a lambda.
     var noBareLambda = false
 
     /// Deepest nesting of expressions and blocks before the parser gives up with a diagnostic.
-    public static let maxNesting = 200
+    package static let maxNesting = 200
 
-    public init(file: SourceFile, tokens: [Token]) {
+    package init(file: SourceFile, tokens: [Token]) {
         self.file = file
         self.tokens = tokens
     }
 
     /// Lexes and parses a whole file. Throws `DiagnosticList` if anything is wrong.
-    public static func parse(_ file: SourceFile) throws -> Program {
+    package static func parse(_ file: SourceFile) throws -> Program {
         var lexer = Lexer(file: file)
         let tokens = lexer.tokenize()
         var parser = Parser(file: file, tokens: tokens)
@@ -31,7 +31,7 @@ public struct Parser {
         return Program(file: file, statements: statements)
     }
 
-    public mutating func parseProgram() -> [Stmt] {
+    package mutating func parseProgram() -> [Stmt] {
         var statements: [Stmt] = []
         skipNewlines()
         while !check(.eof) {

@@ -1,7 +1,7 @@
 /// Expressions, by precedence from loosest to tightest:
 /// `??` · `|>` · `or` · `and` · comparisons · `..` · `+ -` · `* / %` · prefix `- not` · postfix.
 extension Parser {
-    public mutating func parseExpression() throws -> Expr {
+    package mutating func parseExpression() throws -> Expr {
         try nest(); defer { depth -= 1 }
         return try parseBinaryLevel(0)
     }

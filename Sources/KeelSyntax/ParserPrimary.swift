@@ -292,7 +292,7 @@ extension Parser {
 
     // MARK: types
 
-    public mutating func parseType() throws -> TypeExpr {
+    package mutating func parseType() throws -> TypeExpr {
         try nest(); defer { depth -= 1 }
         var type = try parseTypeAtom()
         while check(.question) {

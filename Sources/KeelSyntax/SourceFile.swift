@@ -1,12 +1,12 @@
 /// A source text and its name, with byte offsets mapped to 1-based line and column.
-public final class SourceFile: @unchecked Sendable {
-    public let path: String
-    public let text: String
+package final class SourceFile: @unchecked Sendable {
+    package let path: String
+    package let text: String
     /// The UTF-8 bytes of `text`; every span is an offset range into these.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
     private let lineStarts: [Int]
 
-    public init(path: String, text: String) {
+    package init(path: String, text: String) {
         self.path = path
         self.text = text
         self.bytes = Array(text.utf8)
@@ -16,7 +16,7 @@ public final class SourceFile: @unchecked Sendable {
     }
 
     /// 1-based line and column (columns count characters, not bytes) of a byte offset.
-    public func location(of offset: Int) -> (line: Int, column: Int) {
+    package func location(of offset: Int) -> (line: Int, column: Int) {
         let off = max(0, min(offset, bytes.count))
         var lo = 0, hi = lineStarts.count - 1
         while lo < hi {
@@ -29,7 +29,7 @@ public final class SourceFile: @unchecked Sendable {
     }
 
     /// The text of a 1-based line, without its newline.
-    public func lineText(_ line: Int) -> String {
+    package func lineText(_ line: Int) -> String {
         guard line >= 1, line <= lineStarts.count else { return "" }
         let start = lineStarts[line - 1]
         var end = line < lineStarts.count ? lineStarts[line] - 1 : bytes.count
@@ -37,17 +37,17 @@ public final class SourceFile: @unchecked Sendable {
         return String(decoding: bytes[start..<max(start, end)], as: UTF8.self)
     }
 
-    public func slice(_ span: Span) -> String {
+    package func slice(_ span: Span) -> String {
         let lo = max(0, min(span.start, bytes.count)), hi = max(lo, min(span.end, bytes.count))
         return String(decoding: bytes[lo..<hi], as: UTF8.self)
     }
 }
 
 /// A half-open byte range `start..<end` in one source file.
-public struct Span: Equatable, Hashable, Sendable {
-    public var start: Int
-    public var end: Int
-    public init(_ start: Int, _ end: Int) { self.start = start; self.end = max(start, end) }
-    public static let none = Span(0, 0)
-    public func to(_ other: Span) -> Span { Span(min(start, other.start), max(end, other.end)) }
+package struct Span: Equatable, Hashable, Sendable {
+    package var start: Int
+    package var end: Int
+    package init(_ start: Int, _ end: Int) { self.start = start; self.end = max(start, end) }
+    package static let none = Span(0, 0)
+    package func to(_ other: Span) -> Span { Span(min(start, other.start), max(end, other.end)) }
 }

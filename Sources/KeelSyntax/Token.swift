@@ -1,5 +1,5 @@
 /// The kinds of token the lexer produces.
-public enum TokenKind: String, Sendable, CaseIterable {
+package enum TokenKind: String, Sendable, CaseIterable {
     // Literals and names
     case identifier, int, float, string
     // Keywords
@@ -30,27 +30,27 @@ public enum TokenKind: String, Sendable, CaseIterable {
     }()
 
     /// Every keyword as written (for completion).
-    public static var keywordSpellings: [String] { Array(keywords.keys) }
+    package static var keywordSpellings: [String] { Array(keywords.keys) }
 
-    public var isKeyword: Bool { String(describing: self).hasPrefix("kw") }
+    package var isKeyword: Bool { String(describing: self).hasPrefix("kw") }
 }
 
 /// One piece of a string literal: literal text, or an interpolated `{expr}` slot.
-public enum StringPiece: Equatable, Sendable {
+package enum StringPiece: Equatable, Sendable {
     case text(String)
     /// The expression's source span, and the format spec after a top-level `:` if any.
     case slot(Span, format: String?)
 }
 
-public struct Token: Sendable {
-    public var kind: TokenKind
-    public var span: Span
+package struct Token: Sendable {
+    package var kind: TokenKind
+    package var span: Span
     /// The source text of the token.
-    public var lexeme: String
+    package var lexeme: String
     /// For string tokens: the decoded pieces.
-    public var pieces: [StringPiece] = []
+    package var pieces: [StringPiece] = []
 
-    public init(_ kind: TokenKind, _ span: Span, _ lexeme: String, pieces: [StringPiece] = []) {
+    package init(_ kind: TokenKind, _ span: Span, _ lexeme: String, pieces: [StringPiece] = []) {
         self.kind = kind
         self.span = span
         self.lexeme = lexeme

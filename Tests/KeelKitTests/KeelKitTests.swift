@@ -31,7 +31,7 @@ final class KeelKitTests: XCTestCase {
         var options = KeelInterpreter.Options(clock: .virtual())
         options.output = { lines.add($0) }
         options.errorOutput = { lines.add("error: " + $0) }
-        return KeelInterpreter(options: options)
+        return try! KeelInterpreter(options: options)
     }
 
     func testAgentsMessagesAndVirtualTime() throws {
@@ -152,7 +152,7 @@ final class KeelKitTests: XCTestCase {
     func testCompileErrorsAndCapabilities() throws {
         var options = KeelInterpreter.Options(clock: .virtual(), capabilities: [])
         options.output = { _ in }
-        let sandbox = KeelInterpreter(options: options)
+        let sandbox = try KeelInterpreter(options: options)
         XCTAssertThrowsError(try sandbox.evaluate("use std/file\nfile.read(\"/etc/passwd\")\n", path: "s.keel")) { error in
             XCTAssertTrue(error is KeelCompileErrors, "\(error)")
             XCTAssertTrue("\(error)".contains("s.keel:1:"), "\(error)")
@@ -181,7 +181,7 @@ final class KeelKitTests: XCTestCase {
 
     func testInterruptFromAnotherThreadStopsRunawayCode() throws {
         // On the real clock: a virtual one would jump over the long sleep at once.
-        let keel = KeelInterpreter(options: .init(clock: .real))
+        let keel = try KeelInterpreter(options: .init(clock: .real))
         try keel.evaluate("spins = 0")
         for runaway in ["while true { spins = spins + 1 }", "use std/schedule\nschedule.sleep(1000.days)"] {
             DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { keel.interrupt() }

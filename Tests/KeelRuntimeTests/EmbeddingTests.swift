@@ -13,21 +13,21 @@ final class EmbeddingTests: XCTestCase {
         let interp = Interpreter(options: options)
         var total = 0
         interp.registerModule("metrics", functions: [
-            "record": { args, _ in
-                guard case .int(let n)? = args.first else { throw KeelError("TypeError", "metrics.record needs an int") }
+            "record": { call in
+                guard case .int(let n)? = call.args.first else { throw KeelError("TypeError", "metrics.record needs an int") }
                 total += n
                 return .int(total)
             },
-            "read_sensor": { _, _ in throw Broken() },
+            "read_sensor": { _ in throw Broken() },
         ])
-        interp.registerFunction("host_name") { _, named in .str("test-host" + (named["suffix"].map { "-\($0.display)" } ?? "")) }
+        interp.registerFunction("host_name") { call in .str("test-host" + (call.named["suffix"].map { "-\($0.display)" } ?? "")) }
         return interp
     }
 
     func testHostModuleAndErrors() throws {
         let lines = NSMutableArray()
         let interp = makeInterpreter(lines)
-        try interp.run(source: """
+        try interp.evaluate( """
         use std/io
         use host/metrics
         metrics.record(2)
@@ -80,7 +80,7 @@ final class EmbeddingTests: XCTestCase {
 
     func testUnknownHostModuleIsACompileError() {
         let interp = Interpreter()
-        XCTAssertThrowsError(try interp.run(source: "use host/nothing\n")) { e in
+        XCTAssertThrowsError(try interp.evaluate( "use host/nothing\n")) { e in
             let message = "\(e)"
             XCTAssertTrue(message.contains("unknown host module `host/nothing`"), message)
         }
@@ -92,7 +92,7 @@ final class EmbeddingTests: XCTestCase {
         options.errorOutput = { errors.add($0) }
         options.time = VirtualTime(start: 0)
         let interp = Interpreter(options: options)
-        interp.registerModule("door", effectful: true, functions: ["open": { _, _ in .bool(true) }])
+        interp.registerModule("door", effectful: true, functions: ["open": { _ in .bool(true) }])
         let main = try? interp.compile(source: """
         use host/door
         task open_it() { door.open() }

@@ -5,7 +5,7 @@ import XCTest
 final class EvaluatorTests: XCTestCase {
     func eval(_ source: String) throws -> Value {
         let interp = Interpreter()
-        return try interp.run(source: source)
+        return try interp.evaluate( source)
     }
 
     func testArithmeticAndOverflow() throws {
@@ -52,14 +52,14 @@ final class EvaluatorTests: XCTestCase {
 
     func testTwoInterpretersDoNotShareGlobals() throws {
         let a = Interpreter(), b = Interpreter()
-        try a.run(source: "x = 1")
-        try b.run(source: "x = 2")
+        try a.evaluate( "x = 1")
+        try b.evaluate( "x = 2")
         XCTAssertEqual(a.global("x"), .int(1))
         XCTAssertEqual(b.global("x"), .int(2))
     }
 
     func testRuntimeErrorCarriesLocation() {
-        XCTAssertThrowsError(try Interpreter().run(source: "x = 1\ny = x + \"s\"", path: "p.keel")) { e in
+        XCTAssertThrowsError(try Interpreter().evaluate( "x = 1\ny = x + \"s\"", path: "p.keel")) { e in
             guard let err = e as? KeelError else { return XCTFail() }
             XCTAssertEqual(err.kind, "TypeError")
             XCTAssertTrue(err.render(color: false).hasPrefix("p.keel:2:5: error: TypeError: cannot apply `+` to int and str"))

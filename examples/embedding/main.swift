@@ -6,7 +6,7 @@ import KeelKit
 let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 var options = KeelInterpreter.Options(clock: .virtual())
 options.output = { print("keel |", $0.trimmingCharacters(in: .whitespaces)) }
-let keel = KeelInterpreter(options: options)
+let keel = try KeelInterpreter(options: options)
 
 // A deterministic "sensor": 18.0, 18.5, 19.0, ... wrapping every ten samples.
 var samples = 0

@@ -1,62 +1,8 @@
 import KeelSyntax
 
-/// Arguments to a native function, with helpers that raise clear errors naming the function.
-public struct NativeCall {
-    public let name: String
-    public var args: [Value]
-    public var named: [String: Value]
-    public let interpreter: Interpreter
-
-    public func arg(_ i: Int) throws -> Value {
-        guard i < args.count else { throw KeelError(ErrorKind.call, "\(name): missing argument at position \(i)") }
-        return args[i]
-    }
-    public func optional(_ i: Int, _ label: String? = nil) -> Value? {
-        if let label, !named.isEmpty, let v = named[label] { return v }   // most calls have no labels: skip hashing
-        return i < args.count ? args[i] : nil
-    }
-    public func int(_ i: Int, _ label: String? = nil) throws -> Int {
-        let v = try labelled(i, label)
-        guard case .int(let n) = v else { throw typeError(i, "int", v) }
-        return n
-    }
-    public func number(_ i: Int, _ label: String? = nil) throws -> Double {
-        let v = try labelled(i, label)
-        switch v {
-        case .int(let n): return Double(n)
-        case .float(let d): return d
-        default: throw typeError(i, "float", v)
-        }
-    }
-    public func string(_ i: Int, _ label: String? = nil) throws -> String {
-        let v = try labelled(i, label)
-        guard case .str(let s) = v else { throw typeError(i, "str", v) }
-        return s
-    }
-    public func duration(_ i: Int) throws -> Int64 {
-        let v = try arg(i)
-        guard case .duration(let d) = v else { throw typeError(i, "duration", v) }
-        return d
-    }
-    public func callable(_ i: Int) throws -> Value {
-        let v = try arg(i)
-        switch v {
-        case .function, .native: return v
-        default: throw typeError(i, "a task or lambda", v)
-        }
-    }
-    func labelled(_ i: Int, _ label: String?) throws -> Value {
-        if let label, !named.isEmpty, let v = named[label] { return v }
-        return try arg(i)
-    }
-    public func typeError(_ i: Int, _ expected: String, _ got: Value) -> KeelError {
-        KeelError(ErrorKind.type, "\(name): argument at position \(i) must be \(expected), got \(got.typeName)")
-    }
-}
-
 extension Interpreter {
     /// Calls any callable value. Used by natives (map, filter, ...) and by the general call path.
-    public func call(_ callee: Value, _ args: [Value], named: [String: Value] = [:], span: Span? = nil, file: SourceFile? = nil) throws -> Value {
+    package func call(_ callee: Value, _ args: [Value], named: [String: Value] = [:], span: Span? = nil, file: SourceFile? = nil) throws -> Value {
         switch callee {
         case .function(let fn):
             let proto = fn.proto
@@ -77,8 +23,9 @@ extension Interpreter {
             let frame = try bindArguments(fn, args, named)
             return try invoke(fn, frame, span: span, callerFile: file)
         case .native(let n):
-            if !mocks.isEmpty, let mock = mocks[ObjectIdentifier(n)] { return mock.answer(args) }
-            if n.gated, let module = n.module, currentAgent != nil {
+            if let mock = n.mock { return mock.answer(args) }
+            if !named.isEmpty, let accepted = n.labels { try NativeFunction.checkLabels(n.qualifiedName, named, accepted: accepted) }
+            if n.gated, let module = n.module, turn.agent != nil {
                 try checkCapability(module: module, member: n.name, qualified: n.qualifiedName)
             }
             var call = NativeCall(name: n.qualifiedName, args: args, named: named, interpreter: self)
@@ -93,9 +40,9 @@ extension Interpreter {
     /// Runs a function body in a prepared frame, with the call-depth limit and return handling.
     @inline(__always)
     func invoke(_ fn: Function, _ frame: Frame, span: Span?, callerFile: SourceFile?) throws -> Value {
-        callDepth += 1
-        defer { callDepth -= 1; releaseFrame(frame) }
-        if callDepth > maxCallDepth {
+        turn.callDepth += 1
+        defer { turn.callDepth -= 1; releaseFrame(frame) }
+        if turn.callDepth > maxCallDepth {
             throw KeelError(ErrorKind.recursion, "maximum call depth (\(maxCallDepth)) exceeded in `\(fn.proto.name)`")
         }
         var result: Value

@@ -1,21 +1,21 @@
 import KeelSyntax
 
 /// A Keel run-time error: raised by the runtime or by `raise`, caught by `try`/`catch`.
-public final class KeelError: Error, CustomStringConvertible {
+package final class KeelError: Error, CustomStringConvertible {
     /// The error's type name: `Error` kinds such as `TypeError`, std kinds such as `FileError`,
     /// `UserRaised`, or the name of a user type whose value was raised.
-    public let kind: String
-    public let message: String
+    package let kind: String
+    package let message: String
     /// The value that was raised (its fields are readable in `catch`), if any.
-    public let payload: Value?
-    public var span: Span?
-    public var file: SourceFile?
+    package let payload: Value?
+    package var span: Span?
+    package var file: SourceFile?
     /// Task frames the error passed through, innermost first: (task name, call site).
-    public var trace: [(name: String, span: Span, file: SourceFile?)] = []
+    package var trace: [(name: String, span: Span, file: SourceFile?)] = []
     /// More frames were passed through than `trace` keeps.
-    public var traceTruncated = false
+    package var traceTruncated = false
 
-    public init(_ kind: String, _ message: String, payload: Value? = nil, span: Span? = nil, file: SourceFile? = nil) {
+    package init(_ kind: String, _ message: String, payload: Value? = nil, span: Span? = nil, file: SourceFile? = nil) {
         self.kind = kind
         self.message = message
         self.payload = payload
@@ -23,10 +23,10 @@ public final class KeelError: Error, CustomStringConvertible {
         self.file = file
     }
 
-    public var description: String { "\(kind): \(message)" }
+    package var description: String { "\(kind): \(message)" }
 
     /// `file:line:col: error: Kind: message`, the line with a caret, then the call stack.
-    public func render(color: Bool) -> String {
+    package func render(color: Bool) -> String {
         let text = kind == "Error" ? message : "\(kind): \(message)"
         var out: String
         if let span, let file {
@@ -55,7 +55,7 @@ public final class KeelError: Error, CustomStringConvertible {
 
     /// The value a `catch e` clause binds: a struct of the error's kind with `message` (and the
     /// raised value's fields).
-    public var caughtValue: Value {
+    package var caughtValue: Value {
         var fields: [String: Value] = ["message": .str(message), "kind": .str(kind)]
         switch payload {
         case .structure(let s)?: for (k, v) in s.fields { fields[k] = v }
@@ -69,24 +69,24 @@ public final class KeelError: Error, CustomStringConvertible {
 }
 
 /// The built-in error kinds. `Error` matches every error in a `catch`.
-public enum ErrorKind {
-    public static let base = "Error"
-    public static let type = "TypeError"
-    public static let null = "NullError"
-    public static let index = "IndexError"
-    public static let value = "ValueError"
-    public static let arithmetic = "ArithmeticError"
-    public static let undefined = "UndefinedError"
-    public static let call = "CallError"
-    public static let recursion = "RecursionError"
-    public static let capability = "CapabilityError"
-    public static let userRaised = "UserRaised"
-    public static let notImplemented = "NotImplementedError"
+package enum ErrorKind {
+    package static let base = "Error"
+    package static let type = "TypeError"
+    package static let null = "NullError"
+    package static let index = "IndexError"
+    package static let value = "ValueError"
+    package static let arithmetic = "ArithmeticError"
+    package static let undefined = "UndefinedError"
+    package static let call = "CallError"
+    package static let recursion = "RecursionError"
+    package static let capability = "CapabilityError"
+    package static let userRaised = "UserRaised"
+    package static let notImplemented = "NotImplementedError"
     /// Ctrl-C in the REPL (or a host's interrupt): unwinds through `try`, never caught.
-    public static let interrupted = "Interrupted"
+    package static let interrupted = "Interrupted"
 
     /// Every kind a `catch` clause may name without declaring it.
-    public static let builtins: Set<String> = [
+    package static let builtins: Set<String> = [
         base, type, null, index, value, arithmetic, undefined, call, recursion, capability, userRaised,
         notImplemented, "FileError", "CsvError", "DbError", "CacheError", "MathError", "MemoryError",
         "EmailError", "HttpError", "ShellError", "JsonError", "EnvError", "AiError", "AiSchemaError",

@@ -62,7 +62,7 @@ struct SlotParam {
 }
 
 /// The compiled form of a task or lambda, shared by every closure made from it.
-public final class FunctionProto {
+package final class FunctionProto {
     let name: String
     let isLambda: Bool
     var params: [ParamInfo] = []
@@ -91,7 +91,7 @@ public final class FunctionProto {
 }
 
 /// A task or lambda value: code plus the boxes it captured and the agent `self` it runs for.
-public final class Function {
+package final class Function {
     let proto: FunctionProto
     let upvalues: [Box]
     let selfValue: Value
@@ -100,7 +100,7 @@ public final class Function {
         self.upvalues = upvalues
         self.selfValue = selfValue
     }
-    public var name: String { proto.name }
+    package var name: String { proto.name }
 }
 
 /// One activation of a function: its local slots (and boxes for captured locals).

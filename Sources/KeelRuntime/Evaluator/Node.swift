@@ -64,7 +64,7 @@ final class UpvalueGet: Node {
 }
 
 /// Module-level names: one array per interpreter, indexed by the resolver.
-public final class GlobalTable {
+package final class GlobalTable {
     var names: [String: Int] = [:]
     var values: [Value] = []
     var nameList: [String] = []
@@ -77,7 +77,7 @@ public final class GlobalTable {
         return values.count - 1
     }
 
-    public subscript(name: String) -> Value? {
+    package subscript(name: String) -> Value? {
         guard let i = names[name] else { return nil }
         if case .undefined = values[i] { return nil }
         return values[i]

@@ -55,12 +55,11 @@ final class Resolver {
     }
 
     func undefinedMessage(_ name: String) -> String {
-        let ambient = ["Io", "Schedule", "File", "Http", "Ai", "Time", "Log", "Json", "Env", "Math", "Random", "Email", "Shell", "Db"]
-        if ambient.contains(name) {
-            let lower = name.lowercased()
+        let lower = name.lowercased()
+        if name != lower, name.first?.isUppercase == true, StdModule.byName[lower] != nil {
             return "`\(name)` is not ambient — add `use std/\(lower)` and write `\(lower).…(...)`"
         }
-        if ["io", "schedule", "time", "log", "json", "math", "random", "uuid", "env", "file", "csv", "cache", "control", "async", "testing"].contains(name) {
+        if StdModule.available.contains(name) {
             return "undefined name `\(name)` — add `use std/\(name)`"
         }
         return "undefined name `\(name)`"

@@ -40,7 +40,7 @@ extension Resolver {
             case .tools(let all, let entries):
                 info.allowAll = all
                 for entry in entries {
-                    if !Interpreter.stdModuleNames.contains(entry.module) && interpreter.hostModules[entry.module] == nil {
+                    if !StdModule.names.contains(entry.module) && interpreter.hostModules[entry.module] == nil {
                         error("unknown module `\(entry.module)` in @tools", entry.span)
                     }
                     info.tools.append(.init(module: entry.module, member: entry.member,

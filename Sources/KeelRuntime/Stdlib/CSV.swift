@@ -49,33 +49,34 @@ enum CSV {
     }
 }
 
-extension Interpreter {
-    func csvModule() -> ModuleValue {
-        ModuleValue(name: "csv", members: [
-            "parse": .native(NativeFunction("parse", module: "csv") { call in
-                .list(try CSV.parse(try call.string(0)).map { .list($0.map { .str($0) }) })
-            }),
-            "parse_records": .native(NativeFunction("parse_records", module: "csv") { call in
-                let rows = try CSV.parse(try call.string(0))
-                guard let header = rows.first else { return .list([]) }
-                return .list(try rows.dropFirst().enumerated().map { n, row in
-                    guard row.count == header.count else {
-                        throw KeelError("CsvError", "record \(n + 1) has \(row.count) fields, the header has \(header.count)")
-                    }
-                    var m: [MapKey: Value] = [:]
-                    for (k, v) in zip(header, row) { m[.str(k)] = .str(v) }
-                    return .map(m)
-                })
-            }),
-            "stringify": .native(NativeFunction("stringify", module: "csv") { call in
-                guard case .list(let rows) = try call.arg(0) else { throw call.typeError(0, "a list of rows", try call.arg(0)) }
-                var lines: [String] = []
-                for row in rows {
-                    guard case .list(let cells) = row else { throw KeelError("CsvError", "each row must be a list, got \(row.typeName)") }
-                    lines.append(try cells.map { CSV.quote(try call.interpreter.interpolationText($0)) }.joined(separator: ","))
+/// `std/csv`: RFC 4180 rows, records keyed by the header, and writing rows back.
+enum CSVModule {
+    static func members(_ interpreter: Interpreter) -> [String: Value] {
+        var m = ModuleMembers("csv")
+        m.fn("parse") { call in
+            .list(try CSV.parse(try call.string(0)).map { .list($0.map { .str($0) }) })
+        }
+        m.fn("parse_records") { call in
+            let rows = try CSV.parse(try call.string(0))
+            guard let header = rows.first else { return .list([]) }
+            return .list(try rows.dropFirst().enumerated().map { n, row in
+                guard row.count == header.count else {
+                    throw KeelError("CsvError", "record \(n + 1) has \(row.count) fields, the header has \(header.count)")
                 }
-                return .str(lines.map { $0 + "\n" }.joined())
-            }),
-        ])
+                var m: [MapKey: Value] = [:]
+                for (k, v) in zip(header, row) { m[.str(k)] = .str(v) }
+                return .map(m)
+            })
+        }
+        m.fn("stringify") { call in
+            guard case .list(let rows) = try call.arg(0) else { throw call.typeError(0, "a list of rows", try call.arg(0)) }
+            var lines: [String] = []
+            for row in rows {
+                guard case .list(let cells) = row else { throw KeelError("CsvError", "each row must be a list, got \(row.typeName)") }
+                lines.append(try cells.map { CSV.quote(try call.interpreter.interpolationText($0)) }.joined(separator: ","))
+            }
+            return .str(lines.map { $0 + "\n" }.joined())
+        }
+        return m.values
     }
 }

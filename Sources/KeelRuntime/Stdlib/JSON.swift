@@ -197,13 +197,13 @@ enum JSON {
     }
 }
 
-extension Interpreter {
-    func jsonModule() -> ModuleValue {
-        ModuleValue(name: "json", members: [
-            "parse": .native(NativeFunction("parse", module: "json") { call in try JSON.parse(try call.string(0)) }),
-            "stringify": .native(NativeFunction("stringify", module: "json") { call in
-                .str(try JSON.stringify(try call.arg(0), call.interpreter))
-            }),
-        ])
+/// `std/json`: `parse` (ints stay ints; errors are `JsonError` with line and column) and
+/// `stringify` (compact, keys sorted).
+enum JSONModule {
+    static func members(_ interpreter: Interpreter) -> [String: Value] {
+        var m = ModuleMembers("json")
+        m.fn("parse") { call in try JSON.parse(try call.string(0)) }
+        m.fn("stringify") { call in .str(try JSON.stringify(try call.arg(0), call.interpreter)) }
+        return m.values
     }
 }

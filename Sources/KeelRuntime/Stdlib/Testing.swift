@@ -1,6 +1,6 @@
 /// `testing.mock(module.function)`: while a test runs, calls to that function return the queued
 /// values (the last one repeats) instead of running it, and are recorded.
-final class Mock: HostObject {
+final class Mock: NativeStandIn {
     let target: NativeFunction
     var returns: [Value] = []
     var calls: [[Value]] = []
@@ -34,18 +34,34 @@ final class Mock: HostObject {
     }
 }
 
-extension Interpreter {
-    func testingModule() -> ModuleValue {
-        ModuleValue(name: "testing", members: [
-            "mock": .native(NativeFunction("mock", module: "testing") { call in
-                let v = try call.arg(0)
-                guard case .native(let target) = v else {
-                    throw call.typeError(0, "a std or host function such as io.ask", v)
-                }
-                let mock = Mock(target: target)
-                call.interpreter.mocks[ObjectIdentifier(target)] = mock
-                return .object(mock)
-            }),
-        ])
+/// `std/testing`: mocks for tests (`keel test` removes them after each test).
+enum TestingModule {
+    final class State: ModuleState {
+        /// Functions with a mock installed, so the test runner can take them off.
+        var mocked: [NativeFunction] = []
+        init(_ interpreter: Interpreter) {}
+    }
+
+    static func members(_ interpreter: Interpreter) -> [String: Value] {
+        let state = interpreter.state(State.self)
+        var m = ModuleMembers("testing")
+        m.fn("mock") { call in
+            let v = try call.arg(0)
+            guard case .native(let target) = v else {
+                throw call.typeError(0, "a std or host function such as io.ask", v)
+            }
+            let mock = Mock(target: target)
+            target.mock = mock
+            state.mocked.append(target)
+            return .object(mock)
+        }
+        return m.values
+    }
+
+    /// Takes every mock off (after a test).
+    static func removeMocks(_ interpreter: Interpreter) {
+        let state = interpreter.state(State.self)
+        for f in state.mocked { f.mock = nil }
+        state.mocked.removeAll()
     }
 }

@@ -2,12 +2,12 @@ import Foundation
 
 /// Datetimes are RFC 3339 strings at run time (as in the reference); this converts them to and
 /// from nanoseconds since the Unix epoch, in UTC, with the proleptic Gregorian calendar.
-public enum DateTime {
-    public static let acceptedForms =
+package enum DateTime {
+    package static let acceptedForms =
         "RFC 3339 (2026-04-20T10:00:00Z, 2026-04-20T12:00:00+02:00) or naive UTC (2026-04-20T10:00:00, 2026-04-20 10:00:00, 2026-04-20T10:00, 2026-04-20)"
 
     /// Days since 1970-01-01 for a civil date (Howard Hinnant's algorithm).
-    public static func days(year: Int, month: Int, day: Int) -> Int {
+    package static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -17,7 +17,7 @@ public enum DateTime {
         return era * 146_097 + doe - 719_468
     }
 
-    public static func civil(days z0: Int) -> (year: Int, month: Int, day: Int) {
+    package static func civil(days z0: Int) -> (year: Int, month: Int, day: Int) {
         let z = z0 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -29,9 +29,9 @@ public enum DateTime {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
-    public static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
+    package static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
 
-    public static func daysIn(month: Int, year: Int) -> Int {
+    package static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: return isLeap(year) ? 29 : 28
         case 4, 6, 9, 11: return 30
@@ -40,7 +40,7 @@ public enum DateTime {
     }
 
     /// Parses the accepted forms; nil if the text is not a datetime.
-    public static func parse(_ text: String) -> Int64? {
+    package static func parse(_ text: String) -> Int64? {
         let b = Array(text.utf8)
         var i = 0
         func num(_ n: Int) -> Int? {
@@ -97,7 +97,7 @@ public enum DateTime {
     }
 
     /// Whether the text ends with `Z` or a `±HH:MM` offset.
-    public static func hasOffset(_ text: String) -> Bool {
+    package static func hasOffset(_ text: String) -> Bool {
         if text.hasSuffix("Z") || text.hasSuffix("z") { return true }
         let b = Array(text.utf8)
         guard b.count > 16 else { return false }
@@ -107,7 +107,7 @@ public enum DateTime {
 
     /// Parses a time; a naive one is read as wall time in `zone` (the earlier instant if it occurs
     /// twice; nil if it does not exist).
-    public static func parse(_ text: String, naiveZone zone: TimeZone) -> Int64? {
+    package static func parse(_ text: String, naiveZone zone: TimeZone) -> Int64? {
         guard let t = parse(text) else { return nil }
         if hasOffset(text) { return t }
         let local = t / 1_000_000_000
@@ -123,7 +123,7 @@ public enum DateTime {
 
     /// strftime-style formatting in UTC: %Y %m %d %H %M %S %L (milliseconds) %y %b %B %a %A %j
     /// %I %p %e %Z %z %%.
-    public static func format(_ ns: Int64, as pattern: String) throws -> String {
+    package static func format(_ ns: Int64, as pattern: String) throws -> String {
         let text = format(ns)
         let b = Array(text.utf8)
         func n(_ a: Int, _ z: Int) -> Int { Int(String(decoding: b[a..<z], as: UTF8.self))! }
@@ -170,7 +170,7 @@ public enum DateTime {
     }
 
     /// `2026-04-20T10:00:00.000Z`: UTC with millisecond precision, like the reference's `time.now()`.
-    public static func format(_ ns: Int64) -> String {
+    package static func format(_ ns: Int64) -> String {
         let ms = ns >= 0 ? ns / 1_000_000 : (ns - 999_999) / 1_000_000
         let secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
         let millis = Int(ms - secs * 1000)

@@ -1,7 +1,7 @@
 import KeelSyntax
 
 /// A type annotation, resolved for run-time checks at task boundaries and annotated bindings.
-public indirect enum RType {
+package indirect enum RType {
     case any                       // dynamic, generic parameters, unknown names
     case int, float, str, bool, none, duration, datetime
     case list(RType)
@@ -13,7 +13,7 @@ public indirect enum RType {
     case structure([(String, RType)])  // inline struct type
     case named(TypeInfo)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .any: return "dynamic"
         case .int: return "int"

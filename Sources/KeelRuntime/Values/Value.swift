@@ -1,7 +1,7 @@
 import Collections
 
 /// A Keel value. Collections are Swift value types, so Keel's "mutation returns a new value" is free.
-public enum Value {
+package enum Value {
     case none
     case bool(Bool)
     case int(Int)
@@ -27,16 +27,16 @@ public enum Value {
     /// Marks a slot that was never assigned; never visible to programs.
     case undefined
 
-    public static let emptyString = Value.str("")
+    package static let emptyString = Value.str("")
 }
 
 /// Map keys: the reference allows str, int and bool.
-public enum MapKey: Hashable, Comparable {
+package enum MapKey: Hashable, Comparable {
     case str(String)
     case int(Int)
     case bool(Bool)
 
-    public var value: Value {
+    package var value: Value {
         switch self {
         case .str(let s): return .str(s)
         case .int(let i): return .int(i)
@@ -44,7 +44,7 @@ public enum MapKey: Hashable, Comparable {
         }
     }
 
-    public static func < (a: MapKey, b: MapKey) -> Bool {
+    package static func < (a: MapKey, b: MapKey) -> Bool {
         switch (a, b) {
         case (.bool(let x), .bool(let y)): return !x && y
         case (.int(let x), .int(let y)): return x < y
@@ -63,42 +63,42 @@ public enum MapKey: Hashable, Comparable {
 }
 
 /// A struct value tagged with its declared type (`p: Point = {x: 1, y: 2}`).
-public final class StructValue {
-    public let typeName: String
-    public let fields: [String: Value]
-    public init(typeName: String, fields: [String: Value]) {
+package final class StructValue {
+    package let typeName: String
+    package let fields: [String: Value]
+    package init(typeName: String, fields: [String: Value]) {
         self.typeName = typeName
         self.fields = fields
     }
 }
 
 /// An enum value: `Urgency.high`, or a rich one `Action.reply { to: "x" }`.
-public final class VariantValue {
-    public let typeName: String
-    public let name: String
+package final class VariantValue {
+    package let typeName: String
+    package let name: String
     /// Field names in declaration (or construction) order, and their values.
-    public let fields: [(String, Value)]?
-    public init(typeName: String, name: String, fields: [(String, Value)]?) {
+    package let fields: [(String, Value)]?
+    package init(typeName: String, name: String, fields: [(String, Value)]?) {
         self.typeName = typeName
         self.name = name
         self.fields = fields
     }
-    public func field(_ n: String) -> Value? { fields?.first { $0.0 == n }?.1 }
+    package func field(_ n: String) -> Value? { fields?.first { $0.0 == n }?.1 }
 }
 
 /// A mutable cell for a local variable that a closure captures.
-public final class Box {
-    public var value: Value
-    public init(_ value: Value = .undefined) { self.value = value }
+package final class Box {
+    package var value: Value
+    package init(_ value: Value = .undefined) { self.value = value }
 }
 
 /// A namespace: a std module, a host module, or a local file module.
-public final class ModuleValue {
-    public let name: String
-    public var members: [String: Value]
+package final class ModuleValue {
+    package let name: String
+    package var members: [String: Value]
     /// Effectful modules (io, file, ...) are gated by an agent's `@tools`.
-    public let effectful: Bool
-    public init(name: String, members: [String: Value], effectful: Bool = false) {
+    package let effectful: Bool
+    package init(name: String, members: [String: Value], effectful: Bool = false) {
         self.name = name
         self.members = members
         self.effectful = effectful
@@ -107,45 +107,57 @@ public final class ModuleValue {
 }
 
 /// A declared type (struct, enum or alias), available at run time for variants and tagging.
-public final class TypeInfo {
-    public enum Shape {
+package final class TypeInfo {
+    package enum Shape {
         case structure([(String, RType)])
         case enumeration([(String, [(String, RType)]?)])
         case alias(RType)
         case builtin
     }
-    public let name: String
-    public var shape: Shape
-    public init(name: String, shape: Shape) {
+    package let name: String
+    package var shape: Shape
+    package init(name: String, shape: Shape) {
         self.name = name
         self.shape = shape
     }
 
-    public func variant(_ n: String) -> (String, [(String, RType)]?)? {
+    package func variant(_ n: String) -> (String, [(String, RType)]?)? {
         if case .enumeration(let vs) = shape { return vs.first { $0.0 == n } }
         return nil
     }
 }
 
 /// A function written in Swift (a std or host function).
-public final class NativeFunction {
-    public let name: String
-    public let module: String?
-    public let body: (inout NativeCall) throws -> Value
+package final class NativeFunction {
+    package let name: String
+    package let module: String?
+    package let body: (inout NativeCall) throws -> Value
     /// `module.name`, or `name`: made once, since every call's error messages use it.
-    public let qualifiedName: String
+    package let qualifiedName: String
+    /// The labels a call may use (`random.int(min:, max:)`); any other label is an error. Nil for
+    /// host functions, which read their labelled arguments themselves.
+    let labels: [String]?
     /// Whether agents' `@tools` gate this function: it belongs to an effectful module.
     var gated = false
-    public init(_ name: String, module: String? = nil, _ body: @escaping (inout NativeCall) throws -> Value) {
+    /// A stand-in installed by `testing.mock` while a test runs.
+    var mock: NativeStandIn?
+    package init(_ name: String, module: String? = nil, labels: [String]? = [], _ body: @escaping (inout NativeCall) throws -> Value) {
         self.name = name
         self.module = module
+        self.labels = labels
         self.body = body
         qualifiedName = module.map { "\($0).\(name)" } ?? name
     }
 }
 
+/// What `testing.mock` puts in place of a native function: it answers calls and shows fields
+/// (`call_count`, ...) through the function value.
+protocol NativeStandIn: HostObject {
+    func answer(_ args: [Value]) -> Value
+}
+
 extension Value {
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .none, .undefined: return "none"
         case .bool: return "bool"
@@ -169,7 +181,7 @@ extension Value {
 
     /// Truthiness: false, none, 0, 0.0, "", empty collections and empty ranges are false.
     @inline(__always)
-    public var isTruthy: Bool {
+    package var isTruthy: Bool {
         switch self {
         case .bool(let b): return b
         case .none, .undefined: return false
@@ -185,7 +197,7 @@ extension Value {
         }
     }
 
-    public var isNone: Bool {
+    package var isNone: Bool {
         if case .none = self { return true }
         return false
     }
@@ -193,17 +205,26 @@ extension Value {
 
 /// A value whose fields and methods are answered by Swift code at the moment they are read,
 /// so a handle such as a `Schedule` shows live counts.
-public protocol HostObject: AnyObject {
+package protocol HostObject: AnyObject {
     var typeName: String { get }
     /// The field names shown when the value is displayed.
     var fieldNames: [String] { get }
     func field(_ name: String) -> Value?
     func method(_ name: String, _ args: [Value], _ interpreter: Interpreter) throws -> Value?
+    /// The argument labels `method` accepts (they arrive after the positional arguments, in
+    /// label order); any other label is an error.
+    func labels(of method: String) -> [String]
     /// How the value prints and interpolates, when it is not a list of fields (a `Uuid` prints
     /// as its text). Objects with the same type and text are equal.
     var displayText: String? { get }
 }
 
 extension HostObject {
-    public var displayText: String? { nil }
+    package func labels(of method: String) -> [String] { [] }
+    package var displayText: String? { nil }
+}
+
+extension Value {
+    /// A set of these values, in order, without repeats.
+    package static func makeSet(_ items: [Value]) -> Value { .set(OrderedSet(items)) }
 }

@@ -2,7 +2,7 @@ import Collections
 
 extension Value {
     /// The display form used by `io.show`, printing and interpolation of nested values.
-    public var display: String {
+    package var display: String {
         switch self {
         case .none, .undefined: return "none"
         case .bool(let b): return b ? "true" : "false"
@@ -39,7 +39,7 @@ func scalarLess(_ a: String, _ b: String) -> Bool {
 }
 
 /// Shortest round-trip digits, never in exponent form, without a trailing `.0` (`3.0` prints `3`).
-public func formatFloat(_ d: Double) -> String {
+package func formatFloat(_ d: Double) -> String {
     if d.isNaN { return "NaN" }
     if d.isInfinite { return d < 0 ? "-inf" : "inf" }
     if d == 0 { return d.sign == .minus ? "-0" : "0" }
@@ -75,7 +75,7 @@ public func formatFloat(_ d: Double) -> String {
 }
 
 /// `>= 1 day` → days, `>= 1 h` → hours, `>= 1 min` → minutes, else seconds; the count prints as a float.
-public func formatDuration(_ ns: Int64) -> String {
+package func formatDuration(_ ns: Int64) -> String {
     let magnitude = ns.magnitude
     let seconds = Double(ns) / 1e9
     if magnitude >= 86_400_000_000_000 { return "\(formatFloat(seconds / 86_400)) days" }
@@ -89,7 +89,7 @@ public func formatDuration(_ ns: Int64) -> String {
 extension Value: Equatable, Hashable {
     /// Structural equality. `1 == 1.0` is false; enums compare their payloads; a map equals a struct
     /// with the same fields.
-    public static func == (a: Value, b: Value) -> Bool {
+    package static func == (a: Value, b: Value) -> Bool {
         switch (a, b) {
         case (.none, .none), (.undefined, .undefined): return true
         case (.bool(let x), .bool(let y)): return x == y
@@ -122,7 +122,7 @@ extension Value: Equatable, Hashable {
         }
     }
 
-    public func hash(into h: inout Hasher) {
+    package func hash(into h: inout Hasher) {
         switch self {
         case .none, .undefined: h.combine(0)
         case .bool(let b): h.combine(b)

@@ -165,7 +165,7 @@ final class ReplDriver {
             console.write("no live agents")
             return
         }
-        let now = session.interpreter.runtime.time.wallNow
+        let now = session.interpreter.loop.time.wallNow
         for agent in agents {
             let waiting = agent.pendingEvents == 1 ? "1 event waiting" : "\(agent.pendingEvents) events waiting"
             console.write("\(agent.name)  (\(waiting))")

@@ -3,25 +3,25 @@ import KeelSyntax
 
 /// How a program is run: what `keel run` reads from its flags and the environment. The golden
 /// tests use the same parser, so a test can say `# run: --virtual-time --until 1.day`.
-public struct RunSettings {
-    public var virtualTime = false
-    public var start: Int64?
-    public var until: Int64?
-    public var queueCapacity: Int?
-    public var failFast = false
+package struct RunSettings {
+    package var virtualTime = false
+    package var start: Int64?
+    package var until: Int64?
+    package var queueCapacity: Int?
+    package var failFast = false
     /// Print event and lateness statistics to standard error at exit.
-    public var stats = false
+    package var stats = false
     /// `std/log`'s threshold (overrides KEEL_LOG_LEVEL).
-    public var logLevel: String?
+    package var logLevel: String?
 
-    public init() {}
+    package init() {}
 
-    public struct Problem: Error, CustomStringConvertible {
-        public let description: String
+    package struct Problem: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Parses `30.days`, `500.ms`, `2.hours` (a Keel duration literal) into nanoseconds.
-    public static func parseDuration(_ text: String) -> Int64? {
+    package static func parseDuration(_ text: String) -> Int64? {
         let parts = text.split(separator: ".", maxSplits: 1)
         guard parts.count == 2, let n = Int64(parts[0]), n >= 0,
               let unit = DurationUnit.spellings[String(parts[1])]?.nanoseconds else { return nil }
@@ -30,7 +30,7 @@ public struct RunSettings {
     }
 
     /// The interpreter options these settings and the environment give.
-    public func options(environment: [String: String], base: Interpreter.Options = .init()) throws -> Interpreter.Options {
+    package func options(environment: [String: String], base: Interpreter.Options = .init()) throws -> Interpreter.Options {
         var o = base
         o.environment = environment
         if let logLevel {
@@ -64,7 +64,7 @@ public struct RunSettings {
     }
 
     /// Parses flags given as words (for tests); the command line uses swift-argument-parser.
-    public static func parse(_ words: [String]) throws -> RunSettings {
+    package static func parse(_ words: [String]) throws -> RunSettings {
         var s = RunSettings()
         var i = 0
         func value() throws -> String {

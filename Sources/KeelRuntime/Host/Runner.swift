@@ -1,16 +1,16 @@
 import Foundation
 import KeelSyntax
 
-public enum KeelVersion {
-    public static let string = "0.1.0"
+package enum KeelVersion {
+    package static let string = "0.1.0"
 }
 
 /// Runs whole programs the way the `keel` command does: diagnostics to standard error, an exit
 /// status back. Tests call it in-process with their own output sinks.
-public enum Runner {
+package enum Runner {
     /// Runs the source; returns 0, 1 (run-time error), 2 (compile error) or 128+signal.
     /// With `handleSignals`, SIGINT and SIGTERM stop the agents (running `@on_stop`) and end the run.
-    public static func run(source: String, path: String, options: Interpreter.Options = .init(), color: Bool = false,
+    package static func run(source: String, path: String, options: Interpreter.Options = .init(), color: Bool = false,
                            handleSignals: Bool = false) -> Int32 {
         onLargeStack {
             let interpreter = Interpreter(options: options)
@@ -29,7 +29,7 @@ public enum Runner {
             }
             var sources: [DispatchSourceSignal] = []
             if handleSignals {
-                let runtime = interpreter.runtime
+                let loop = interpreter.loop
                 let received = SignalCount()
                 for sig in [SIGINT, SIGTERM] {
                     signal(sig, SIG_IGN)
@@ -39,7 +39,7 @@ public enum Runner {
                         // busy and the loop cannot answer within two seconds, or a second signal
                         // comes, the process ends at once (as the reference's hard-exit watcher).
                         if received.increment() > 1 { exit(128 + sig) }
-                        runtime.requestStop(signal: sig)
+                        loop.requestStop(signal: sig)
                         DispatchQueue.global().asyncAfter(deadline: .now() + 2) { exit(128 + sig) }
                     }
                     source.resume()
@@ -52,7 +52,7 @@ public enum Runner {
     }
 
     /// Reads a file (or standard input for `-`) and runs it with the given settings.
-    public static func runFile(path: String, settings: RunSettings = .init(), options: Interpreter.Options = .init()) -> Int32 {
+    package static func runFile(path: String, settings: RunSettings = .init(), options: Interpreter.Options = .init()) -> Int32 {
         let source: String
         if path == "-" {
             source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -75,7 +75,7 @@ public enum Runner {
     }
 
     /// `keel check`: every compile problem in the source (none means it would run).
-    public static func check(source: String, path: String) -> [Diagnostic] {
+    package static func check(source: String, path: String) -> [Diagnostic] {
         onLargeStack {
             do {
                 _ = try Interpreter().compile(SourceFile(path: path, text: source))
@@ -89,7 +89,7 @@ public enum Runner {
     }
 
     /// Colour only on a terminal, and never when NO_COLOR is set.
-    public static func useColor() -> Bool {
+    package static func useColor() -> Bool {
         ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(2) != 0
     }
 }

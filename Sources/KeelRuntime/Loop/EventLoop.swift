@@ -2,30 +2,16 @@ import Collections
 import Foundation
 import KeelSyntax
 
-/// A deadline in the timer heap: wake a sleeping fiber, or fire a schedule.
-struct TimerEntry: Comparable {
-    enum Action {
-        /// Wake a fiber parked in episode `generation` (stale if it has been woken since).
-        case resume(Fiber, generation: Int)
-        case schedule(ScheduleEntry)
-    }
-    let deadline: Int64
-    let seq: Int
-    let action: Action
-    static func < (a: TimerEntry, b: TimerEntry) -> Bool { (a.deadline, a.seq) < (b.deadline, b.seq) }
-    static func == (a: TimerEntry, b: TimerEntry) -> Bool { a.deadline == b.deadline && a.seq == b.seq }
-}
-
 /// The event loop: one bounded queue of events for all agents, a timer heap, and the fibers that
 /// run turns. Only one fiber runs at a time (see `Baton`); a suspended turn parks its fiber and
 /// holds up only its own agent.
-public final class Runtime {
-    /// The interpreter owns its runtime, so this reference never outlives its target (and
+package final class EventLoop {
+    /// The interpreter owns its loop, so this reference never outlives its target (and
     /// `unowned(unsafe)` spares a reference-count check on every use in the loop's hot path).
     unowned(unsafe) let interpreter: Interpreter
-    public let time: TimeSource
+    package let time: TimeSource
     /// How many events may wait (in all mailboxes together) before `send` raises `RuntimeBusy`.
-    public let capacity: Int
+    package let capacity: Int
     /// Events enqueued whose turn has not started yet.
     private(set) var pending = 0
     let baton = Baton()
@@ -39,7 +25,7 @@ public final class Runtime {
     var work = Deque<Work>()
     var timers = Heap<TimerEntry>()
     /// One-shots that came due while the queue was full, in due-time order.
-    private var waiting = Heap<TimerEntry>()
+    var waiting = Heap<TimerEntry>()
     private var seq = 0
     var allFibers: [Fiber] = []
     private var nextFiberId = 1
@@ -50,11 +36,11 @@ public final class Runtime {
     /// Set when the program must end: an uncaught error in the main program or, with
     /// `failFast`, in a handler.
     var fatalError: KeelError?
-    public var failFast = false
+    var failFast = false
     /// With a virtual clock: stop when time reaches this (monotonic ns).
-    public var stopAt: Int64?
+    var stopAt: Int64?
     /// Exit after this long without events (KEEL_ONESHOT), real clock only.
-    public var idleExit: Int64?
+    var idleExit: Int64?
 
     // The loop's own state (see LoopDriver.swift).
     /// What the current call into the loop runs until, and how it ended.
@@ -96,6 +82,12 @@ public final class Runtime {
         return seq
     }
 
+    /// The one place the running turn changes: the loop starts, parks, resumes or ends a turn.
+    @inline(__always)
+    func switchTurn(to next: TurnContext) {
+        interpreter.turn = next
+    }
+
     // MARK: queue
 
     var isFull: Bool { pending >= capacity }
@@ -124,58 +116,6 @@ public final class Runtime {
         }
     }
 
-    /// A slot was freed: waiting one-shots move into the queue, earliest due first.
-    private func slotFreed() {
-        while pending < capacity, let entry = waiting.popMin() {
-            if case .schedule(let s) = entry.action { deliver(s, due: entry.deadline) }
-        }
-    }
-
-    // MARK: timers
-
-    func addTimer(at deadline: Int64, _ action: TimerEntry.Action) {
-        timers.insert(TimerEntry(deadline: deadline, seq: nextSeq(), action: action))
-    }
-
-    func fireDueTimers() {
-        guard !timers.isEmpty else { return }   // spares a clock read per step when nothing is scheduled
-        let now = time.monotonicNow
-        while let top = timers.min, top.deadline <= now {
-            _ = timers.popMin()
-            switch top.action {
-            case .resume(let fiber, let generation): work.append(.resume(fiber, generation: generation))
-            case .schedule(let s): fire(s, due: top)
-            }
-        }
-    }
-
-    /// A schedule whose first fire is due at registration.
-    func fireNow(_ s: ScheduleEntry) {
-        fire(s, due: TimerEntry(deadline: time.monotonicNow, seq: nextSeq(), action: .schedule(s)))
-    }
-
-    /// A schedule came due: deliver (or drop, or wait) this fire and arm the next one.
-    private func fire(_ s: ScheduleEntry, due: TimerEntry) {
-        guard s.live, s.instance.info.instance === s.instance else { return }
-        let recurring = s.isRecurringTick
-        if isFull {
-            if recurring {
-                s.dropped += 1
-                droppedTotal += 1
-            } else {
-                waiting.insert(due)   // one-shots never drop: they wait for a slot, in due order
-            }
-        } else {
-            deliver(s, due: due.deadline)
-        }
-        s.armNext(after: due.deadline, runtime: self)
-    }
-
-    private func deliver(_ s: ScheduleEntry, due: Int64) {
-        guard s.live, s.instance.info.instance === s.instance else { return }
-        enqueue(Event(kind: .closure(s.callback, s, s.instance), due: due), to: s.instance.info)
-    }
-
     // MARK: statistics
 
     /// With `keel run --stats`: how late each scheduled closure started (ns), and drops.
@@ -184,7 +124,7 @@ public final class Runtime {
     var eventsStarted = 0
 
     /// A one-line summary for `keel run --stats`.
-    public var statsSummary: String {
+    package var statsSummary: String {
         var line = "stats: \(eventsStarted) events ran, \(droppedTotal) ticks dropped"
         if var l = lateness, !l.isEmpty {
             l.sort()
@@ -212,7 +152,7 @@ public final class Runtime {
         }
         if shuttingDown || stoppingAll { throw ShutdownSignal() }
         // A `control.with_timeout`/`with_deadline` that ends first cuts the sleep short.
-        if let limit = interpreter.deadlines.min(by: { $0.at < $1.at }), limit.at < deadline {
+        if let limit = interpreter.turn.deadlines.min(by: { $0.at < $1.at }), limit.at < deadline {
             addTimer(at: limit.at, .resume(fiber, generation: fiber.parkGeneration))
             try park(fiber)
             throw KeelError(limit.kind, limit.message)
@@ -221,62 +161,14 @@ public final class Runtime {
         try park(fiber)
     }
 
-    // MARK: async tasks
-
-    /// `async.spawn`: the task runs later, as its own unit of work on the loop.
-    func spawn(_ task: AsyncTask) {
-        work.append(.task(task))
-    }
-
-    func runTask(_ task: AsyncTask) {
-        guard !task.cancelled else { task.finish(); wakeWaiters(task); return }
-        interpreter.currentAgent = task.agent
-        interpreter.callDepth = 0
-        interpreter.deadlines = []
-        task.started = true
-        do {
-            task.result = try interpreter.call(task.body, [])
-        } catch let e as KeelError {
-            task.error = e
-        } catch {}
-        interpreter.currentAgent = nil
-        task.finish()
-        wakeWaiters(task)
-    }
-
-    private func wakeWaiters(_ task: AsyncTask) {
-        for w in task.waiters where !w.woken {
-            w.woken = true   // a waiter on several tasks is resumed once
-            work.append(.resume(w.fiber, generation: w.generation))
-        }
-        task.waiters.removeAll()
-    }
-
-    /// Parks the calling turn until one of `tasks` is done.
-    func waitForAny(_ tasks: [AsyncTask]) throws {
-        guard let fiber = currentFiber else {
-            throw KeelError(ErrorKind.base, "async: waiting needs the event loop (run the program with keel run)")
-        }
-        while !tasks.contains(where: \.done) {
-            if shuttingDown || stoppingAll { throw ShutdownSignal() }
-            let waiter = TaskWaiter(fiber: fiber, generation: fiber.parkGeneration)
-            for t in tasks { t.waiters.append(waiter) }
-            try park(fiber)
-        }
-    }
-
     /// Parks `fiber` (the current turn) and hands the loop to another fiber until it is resumed.
     /// Throws `Interrupted` when the host interrupted a parked host job (Ctrl-C in the REPL).
     func park(_ fiber: Fiber) throws {
-        fiber.savedCallDepth = interpreter.callDepth
-        fiber.savedDeadlines = interpreter.deadlines
-        fiber.agent = interpreter.currentAgent
+        fiber.turn = interpreter.turn
         parkedTurns += 1
         let runner = idleRunners.popLast() ?? newFiber()
         currentFiber = runner
-        interpreter.currentAgent = nil
-        interpreter.callDepth = 0
-        interpreter.deadlines = []
+        switchTurn(to: .idle)
         fiber.isParked = true
         baton.hand(to: runner.id, thenWaitAs: fiber.id)
         // Resumed: the fiber that woke us has gone idle; we are the loop's runner again. Wake-ups
@@ -286,9 +178,7 @@ public final class Runtime {
         parkedTurns -= 1
         if shuttingDown { throw ShutdownSignal() }
         currentFiber = fiber
-        interpreter.currentAgent = fiber.agent
-        interpreter.callDepth = fiber.savedCallDepth
-        interpreter.deadlines = fiber.savedDeadlines
+        switchTurn(to: fiber.turn)
         if fiber.interrupted {
             fiber.interrupted = false
             throw KeelError(ErrorKind.interrupted, "interrupted")
@@ -301,14 +191,10 @@ public final class Runtime {
         guard parked.isParked, parked.parkGeneration == generation else { return }
         idleRunners.append(runner)
         currentFiber = parked
-        interpreter.currentAgent = parked.agent
-        interpreter.callDepth = parked.savedCallDepth
-        interpreter.deadlines = parked.savedDeadlines
+        switchTurn(to: parked.turn)
         baton.hand(to: parked.id, thenWaitAs: runner.id)
         currentFiber = runner
-        interpreter.currentAgent = nil
-        interpreter.callDepth = 0
-        interpreter.deadlines = []
+        switchTurn(to: .idle)
     }
 
     // MARK: agents
@@ -328,7 +214,7 @@ public final class Runtime {
     }
 
     /// The names of the live agents, in the order they started.
-    public var liveAgentNames: [String] { liveAgents.map(\.name) }
+    package var liveAgentNames: [String] { liveAgents.map(\.name) }
     var liveAgentList: [AgentInfo] { liveAgents }
 
     /// Runs the agent's oldest event as a turn, inline on the current fiber.
@@ -342,12 +228,10 @@ public final class Runtime {
         agent.busy = true
         eventsStarted += 1
         if lateness != nil, event.due != 0 { lateness!.append(time.monotonicNow - event.due) }
-        interpreter.currentAgent = agent
-        interpreter.callDepth = 0
-        interpreter.deadlines = []
+        switchTurn(to: TurnContext(agent: agent))
         interpreter.runTurn(agent, instance, event)
         // The turn is over (perhaps after parking and being resumed: this fiber runs the loop now).
-        interpreter.currentAgent = nil
+        switchTurn(to: .idle)
         agent.busy = false
         queueIfReady(agent)
     }

@@ -8,24 +8,24 @@ import KeelSyntax
 /// The event loop runs all the time on a thread of its own ("serving"), so agents started in the
 /// session keep ticking between inputs. Each input runs on the loop as a host job; the caller's
 /// thread waits for it and may `interrupt()` it from another thread.
-public final class Session {
-    public let interpreter: Interpreter
+package final class Session {
+    package let interpreter: Interpreter
     private var inputCount = 0
     private let loopThreadDone = DispatchSemaphore(value: 0)
     private var closed = false
 
-    public init(options: Interpreter.Options = .init()) {
+    package init(options: Interpreter.Options = .init()) {
         interpreter = Interpreter(options: options)
-        for name in Interpreter.stdModuleNames {
+        for name in StdModule.names {
             if case .success(let m) = interpreter.stdModule(name) {
                 interpreter.globals.values[interpreter.globals.index(of: name)] = .module(m)
             }
         }
-        let runtime = interpreter.runtime
+        let loop = interpreter.loop
         let done = loopThreadDone
         let thread = Thread {
-            _ = runtime.drive(.serving)
-            runtime.shutdown()
+            _ = loop.drive(.serving)
+            loop.shutdown()
             done.signal()
         }
         thread.name = "keel-session-loop"
@@ -34,7 +34,7 @@ public final class Session {
 
     deinit { close() }
 
-    public enum Outcome {
+    package enum Outcome {
         /// The input was an expression: its value.
         case value(Value)
         /// Statements or declarations ran.
@@ -50,7 +50,7 @@ public final class Session {
             box.result = try body()
             return .none
         }
-        interpreter.runtime.submit(job)
+        interpreter.loop.submit(job)
         if let timeout {
             guard job.finished.wait(timeout: .now() + timeout) == .success else { return nil }
         } else {
@@ -63,7 +63,7 @@ public final class Session {
     }
 
     /// Compiles and runs one input, on the loop; returns when it has finished.
-    public func evaluate(_ text: String) -> Outcome {
+    package func evaluate(_ text: String) -> Outcome {
         inputCount += 1
         let file = SourceFile(path: "<input \(inputCount)>", text: text)
         let result = onLoop { [interpreter] () -> Outcome in
@@ -87,26 +87,26 @@ public final class Session {
     }
 
     /// From another thread: interrupts the running input (an endless loop, a long sleep).
-    public func interrupt() { interpreter.runtime.interrupt() }
+    package func interrupt() { interpreter.loop.interrupt() }
 
     /// Stops every live agent (each `@on_stop` runs), then ends the loop and its thread.
-    public func close() {
+    package func close() {
         guard !closed else { return }
         closed = true
-        _ = onLoop { [interpreter] in interpreter.runtime.stopAllAgents() }
-        interpreter.runtime.endServing()
+        _ = onLoop { [interpreter] in interpreter.loop.stopAllAgents() }
+        interpreter.loop.endServing()
         loopThreadDone.wait()
     }
 
     /// The live agents with their schedules (read on the loop, waiting at most half a second).
-    public var agents: [AgentStatus] {
+    package var agents: [AgentStatus] {
         guard case .success(let list)? = onLoop(timeout: 0.5, { [interpreter] in interpreter.liveAgents }) else { return [] }
         return list
     }
 
     /// Whether `text` is incomplete: an open bracket, brace, parenthesis or string, or a line
     /// that ends where the statement must go on (an operator, `=`, a comma).
-    public static func needsMoreInput(_ text: String) -> Bool {
+    package static func needsMoreInput(_ text: String) -> Bool {
         var lexer = Lexer(file: SourceFile(path: "<repl>", text: text))
         let tokens = lexer.tokenize()
         if lexer.diagnostics.contains(where: { $0.message.hasPrefix("unterminated string") || $0.message.hasPrefix("unclosed") }) {
@@ -127,13 +127,13 @@ public final class Session {
     }
 
     /// The session's own bindings (not built-ins or std modules), with their values, by name.
-    public var bindings: [(name: String, value: Value)] {
+    package var bindings: [(name: String, value: Value)] {
         let result = onLoop(timeout: 0.5) { [interpreter] () -> [(name: String, value: Value)] in
             let table = interpreter.globals
             return table.nameList.compactMap { name in
                 guard let v = table[name] else { return nil }
                 if Interpreter.builtinNames.contains(name) || name == "Message" { return nil }
-                if case .module(let m) = v, Interpreter.stdModuleNames.contains(m.name), m.name == name { return nil }
+                if case .module(let m) = v, StdModule.names.contains(m.name), m.name == name { return nil }
                 return (name, v)
             }.sorted { $0.name < $1.name }
         }

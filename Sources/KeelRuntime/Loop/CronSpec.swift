@@ -18,7 +18,7 @@ struct CronError: Error { let message: String }
 ///
 /// Next fire times are computed field by field (month, day, hour, minute), never by scanning every
 /// minute.
-public struct CronSpec {
+package struct CronSpec {
     let minutes: [Bool]   // 60
     let hours: [Bool]     // 24
     let days: [Bool]      // 32, index 1...31
@@ -39,7 +39,7 @@ public struct CronSpec {
     /// The expression as written.
     let expression: String
 
-    public init(_ expression: String, zone: TimeZone? = nil) throws {
+    package init(_ expression: String, zone: TimeZone? = nil) throws {
         self.expression = expression
         var text = expression.trimmingCharacters(in: .whitespaces).uppercased()
         if text.hasPrefix("@") {
@@ -110,7 +110,7 @@ public struct CronSpec {
 
     /// The first fire time strictly after `after` (ns since the epoch), or nil if none within
     /// thirty years.
-    public func next(after: Int64) -> Int64? {
+    package func next(after: Int64) -> Int64? {
         let seconds = after >= 0 ? after / 1_000_000_000 : (after - 999_999_999) / 1_000_000_000
         guard let zone else { return nextNaive(after: seconds).map { $0 * 1_000_000_000 } }
         if wallClockMode {
@@ -197,8 +197,8 @@ extension CronError: CustomStringConvertible {
 }
 
 /// How `keel cron` prints a fire time: UTC, and the wall time in the zone if one is given.
-public enum CronText {
-    public static func line(_ ns: Int64, zone: TimeZone?) -> String {
+package enum CronText {
+    package static func line(_ ns: Int64, zone: TimeZone?) -> String {
         let utc = String(DateTime.format(ns).prefix(19)) + "Z"
         guard let zone else { return utc }
         let seconds = ns / 1_000_000_000

@@ -3,8 +3,8 @@ import KeelSyntax
 
 /// An agent declaration at run time, and the mailbox its events wait in. At most one instance of
 /// each agent is live; `send(A, x)` reaches whichever instance is live when the event is delivered.
-public final class AgentInfo {
-    public let name: String
+package final class AgentInfo {
+    package let name: String
     struct StateField {
         let name: String
         let readonly: Bool
@@ -80,12 +80,12 @@ public final class AgentInfo {
 }
 
 /// One run of an agent: its state, attribute values and schedules.
-public final class AgentInstance {
+package final class AgentInstance {
     unowned let info: AgentInfo
     /// State field values, by the field's position in `info.stateFields`.
     var state: [Value] = []
     var attributeValues: [String: Value] = [:]
-    var schedules: [ScheduleEntry] = []
+    var schedules: [Schedule] = []
     init(info: AgentInfo) { self.info = info }
 }
 
@@ -95,7 +95,7 @@ struct Event {
         /// `send`/`delegate`/`broadcast`: run handler `on <name>`.
         case message(name: String, payload: Value)
         /// A scheduled closure; it belongs to the instance that registered it.
-        case closure(Value, ScheduleEntry?, AgentInstance)
+        case closure(Value, Schedule?, AgentInstance)
     }
     let kind: Kind
     /// When a scheduled event came due (monotonic ns), for lateness statistics; 0 for messages.
@@ -109,7 +109,7 @@ extension Interpreter {
     /// Raises `CapabilityError` when the current agent's `@tools` does not allow `module.member`
     /// (a call into an effectful module: see `NativeFunction.gated`).
     func checkCapability(module: String, member: String, qualified: String) throws {
-        guard let agent = currentAgent, !agent.allowAll else { return }
+        guard let agent = turn.agent, !agent.allowAll else { return }
         if agent.allowedNow.contains(module) || agent.allowedNow.contains(qualified) { return }
         throw KeelError("CapabilityError",
                         "`\(module).\(member)` is not allowed by @tools on \(agent.name) — add `\(module)` to @tools, or use `@tools all`")

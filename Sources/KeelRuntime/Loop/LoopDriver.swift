@@ -13,7 +13,7 @@ final class HostJob: @unchecked Sendable {
     init(_ body: @escaping () throws -> Value) { self.body = body }
 }
 
-extension Runtime {
+extension EventLoop {
     /// What a call into the loop runs until.
     enum Goal {
         /// No agent is live and no turn is parked (`keel run`).
@@ -84,7 +84,7 @@ extension Runtime {
     }
 
     /// From another thread: interrupts running Keel code, or a host job parked in a wait.
-    public func interrupt() {
+    package func interrupt() {
         interpreter.interruptFlag.store(true, ordering: .relaxed)
         baton.wake {
             interruptPending = true
@@ -167,13 +167,11 @@ extension Runtime {
         activeJob = job
         job.fiber = fiber
         interpreter.interruptFlag.store(false, ordering: .relaxed)
-        interpreter.currentAgent = nil
-        interpreter.callDepth = 0
-        interpreter.deadlines = []
+        switchTurn(to: .idle)
         let result: Result<Value, Error>
         do { result = .success(try job.body()) } catch { result = .failure(error) }
         if activeJob === job { activeJob = nil }
-        interpreter.currentAgent = nil
+        switchTurn(to: .idle)
         job.result = result
         job.finished.signal()
     }
@@ -285,7 +283,7 @@ extension Runtime {
     }
 
     /// Called from another thread (a signal handler, a host) to stop the agents and end the run.
-    public func requestStop(signal: Int32) {
+    package func requestStop(signal: Int32) {
         baton.wake {
             signalReceived = signal
             wakeRequested = true

@@ -45,16 +45,16 @@ extension Interpreter {
 }
 
 extension Runner {
-    public struct TestOptions {
-        public var filter: String?
-        public var listOnly = false
-        public var failFast = false
-        public init() {}
+    package struct TestOptions {
+        package var filter: String?
+        package var listOnly = false
+        package var failFast = false
+        package init() {}
     }
 
     /// Runs the `test` blocks of one file (its top-level statements do not run). Prints a line
     /// per test and returns (passed, failed), or nil if the file does not compile.
-    public static func runTests(source: String, path: String, options: Interpreter.Options, testOptions: TestOptions,
+    package static func runTests(source: String, path: String, options: Interpreter.Options, testOptions: TestOptions,
                                 color: Bool = false) -> (passed: Int, failed: Int)? {
         onLargeStack {
             let interpreter = Interpreter(options: options)
@@ -73,7 +73,7 @@ extension Runner {
                 return nil
             }
             var passed = 0, failed = 0
-            let status = interpreter.runtime.run {
+            let status = interpreter.loop.run {
                 var cases = try interpreter.expandTests()
                 if let filter = testOptions.filter { cases = cases.filter { $0.name.contains(filter) } }
                 for c in cases {
@@ -91,8 +91,8 @@ extension Runner {
                         failed += 1
                     }
                     // Agents a test started, and its mocks, do not outlive it.
-                    interpreter.runtime.stopAllAgents()
-                    interpreter.mocks.removeAll()
+                    interpreter.loop.stopAllAgents()
+                    TestingModule.removeMocks(interpreter)
                     if failed > 0 && testOptions.failFast { break }
                 }
             }

@@ -2,97 +2,95 @@ import Foundation
 import KeelSyntax
 import Synchronization
 
+/// Where each default lives: the command line, KeelKit and the engine all read them here.
+package enum InterpreterDefaults {
+    /// Events that may wait in all mailboxes together.
+    package static let queueCapacity = 1024
+    /// The deepest chain of task calls before a `RecursionError`.
+    package static let maxCallDepth = 10_000
+    /// Std modules that reach nothing outside the interpreter.
+    package static var pureStdModules: [String] { StdModule.pure }
+}
+
 /// One Keel interpreter: its globals, types, modules and output. Nothing is shared between
 /// interpreters, so several can live in one process.
-public final class Interpreter {
-    public struct Options {
+package final class Interpreter {
+    package struct Options {
         /// Where program output goes (one call per line, without the newline).
-        public var output: (String) -> Void = { print($0) }
+        package var output: (String) -> Void = { print($0) }
         /// Where diagnostics and uncaught handler errors go.
-        public var errorOutput: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+        package var errorOutput: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
         /// The deepest chain of task calls before a `RecursionError`.
-        public var maxCallDepth = 10_000
+        package var maxCallDepth = InterpreterDefaults.maxCallDepth
         /// The event queue's capacity (events waiting in all agents' mailboxes).
-        public var queueCapacity = 1024
+        package var queueCapacity = InterpreterDefaults.queueCapacity
         /// The clock; nil means the real one.
-        public var time: TimeSource?
+        package var time: TimeSource?
         /// End the run at the first uncaught error in a handler or scheduled closure.
-        public var failFast = false
+        package var failFast = false
         /// With a virtual clock: stop when this much virtual time has passed.
-        public var until: Int64?
+        package var until: Int64?
         /// Exit after this long (ns) without events, on the real clock (`KEEL_ONESHOT`).
-        public var idleExit: Int64?
+        package var idleExit: Int64?
         /// Collect statistics (events run, ticks dropped, lateness) and print them at exit.
-        public var stats = false
+        package var stats = false
         /// Reads one line of input for `io.ask`/`io.confirm` (nil at the end of input). Called on a
         /// separate thread, so a turn waiting for input holds up only its own agent.
-        public var readLine: @Sendable () -> String? = { Swift.readLine(strippingNewline: true) }
+        package var readLine: @Sendable () -> String? = { Swift.readLine(strippingNewline: true) }
         /// The environment `std/env` reads (and `KEEL_SEED`, `KEEL_LOG_LEVEL`).
-        public var environment: [String: String] = ProcessInfo.processInfo.environment
+        package var environment: [String: String] = ProcessInfo.processInfo.environment
         /// The std modules programs may `use`; nil allows all. A module left out is a compile
         /// error at the `use` (and is not pre-bound in a REPL session).
-        public var allowedStdModules: Set<String>?
-        public init() {}
+        package var allowedStdModules: Set<String>?
+        package init() {}
     }
 
-    public let options: Options
+    package let options: Options
     let globals = GlobalTable()
     var types: [String: TypeInfo] = [:]
     var impls: [String: [String: Function]] = [:]
-    var callDepth = 0
     var maxCallDepth: Int
     var fileModules: [String: ModuleValue] = [:]
     var stdModules: [String: ModuleValue] = [:]
     /// Modules registered by the embedding program (`use host/<name>`).
     var hostModules: [String: ModuleValue] = [:]
     var loadingModules: [String] = []
-    /// `std/random`'s generator: seeded from `KEEL_SEED` when set.
-    var rng: SeededRandom
-    /// Time limits of the running turn (innermost last); swapped with the fiber on suspension.
-    var deadlines: [Deadline] = []
-    /// `testing.mock` overrides, by the mocked function; cleared after each test.
-    var mocks: [ObjectIdentifier: Mock] = [:]
+    /// State of the std modules (`ModuleState`), by type.
+    var moduleStates: [ObjectIdentifier: AnyObject] = [:]
     /// `test` blocks of the compiled file, in order.
     var tests: [TestCase] = []
-    /// `std/cache`: values and their expiry (monotonic ns).
-    var cacheEntries: [String: (Value, Int64?)] = [:]
-    /// `std/log`'s threshold: `KEEL_LOG_LEVEL`, else info.
-    var logLevel: LogLevel
-    /// The agent whose turn is running (for `self`, `@tools` and schedules).
-    var currentAgent: AgentInfo?
+    /// The running turn (see `TurnContext`).
+    var turn = TurnContext.idle
     /// Whether diagnostics use colour.
-    public var color = false
-    var runtimeIfStarted: Runtime?
+    package var color = false
+    var loopIfStarted: EventLoop?
     /// The event loop, made on first use.
-    public var runtime: Runtime {
-        if let r = runtimeIfStarted { return r }
+    package var loop: EventLoop {
+        if let r = loopIfStarted { return r }
         let time = options.time ?? RealTime()
-        let r = Runtime(interpreter: self, time: time, capacity: options.queueCapacity)
+        let r = EventLoop(interpreter: self, time: time, capacity: options.queueCapacity)
         r.failFast = options.failFast
         r.stopAt = options.until.map { time.monotonicNow + $0 }
         r.idleExit = options.idleExit
         if options.stats { r.lateness = [] }
-        runtimeIfStarted = r
+        loopIfStarted = r
         return r
     }
     /// Idle frames, reused by calls (see `Frame`).
     var framePool: [Frame] = []
-    /// Set from another thread (Ctrl-C in the REPL, through `Runtime.interrupt`) to stop the Keel
+    /// Set from another thread (Ctrl-C in the REPL, through `EventLoop.interrupt`) to stop the Keel
     /// code running now; the first loop iteration that sees it takes it and raises `Interrupted`.
     let interruptFlag = Atomic<Bool>(false)
 
-    public init(options: Options = Options()) {
+    package init(options: Options = Options()) {
         self.options = options
         self.maxCallDepth = options.maxCallDepth
-        let seed = options.environment["KEEL_SEED"].flatMap { Int64($0) }.map { UInt64(bitPattern: $0) }
-        rng = SeededRandom(seed: seed ?? UInt64.random(in: 0...UInt64.max))
-        logLevel = options.environment["KEEL_LOG_LEVEL"].flatMap { LogLevel(name: $0) } ?? .info
         installBuiltins()
     }
 
     deinit {
         // A loop still resting (a host that never called shutdown) lets its threads go.
-        runtimeIfStarted?.shutdown()
+        loopIfStarted?.shutdown()
         // Agents' cached handler values refer back to their agent; break those cycles.
         let modules = fileModules.values.flatMap { $0.members.values }
         for case .agent(let agent) in globals.values + modules {
@@ -101,7 +99,7 @@ public final class Interpreter {
         }
     }
 
-    public func write(_ line: String) { options.output(line) }
+    package func write(_ line: String) { options.output(line) }
 
     /// A frame for a call of `fn`: from the pool when one is big enough.
     @inline(__always)
@@ -127,22 +125,15 @@ public final class Interpreter {
         if interruptFlag.load(ordering: .relaxed), interruptFlag.exchange(false, ordering: .relaxed) {
             throw f.error(ErrorKind.interrupted, "interrupted", span)
         }
-        if !deadlines.isEmpty, let limit = deadlines.min(by: { $0.at < $1.at }), runtime.time.monotonicNow >= limit.at {
+        if !turn.deadlines.isEmpty, let limit = turn.deadlines.min(by: { $0.at < $1.at }), loop.time.monotonicNow >= limit.at {
             throw f.error(limit.kind, limit.message, span)
         }
-    }
-
-    /// A `control.with_timeout`/`with_deadline` in force for the running turn.
-    struct Deadline {
-        let at: Int64
-        let kind: String
-        let message: String
     }
 
     // MARK: running programs
 
     /// Parses and resolves a file; throws `DiagnosticList` listing every problem.
-    public func compile(_ file: SourceFile) throws -> Function {
+    package func compile(_ file: SourceFile) throws -> Function {
         try compile(try Parser.parse(file))
     }
 
@@ -160,23 +151,23 @@ public final class Interpreter {
     }
 
     /// Parses and resolves source text (see `compile(_:)`).
-    public func compile(source: String, path: String = "<input>") throws -> Function {
+    package func compile(source: String, path: String = "<input>") throws -> Function {
         try compile(SourceFile(path: path, text: source))
     }
 
     /// Runs a program the way `keel run` does: its top-level statements, then the event loop until
     /// no agent is live. Returns the exit status (0, 1, or 128+signal).
-    public func runProgram(_ main: Function) -> Int32 {
-        let status = runtime.run { [unowned self] in _ = try self.execute(main) }
-        if options.stats { options.errorOutput(runtime.statsSummary) }
+    package func runProgram(_ main: Function) -> Int32 {
+        let status = loop.run { [unowned self] in _ = try self.execute(main) }
+        if options.stats { options.errorOutput(loop.statsSummary) }
         return status
     }
 
     /// Runs a compiled program's top-level statements; returns the value of the last one.
     @discardableResult
-    public func execute(_ main: Function) throws -> Value {
+    package func execute(_ main: Function) throws -> Value {
         let frame = Frame(interpreter: self, function: main, localCount: main.proto.localCount, selfValue: .undefined)
-        callDepth = 0
+        turn.callDepth = 0
         do {
             return try main.proto.body.eval(frame)
         } catch is ReturnSignal {
@@ -184,14 +175,8 @@ public final class Interpreter {
         }
     }
 
-    /// Compiles and runs source text.
-    @discardableResult
-    public func run(source: String, path: String = "<input>") throws -> Value {
-        try execute(try compile(SourceFile(path: path, text: source)))
-    }
-
     /// Looks up a top-level name after a program ran.
-    public func global(_ name: String) -> Value? { globals[name] }
+    package func global(_ name: String) -> Value? { globals[name] }
 
     // MARK: values
 
@@ -234,7 +219,7 @@ public final class Interpreter {
             throw KeelError(ErrorKind.type, "\(variant.typeName).\(variant.name) has no field `\(name)`")
         case .agent(let agent): return try agentField(agent, name)
         case .native(let n):
-            if let m = mocks[ObjectIdentifier(n)], let v = m.field(name) { return v }
+            if let m = n.mock, let v = m.field(name) { return v }
             throw KeelError(ErrorKind.type, "\(n.qualifiedName) has no field `\(name)` (mock it with testing.mock first)")
         case .object(let o):
             if let v = o.field(name) { return v }
@@ -312,14 +297,14 @@ public final class Interpreter {
     }
 }
 
-public struct ModuleError: Error, CustomStringConvertible {
-    public let description: String
+package struct ModuleError: Error, CustomStringConvertible {
+    package let description: String
     init(_ d: String) { description = d }
 }
 
 /// Runs `body` on a thread with a large stack, so deep (but bounded) recursion in the tree-walker
 /// ends in a clean `RecursionError` rather than a stack overflow.
-public func onLargeStack<T>(_ body: @escaping () -> T) -> T {
+package func onLargeStack<T>(_ body: @escaping () -> T) -> T {
     let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
     WorkerThread.run {

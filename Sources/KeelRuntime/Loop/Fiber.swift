@@ -65,10 +65,8 @@ final class Baton: @unchecked Sendable {
 /// suspends costs no thread switch at all.
 final class Fiber: @unchecked Sendable {
     let id: Int
-    /// The agent of the turn parked on this fiber.
-    var agent: AgentInfo?
-    var savedCallDepth = 0
-    var savedDeadlines: [Interpreter.Deadline] = []
+    /// The turn parked on this fiber.
+    var turn = TurnContext.idle
     /// Counts park episodes, so that a wake-up meant for an earlier one is recognised as stale.
     var parkGeneration = 0
     var isParked = false

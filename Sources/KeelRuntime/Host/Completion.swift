@@ -8,7 +8,7 @@ extension Session {
     /// space or bracket), given the lines of a multi-line input typed so far. `module.` lists the
     /// module's members, `self.` the fields of the agent being declared, `name.` a record's fields
     /// or an agent's state; otherwise keywords and names in scope.
-    public func completions(of word: String, pending: String = "") -> [String] {
+    package func completions(of word: String, pending: String = "") -> [String] {
         let result = onLoop(timeout: 0.5) { [interpreter] () -> [String] in
             Session.candidates(word, pending: pending, interpreter: interpreter)
         }

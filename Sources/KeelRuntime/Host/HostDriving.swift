@@ -9,20 +9,20 @@ extension Interpreter {
     /// Compiles `source` and runs its top-level statements on the loop; returns the value of the
     /// last statement. Declarations stay for later calls. Throws `DiagnosticList` or `KeelError`.
     @discardableResult
-    public func evaluate(_ source: String, path: String = "<host>") throws -> Value {
+    package func evaluate(_ source: String, path: String = "<host>") throws -> Value {
         let file = SourceFile(path: path, text: source)
-        return try runtime.perform { [unowned self] in try self.execute(try self.compile(file)) }
+        return try loop.perform { [unowned self] in try self.execute(try self.compile(file)) }
     }
 
     /// Calls a Keel function value on the loop (see `call(_:_:)` for calling inline).
-    public func invoke(_ callee: Value, _ arguments: [Value]) throws -> Value {
-        try runtime.perform { [unowned self] in try self.call(callee, arguments) }
+    package func invoke(_ callee: Value, _ arguments: [Value]) throws -> Value {
+        try loop.perform { [unowned self] in try self.call(callee, arguments) }
     }
 
     /// `run(A)` from the host: starts the agent declared as `name` (its `@on_start` runs now).
-    public func startAgent(named name: String) throws {
+    package func startAgent(named name: String) throws {
         let agent = try agentDeclaration(name)
-        _ = try runtime.perform { [unowned self] in
+        _ = try loop.perform { [unowned self] in
             try self.startAgent(agent)
             return .none
         }
@@ -30,18 +30,18 @@ extension Interpreter {
 
     /// `send(A, payload, event: handler)` from the host: the event waits in the agent's mailbox
     /// until the loop runs. Throws `RuntimeBusy` when the queue is full.
-    public func send(to name: String, _ payload: Value, handler: String = "message") throws {
+    package func send(to name: String, _ payload: Value, handler: String = "message") throws {
         let agent = try agentDeclaration(name)
-        _ = try runtime.perform { [unowned self] in
-            try self.runtime.send(agent, event: handler, payload: payload)
+        _ = try loop.perform { [unowned self] in
+            try self.loop.send(agent, event: handler, payload: payload)
             return .none
         }
     }
 
     /// `stop(A)` for every live agent (each `@on_stop` runs), as at the end of a run.
-    public func stopAllAgents() {
-        _ = try? runtime.perform { [unowned self] in
-            self.runtime.stopAllAgents()
+    package func stopAllAgents() {
+        _ = try? loop.perform { [unowned self] in
+            self.loop.stopAllAgents()
             return .none
         }
     }
@@ -49,31 +49,31 @@ extension Interpreter {
     /// Runs everything that is ready now: events, due timers, woken turns. The clock is not moved.
     /// Returns 0, or 1 after a fatal error (fail-fast), or 128+signal.
     @discardableResult
-    public func runUntilIdle() -> Int32 { runtime.drive(.idle) }
+    package func runUntilIdle() -> Int32 { loop.drive(.idle) }
 
     /// Runs the loop for `nanoseconds` of clock time: on a virtual clock the time jumps from
     /// deadline to deadline (a year of schedules takes milliseconds); on the real clock it waits.
     @discardableResult
-    public func advance(by nanoseconds: Int64) -> Int32 {
-        runtime.drive(.time(runtime.time.monotonicNow + max(0, nanoseconds)))
+    package func advance(by nanoseconds: Int64) -> Int32 {
+        loop.drive(.time(loop.time.monotonicNow + max(0, nanoseconds)))
     }
 
     /// Runs until no agent is live, as `keel run` does after the top-level statements.
     @discardableResult
-    public func runUntilNoAgents() -> Int32 { runtime.drive(.noAgents) }
+    package func runUntilNoAgents() -> Int32 { loop.drive(.noAgents) }
 
     /// Ends the event loop for good: parked turns unwind and the loop's threads are released.
     /// Live agents are not stopped first; call `stopAllAgents()` for their `@on_stop`.
-    public func shutdown() {
-        runtimeIfStarted?.shutdown()
+    package func shutdown() {
+        loopIfStarted?.shutdown()
     }
 
     /// What is live: each agent with its schedules and when they fire next. Read it between loop
     /// runs (or from a host job).
-    public var liveAgents: [AgentStatus] {
-        guard let runtime = runtimeIfStarted else { return [] }
-        let now = runtime.time.monotonicNow, wall = runtime.time.wallNow
-        return runtime.liveAgentList.map { agent in
+    package var liveAgents: [AgentStatus] {
+        guard let loop = loopIfStarted else { return [] }
+        let now = loop.time.monotonicNow, wall = loop.time.wallNow
+        return loop.liveAgentList.map { agent in
             let schedules = (agent.instance?.schedules ?? []).filter(\.live).map { s in
                 AgentStatus.Schedule(id: s.id, kind: s.kind.rawValue, detail: s.detail,
                                      nextFire: s.nextDeadline.map { wall + ($0 - now) })
@@ -91,22 +91,22 @@ extension Interpreter {
 }
 
 /// A live agent, as `Interpreter.liveAgents` and the REPL's `:agents` show it.
-public struct AgentStatus: Equatable {
+package struct AgentStatus: Equatable {
     /// One live schedule of the agent.
-    public struct Schedule: Equatable {
+    package struct Schedule: Equatable {
         /// The schedule's id (as `schedule.every` returned it).
-        public let id: Int
+        package let id: Int
         /// `every`, `after`, `at` or `cron`.
-        public let kind: String
+        package let kind: String
         /// The interval or cron expression.
-        public let detail: String
+        package let detail: String
         /// When it fires next (wall-clock ns since 1970, on the interpreter's clock), if it will.
-        public let nextFire: Int64?
+        package let nextFire: Int64?
     }
     /// The agent's declared name.
-    public let name: String
+    package let name: String
     /// Events waiting in its mailbox.
-    public let pendingEvents: Int
+    package let pendingEvents: Int
     /// Its live schedules, in the order they were made.
-    public let schedules: [Schedule]
+    package let schedules: [Schedule]
 }

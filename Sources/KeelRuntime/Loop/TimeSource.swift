@@ -2,7 +2,7 @@ import Foundation
 
 /// Where the runtime reads time. Deadlines use `monotonicNow` (nanoseconds, never jumps back);
 /// datetimes use `wallNow` (nanoseconds since the Unix epoch, UTC).
-public protocol TimeSource: AnyObject {
+package protocol TimeSource: AnyObject {
     var monotonicNow: Int64 { get }
     var wallNow: Int64 { get }
     /// True for a clock that the event loop moves itself (it never waits for real time).
@@ -12,12 +12,12 @@ public protocol TimeSource: AnyObject {
 }
 
 /// The machine's clocks: `CLOCK_MONOTONIC` for intervals, `CLOCK_REALTIME` for datetimes.
-public final class RealTime: TimeSource {
-    public init() {}
-    public var monotonicNow: Int64 { RealTime.read(CLOCK_MONOTONIC) }
-    public var wallNow: Int64 { RealTime.read(CLOCK_REALTIME) }
-    public var isVirtual: Bool { false }
-    public func advance(to monotonic: Int64) {}
+package final class RealTime: TimeSource {
+    package init() {}
+    package var monotonicNow: Int64 { RealTime.read(CLOCK_MONOTONIC) }
+    package var wallNow: Int64 { RealTime.read(CLOCK_REALTIME) }
+    package var isVirtual: Bool { false }
+    package func advance(to monotonic: Int64) {}
 
     static func read(_ clock: clockid_t) -> Int64 {
         var ts = timespec()
@@ -28,11 +28,11 @@ public final class RealTime: TimeSource {
 
 /// A clock that only moves when told to. Monotonic and wall time are the same line, starting at
 /// `start` (nanoseconds since the epoch), so a run on it is the same every time.
-public final class VirtualTime: TimeSource {
+package final class VirtualTime: TimeSource {
     private var now: Int64
-    public init(start: Int64) { now = start }
-    public var monotonicNow: Int64 { now }
-    public var wallNow: Int64 { now }
-    public var isVirtual: Bool { true }
-    public func advance(to monotonic: Int64) { if monotonic > now { now = monotonic } }
+    package init(start: Int64) { now = start }
+    package var monotonicNow: Int64 { now }
+    package var wallNow: Int64 { now }
+    package var isVirtual: Bool { true }
+    package func advance(to monotonic: Int64) { if monotonic > now { now = monotonic } }
 }

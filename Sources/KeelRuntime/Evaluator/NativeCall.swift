@@ -1,0 +1,116 @@
+import KeelSyntax
+
+/// The arguments of a call to a native (std or host) function, with conversions whose errors name
+/// the function and the argument: `random.int: argument `min` must be int, got str` for a
+/// labelled argument, `schedule.sleep: argument 1 must be duration, got int` for a positional one.
+/// The std modules and KeelKit's host functions read their arguments through this one type.
+package struct NativeCall {
+    package let name: String
+    package var args: [Value]
+    package var named: [String: Value]
+    package let interpreter: Interpreter
+
+    package init(name: String, args: [Value], named: [String: Value], interpreter: Interpreter) {
+        self.name = name
+        self.args = args
+        self.named = named
+        self.interpreter = interpreter
+    }
+
+    /// Positional argument `i`, or the argument labelled `label`; a `CallError` when neither is there.
+    package func arg(_ i: Int, _ label: String? = nil) throws -> Value {
+        if let label, !named.isEmpty, let v = named[label] { return v }   // most calls have no labels: skip hashing
+        guard i < args.count else { throw missing(i, label) }
+        return args[i]
+    }
+
+    /// Like `arg`, but nil when the argument is not given.
+    package func optional(_ i: Int, _ label: String? = nil) -> Value? {
+        if let label, !named.isEmpty, let v = named[label] { return v }
+        return i < args.count ? args[i] : nil
+    }
+
+    package func int(_ i: Int, _ label: String? = nil) throws -> Int {
+        let v = try arg(i, label)
+        guard case .int(let n) = v else { throw typeError(i, "int", v, label: label) }
+        return n
+    }
+
+    /// An int or float, as a Double.
+    package func number(_ i: Int, _ label: String? = nil) throws -> Double {
+        let v = try arg(i, label)
+        switch v {
+        case .int(let n): return Double(n)
+        case .float(let d): return d
+        default: throw typeError(i, "float", v, label: label)
+        }
+    }
+
+    package func string(_ i: Int, _ label: String? = nil) throws -> String {
+        let v = try arg(i, label)
+        guard case .str(let s) = v else { throw typeError(i, "str", v, label: label) }
+        return s
+    }
+
+    package func bool(_ i: Int, _ label: String? = nil) throws -> Bool {
+        let v = try arg(i, label)
+        guard case .bool(let b) = v else { throw typeError(i, "bool", v, label: label) }
+        return b
+    }
+
+    package func list(_ i: Int, _ label: String? = nil) throws -> [Value] {
+        let v = try arg(i, label)
+        guard case .list(let l) = v else { throw typeError(i, "list", v, label: label) }
+        return l
+    }
+
+    /// A duration argument, in nanoseconds.
+    package func duration(_ i: Int, _ label: String? = nil) throws -> Int64 {
+        let v = try arg(i, label)
+        guard case .duration(let d) = v else { throw typeError(i, "duration", v, label: label) }
+        return d
+    }
+
+    /// A task, lambda or native function.
+    package func callable(_ i: Int, _ label: String? = nil) throws -> Value {
+        let v = try arg(i, label)
+        switch v {
+        case .function, .native: return v
+        default: throw typeError(i, "a task or lambda", v, label: label)
+        }
+    }
+
+    /// An optional string option (`tz: "Europe/Paris"`): nil when not given.
+    package func optionalString(_ i: Int, _ label: String? = nil) throws -> String? {
+        guard let v = optional(i, label) else { return nil }
+        guard case .str(let s) = v else { throw typeError(i, "str", v, label: label) }
+        return s
+    }
+
+    package func typeError(_ i: Int, _ expected: String, _ got: Value, label: String? = nil) -> KeelError {
+        let which = label.map { "`\($0)`" } ?? String(i + 1)
+        return KeelError(ErrorKind.type, "\(name): argument \(which) must be \(expected), got \(got.typeName)")
+    }
+
+    func missing(_ i: Int, _ label: String?) -> KeelError {
+        if let label, i >= args.count, !named.isEmpty || args.isEmpty {
+            return KeelError(ErrorKind.call, "\(name): missing argument `\(label)`")
+        }
+        return KeelError(ErrorKind.call, "\(name) expects at least \(i + 1) argument\(i == 0 ? "" : "s"), got \(args.count)")
+    }
+}
+
+extension NativeFunction {
+    /// Raises when a call labels an argument this function does not accept (a misspelt option must
+    /// never be ignored): `str.pad: unknown argument `bogus:` (accepted: char)`.
+    static func checkLabels(_ name: String, _ named: [String: Value], accepted: [String]) throws {
+        for label in named.keys.sorted() where !accepted.contains(label) {
+            throw KeelError(ErrorKind.call, unknownLabelMessage(name, label, accepted: accepted))
+        }
+    }
+
+    static func unknownLabelMessage(_ name: String, _ label: String, accepted: [String]) -> String {
+        let list = accepted.isEmpty ? "it takes no labelled arguments" : "accepted: \(accepted.joined(separator: ", "))"
+        return "\(name): unknown argument `\(label):` (\(list))"
+    }
+}
