@@ -29,11 +29,21 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(name: "KeelKit", dependencies: ["KeelRuntime", "KeelSyntax"]),
+        // What the command line shares with its tests: the run flags, running files and test blocks.
+        .target(
+            name: "KeelCLI",
+            dependencies: [
+                "KeelRuntime",
+                "KeelSyntax",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // libedit for the REPL's line editor, history and completion.
         .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .executableTarget(
             name: "keel",
             dependencies: [
+                "KeelCLI",
                 "KeelRuntime",
                 "CLibEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -47,11 +57,11 @@ let package = Package(
             exclude: ["thermostat.keel", "expected.txt"]
         ),
         .testTarget(name: "KeelSyntaxTests", dependencies: ["KeelSyntax"]),
-        .testTarget(name: "KeelRuntimeTests", dependencies: ["KeelRuntime"]),
+        .testTarget(name: "KeelRuntimeTests", dependencies: ["KeelRuntime", "KeelCLI", "KeelSyntax"]),
         .testTarget(name: "KeelKitTests", dependencies: ["KeelKit"]),
         .testTarget(
             name: "GoldenTests",
-            dependencies: ["KeelRuntime"],
+            dependencies: ["KeelRuntime", "KeelCLI"],
             resources: []
         ),
     ],

@@ -2,6 +2,11 @@ import Foundation
 import KeelSyntax
 import Synchronization
 
+/// The interpreter's version, as `keel --version` prints it.
+package enum KeelVersion {
+    package static let string = "0.2.0"
+}
+
 /// Where each default lives: the command line, KeelKit and the engine all read them here.
 package enum InterpreterDefaults {
     /// Events that may wait in all mailboxes together.
@@ -161,6 +166,12 @@ package final class Interpreter {
         let status = loop.run { [unowned self] in _ = try self.execute(main) }
         if options.stats { options.errorOutput(loop.statsSummary) }
         return status
+    }
+
+    /// Runs `body` as a whole run on the loop (as `runProgram` runs a program's statements), then
+    /// the loop until no agent is live; returns the exit status.
+    package func runOnLoop(_ body: @escaping () throws -> Void) -> Int32 {
+        loop.run(main: body)
     }
 
     /// Runs a compiled program's top-level statements; returns the value of the last one.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeelCLI
 import KeelRuntime
 import KeelSyntax
 
@@ -7,9 +8,9 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Parse and resolve programs without running them, and print every problem.",
         discussion: """
-        Finds syntax errors, undefined names, wrong arity in calls to known tasks, `self` outside
-        agents, unknown std modules and types, and direct calls into effectful modules that an
-        agent's @tools does not allow. `keel run` makes the same checks before it runs anything.
+        Finds syntax errors, undefined names, wrong arity in calls to known tasks, `self` outside \
+        agents, unknown std modules and types, and direct calls into effectful modules that an \
+        agent's @tools does not allow. `keel run` makes the same checks before it runs anything. \
         Exit status 2 if any file has a problem.
         """)
 

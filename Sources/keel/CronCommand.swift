@@ -6,8 +6,8 @@ struct Cron: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the next fire times of a cron expression, to check it before deploying it.",
         discussion: """
-        Five fields: minute hour day-of-month month day-of-week, with *, lists, ranges, steps, month and
-        weekday names, 7 for Sunday, or @hourly @daily @weekly @monthly @yearly. When both day fields
+        Five fields: minute hour day-of-month month day-of-week, with *, lists, ranges, steps, month and \
+        weekday names, 7 for Sunday, or @hourly @daily @weekly @monthly @yearly. When both day fields \
         are restricted, a day matches if either matches. Times are UTC unless --tz names a zone.
         """)
 

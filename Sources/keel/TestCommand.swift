@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeelCLI
 import KeelRuntime
 
 struct Test: ParsableCommand {
@@ -16,8 +17,7 @@ struct Test: ParsableCommand {
     @Flag(help: "List the tests instead of running them.")
     var list = false
 
-    @Flag(help: "Stop at the first failing test.")
-    var failFast = false
+    @OptionGroup(title: "Run options (--fail-fast also stops at the first failing test)") var runOptions: RunOptions
 
     func run() throws {
         var files: [String] = []
@@ -37,19 +37,21 @@ struct Test: ParsableCommand {
         var options = Runner.TestOptions()
         options.filter = filter
         options.listOnly = list
-        options.failFast = failFast
+        options.failFast = runOptions.failFast
         var passed = 0, failed = 0, broken = 0
         for file in files {
             guard let source = try? String(contentsOfFile: file, encoding: .utf8) else { broken += 1; continue }
             if files.count > 1 { print("\(file):") }
-            guard let result = Runner.runTests(source: source, path: file, options: Interpreter.Options(),
+            // Options per file: each file runs on a clock of its own.
+            let interpreterOptions = try runOptions.interpreterOptions(environment: ProcessInfo.processInfo.environment)
+            guard let result = Runner.runTests(source: source, path: file, options: interpreterOptions,
                                                 testOptions: options, color: Runner.useColor()) else {
                 broken += 1
                 continue
             }
             passed += result.passed
             failed += result.failed
-            if failFast && failed > 0 { break }
+            if runOptions.failFast && failed > 0 { break }
         }
         if !list { print("\(passed) passed, \(failed) failed") }
         if broken > 0 { throw ExitCode(2) }

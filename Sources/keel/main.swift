@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeelCLI
 import KeelRuntime
 
 struct Keel: ParsableCommand {
@@ -14,7 +15,7 @@ struct Keel: ParsableCommand {
           130  stopped by SIGINT (Ctrl-C); 143 stopped by SIGTERM
 
         Environment:
-          KEEL_EVENT_QUEUE_CAPACITY  size of the event queue (default 1024; a positive integer)
+          KEEL_EVENT_QUEUE_CAPACITY  size of the event queue (default \(InterpreterDefaults.queueCapacity); a positive integer)
           KEEL_ONESHOT=1             exit after 250 ms without events (real clock only)
           KEEL_LOG_LEVEL             std/log threshold: debug, info (default), warn, error
           KEEL_SEED                  seed for std/random, for reproducible runs
@@ -34,41 +35,11 @@ struct Run: ParsableCommand {
     @ArgumentParser.Argument(help: "The program to run, or - for standard input.")
     var file: String
 
-    @Flag(help: "Run on a virtual clock that jumps straight to the next deadline.")
-    var virtualTime = false
-
-    @Option(help: "With --virtual-time: the start time (default: now), e.g. 2026-01-01T00:00:00Z.")
-    var start: String?
-
-    @Option(help: "With --virtual-time: stop (running @on_stop) when this much time has passed, e.g. 30.days.")
-    var until: String?
-
-    @Option(help: "The event queue's capacity (overrides KEEL_EVENT_QUEUE_CAPACITY).")
-    var queueCapacity: Int?
-
-    @Flag(help: "End the run with exit status 1 at the first uncaught error in a handler or scheduled closure.")
-    var failFast = false
-
-    @Option(help: "std/log threshold: debug, info, warn or error (overrides KEEL_LOG_LEVEL).")
-    var logLevel: String?
-
-    @Flag(help: "At exit, print to standard error how many events ran, ticks dropped, and how late scheduled closures started.")
-    var stats = false
+    @OptionGroup var options: RunOptions
 
     func run() throws {
-        var words: [String] = []
-        if virtualTime { words.append("--virtual-time") }
-        if let start { words += ["--start", start] }
-        if let until { words += ["--until", until] }
-        if let queueCapacity { words += ["--queue-capacity", String(queueCapacity)] }
-        if failFast { words.append("--fail-fast") }
-        if stats { words.append("--stats") }
-        if let logLevel { words += ["--log-level", logLevel] }
-        let settings: RunSettings
-        do { settings = try RunSettings.parse(words) } catch {
-            throw ValidationError("\(error)")
-        }
-        let status = Runner.runFile(path: file, settings: settings)
+        let configured = try options.interpreterOptions(environment: ProcessInfo.processInfo.environment)
+        let status = Runner.runFile(path: file, options: configured)
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KeelCLI
 import KeelRuntime
 import XCTest
 
@@ -43,7 +44,7 @@ final class GoldenTests: XCTestCase {
         }
         let options: Interpreter.Options
         do {
-            options = try RunSettings.parse(words).options(environment: env, base: base)
+            options = try RunOptions.parse(words, environment: env, base: base)
         } catch {
             return Outcome(stdout: [], stderr: "error: \(error)", status: 2)
         }

@@ -72,7 +72,35 @@ final class CommandTests: XCTestCase {
         defer { unsetenv("KEEL_EVENT_QUEUE_CAPACITY") }
         let bad = try keel(["run", file.path])
         XCTAssertEqual(bad.status, 2)
-        XCTAssertTrue(bad.err.contains("KEEL_EVENT_QUEUE_CAPACITY must be a positive integer"), bad.err)
+        XCTAssertTrue(bad.err.contains("KEEL_EVENT_QUEUE_CAPACITY: expected a positive integer, got `-3`"), bad.err)
+    }
+
+    /// Every bad flag or variable fails the same way: what was given, what is accepted, `keel run`'s
+    /// usage, exit 2; through `keel run FILE` and the shorthand `keel FILE` alike.
+    func testBadFlagsAndVariablesFailTheSameWay() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("flags-\(getpid()).keel")
+        try "x = 1\n".write(to: file, atomically: true, encoding: .utf8)
+        let cases: [([String], [String: String], String)] = [
+            (["--queue-capacity", "abc"], [:], "--queue-capacity: expected a positive integer, got `abc`"),
+            (["--queue-capacity", "0"], [:], "--queue-capacity: expected a positive integer, got `0`"),
+            (["--virtual-time", "--until", "foo"], [:], "--until: expected a duration such as 30.days or 90.minutes, got `foo`"),
+            (["--log-level", "loud"], [:], "--log-level: expected debug, info, warn or error, got `loud`"),
+            (["--virtual-time", "--start", "noon"], [:], "--start: expected a time such as 2026-01-01T00:00:00Z, got `noon`"),
+            ([], ["KEEL_EVENT_QUEUE_CAPACITY": "lots"], "KEEL_EVENT_QUEUE_CAPACITY: expected a positive integer, got `lots`"),
+            ([], ["KEEL_LOG_LEVEL": "chatty"], "KEEL_LOG_LEVEL: expected debug, info, warn or error, got `chatty`"),
+            ([], ["KEEL_SEED": "x1"], "KEEL_SEED: expected an integer, got `x1`"),
+            (["--qeue-capacity", "3"], [:], "Unknown option '--qeue-capacity'. Did you mean '--queue-capacity'?"),
+        ]
+        for (flags, env, message) in cases {
+            for prefix in [["run"], []] {
+                for (k, v) in env { setenv(k, v, 1) }
+                let result = try keel(prefix + [file.path] + flags)
+                for (k, _) in env { unsetenv(k) }
+                XCTAssertEqual(result.status, 2, "\(flags) \(env)")
+                XCTAssertTrue(result.err.hasPrefix("Error: \(message)\n"), "\(flags) \(env): \(result.err)")
+                XCTAssertTrue(result.err.contains("Usage: keel run <file>"), "\(flags) \(env): \(result.err)")
+            }
+        }
     }
 
     func testKeelTestRunsTestBlocks() throws {

@@ -1,3 +1,4 @@
+import KeelCLI
 import KeelRuntime
 import KeelSyntax
 import XCTest

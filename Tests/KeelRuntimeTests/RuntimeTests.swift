@@ -1,4 +1,5 @@
 import Foundation
+import KeelCLI
 import KeelRuntime
 import XCTest
 
@@ -16,7 +17,7 @@ final class RuntimeTests: XCTestCase {
         var base = Interpreter.Options()
         base.output = { out.add($0) }
         base.errorOutput = { err.add($0) }
-        let options = try RunSettings.parse(flags).options(environment: env, base: base)
+        let options = try RunOptions.parse(flags, environment: env, base: base)
         let status = Runner.run(source: source, path: "t.keel", options: options)
         return (status, out.lines, err.lines)
     }
@@ -144,10 +145,12 @@ final class RuntimeTests: XCTestCase {
     }
 
     func testQueueCapacityMustBeAPositiveInteger() {
-        XCTAssertThrowsError(try RunSettings().options(environment: ["KEEL_EVENT_QUEUE_CAPACITY": "zero"])) { error in
-            XCTAssertTrue("\(error)".contains("KEEL_EVENT_QUEUE_CAPACITY"))
+        XCTAssertThrowsError(try RunOptions.parse([], environment: ["KEEL_EVENT_QUEUE_CAPACITY": "zero"])) { error in
+            XCTAssertEqual("\(error)", "KEEL_EVENT_QUEUE_CAPACITY: expected a positive integer, got `zero`")
         }
-        XCTAssertThrowsError(try RunSettings.parse(["--queue-capacity", "0"]).options(environment: [:]))
+        XCTAssertThrowsError(try RunOptions.parse(["--queue-capacity", "0"], environment: [:])) { error in
+            XCTAssertEqual("\(error)", "--queue-capacity: expected a positive integer, got `0`")
+        }
     }
 
     func testTwoRuntimesSideBySide() throws {

@@ -1,8 +1,8 @@
 /// `std/log` levels, lowest first.
-enum LogLevel: Int, CaseIterable {
+package enum LogLevel: Int, CaseIterable {
     case debug, info, warn, error
-    var name: String { String(describing: self) }
-    init?(name: String) {
+    package var name: String { String(describing: self) }
+    package init?(name: String) {
         guard let l = LogLevel.allCases.first(where: { $0.name == name.lowercased() }) else { return nil }
         self = l
     }

@@ -6,17 +6,17 @@ struct Repl: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "An interactive session, with line editing and history on a terminal.",
         discussion: """
-        Bindings and declarations persist between inputs; an input that is an expression prints its
-        value; every std module is available without `use`. An input continues over several lines
-        while a bracket, brace, parenthesis or string is open. Agents started in the session keep
+        Bindings and declarations persist between inputs; an input that is an expression prints its \
+        value; every std module is available without `use`. An input continues over several lines \
+        while a bracket, brace, parenthesis or string is open. Agents started in the session keep \
         running between inputs; their output appears above the prompt.
 
         Commands: :help, :quit, :load FILE, :reset, :env, :agents.
-        Keys: Tab completes keywords, names, `module.` members and `self.` fields; Ctrl-C drops the
+        Keys: Tab completes keywords, names, `module.` members and `self.` fields; Ctrl-C drops the \
         line being typed or interrupts a running input; Ctrl-D leaves.
 
-        History is kept in ~/.keel_history (KEEL_HISTORY names another file; an empty value keeps
-        no history), at most 1000 lines. When standard input is not a terminal, lines are read
+        History is kept in ~/.keel_history (KEEL_HISTORY names another file; an empty value keeps \
+        no history), at most 1000 lines. When standard input is not a terminal, lines are read \
         without editing and no prompts are printed.
         """)
 

@@ -1,4 +1,5 @@
 import Foundation
+import KeelCLI
 import KeelRuntime
 
 /// The REPL's read–evaluate–print cycle, the same with a line editor (a terminal) or without

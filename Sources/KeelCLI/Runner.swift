@@ -1,9 +1,7 @@
 import Foundation
+import KeelRuntime
 import KeelSyntax
 
-package enum KeelVersion {
-    package static let string = "0.1.0"
-}
 
 /// Runs whole programs the way the `keel` command does: diagnostics to standard error, an exit
 /// status back. Tests call it in-process with their own output sinks.
@@ -51,8 +49,8 @@ package enum Runner {
         }
     }
 
-    /// Reads a file (or standard input for `-`) and runs it with the given settings.
-    package static func runFile(path: String, settings: RunSettings = .init(), options: Interpreter.Options = .init()) -> Int32 {
+    /// Reads a file (or standard input for `-`) and runs it with the given options.
+    package static func runFile(path: String, options: Interpreter.Options) -> Int32 {
         let source: String
         if path == "-" {
             source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -63,14 +61,7 @@ package enum Runner {
             }
             source = text
         }
-        let configured: Interpreter.Options
-        do {
-            configured = try settings.options(environment: ProcessInfo.processInfo.environment, base: options)
-        } catch {
-            options.errorOutput("error: \(error)")
-            return 2
-        }
-        return run(source: source, path: path == "-" ? "<stdin>" : path, options: configured, color: useColor(),
+        return run(source: source, path: path == "-" ? "<stdin>" : path, options: options, color: useColor(),
                    handleSignals: true)
     }
 

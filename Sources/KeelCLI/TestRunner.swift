@@ -1,0 +1,53 @@
+import Foundation
+import KeelRuntime
+import KeelSyntax
+
+extension Runner {
+    package struct TestOptions {
+        package var filter: String?
+        package var listOnly = false
+        package var failFast = false
+        package init() {}
+    }
+
+    /// Runs the `test` blocks of one file (its top-level statements do not run). Prints a line
+    /// per test and returns (passed, failed), or nil if the file does not compile.
+    package static func runTests(source: String, path: String, options: Interpreter.Options, testOptions: TestOptions,
+                                color: Bool = false) -> (passed: Int, failed: Int)? {
+        onLargeStack {
+            let interpreter = Interpreter(options: options)
+            interpreter.color = color
+            do {
+                try interpreter.compileForTests(SourceFile(path: path, text: source))
+            } catch let list as DiagnosticList {
+                for d in list.diagnostics { options.errorOutput(d.render(color: color)) }
+                return nil
+            } catch {
+                options.errorOutput("error: \(error)")
+                return nil
+            }
+            var passed = 0, failed = 0
+            let status = interpreter.runOnLoop {
+                var cases = try interpreter.expandTests()
+                if let filter = testOptions.filter { cases = cases.filter { $0.name.contains(filter) } }
+                for c in cases {
+                    if testOptions.listOnly { options.output(c.name); continue }
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    do {
+                        try interpreter.run(c)
+                        let ms = (DispatchTime.now().uptimeNanoseconds - start) / 1_000_000
+                        options.output("PASS \(c.name) (\(ms)ms)")
+                        passed += 1
+                    } catch let e as KeelError {
+                        options.output("FAIL \(c.name)")
+                        options.errorOutput(e.render(color: color))
+                        failed += 1
+                    }
+                    if failed > 0 && testOptions.failFast { break }
+                }
+            }
+            if status != 0 && failed == 0 { failed = 1 }
+            return (passed, failed)
+        }
+    }
+}
