@@ -30,10 +30,16 @@ package struct RunOptions: ParsableArguments {
     @Flag(help: "At exit, print how many events ran, ticks were dropped, and how late scheduled closures started.")
     package var stats = false
 
+    @Flag(help: "Run without file, environment, shell or network modules and without standard input, whatever @tools says; local modules only from the program's folder and below.")
+    package var sandbox = false
+
+    @Option(help: ArgumentHelp("With --sandbox: allow std/file inside this folder (repeatable).", valueName: "dir"))
+    package var allowFile: [String] = []
+
     package init() {}
 
     package mutating func validate() throws {
-        _ = try interpreterOptions(environment: ProcessInfo.processInfo.environment)
+        _ = try interpreterOptions(environment: ProcessInfo.processInfo.environment, program: nil)
     }
 
     /// A bad value: what was given and what is accepted.
@@ -41,10 +47,14 @@ package struct RunOptions: ParsableArguments {
         ValidationError("\(what): expected \(accepted), got `\(given)`")
     }
 
-    /// The interpreter options these flags and `environment` give (on top of `base`'s sinks).
-    package func interpreterOptions(environment: [String: String], base: Interpreter.Options = .init()) throws -> Interpreter.Options {
+    /// The interpreter options these flags and `environment` give (on top of `base`'s sinks), for
+    /// the program at `program` (a path, or `-` for standard input).
+    package func interpreterOptions(environment: [String: String], program: String?, base: Interpreter.Options = .init()) throws -> Interpreter.Options {
         var o = base
         o.environment = environment
+        if sandbox { try confine(&o, program: program) } else if !allowFile.isEmpty {
+            throw ValidationError("--allow-file needs --sandbox")
+        }
         if let text = environment["KEEL_EVENT_QUEUE_CAPACITY"] {
             guard let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 else {
                 throw RunOptions.invalid("KEEL_EVENT_QUEUE_CAPACITY", text, "a positive integer")
@@ -93,6 +103,36 @@ package struct RunOptions: ParsableArguments {
         return o
     }
 
+    /// `--sandbox`: the KeelKit sandbox from the command line. Every refusal is a `CapabilityError`
+    /// naming what was refused and the flag that would allow it.
+    private func confine(_ o: inout Interpreter.Options, program: String?) throws {
+        let refused = "is refused by --sandbox"
+        for name in ["env", "shell", "http", "email", "search", "ai", "db"] {
+            o.refusedStdModules[name] = "CapabilityError: std/\(name) \(refused) (run without --sandbox to use it)"
+        }
+        if allowFile.isEmpty {
+            o.refusedStdModules["file"] = "CapabilityError: std/file \(refused) (allow a folder with --allow-file DIR)"
+        } else {
+            var roots: [String] = []
+            for dir in allowFile {
+                var isDir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+                    throw RunOptions.invalid("--allow-file", dir, "an existing folder")
+                }
+                roots.append(FileAccess.resolved(dir))
+            }
+            o.fileRoots = roots
+        }
+        o.inputRefusal = "standard input \(refused) (run without --sandbox to read it)"
+        let folder: String
+        if let program, program != "-", !program.hasPrefix("<") {
+            folder = URL(fileURLWithPath: program).deletingLastPathComponent().path
+        } else {
+            folder = FileManager.default.currentDirectoryPath
+        }
+        o.modules = FileSystemModules(root: folder, confinedBy: " (--sandbox loads modules from there only; run without --sandbox to load it)")
+    }
+
     /// `30.days`, `500.ms`, `2.hours` (a Keel duration literal) in nanoseconds.
     package static func parseDuration(_ text: String) -> Int64? {
         let parts = text.split(separator: ".", maxSplits: 1)
@@ -104,11 +144,12 @@ package struct RunOptions: ParsableArguments {
 
     /// Parses flags given as words, with `validate()` against `environment` (for tests and the
     /// golden harness). The error is the message `keel run` would print.
-    package static func parse(_ words: [String], environment: [String: String], base: Interpreter.Options = .init()) throws -> Interpreter.Options {
+    package static func parse(_ words: [String], environment: [String: String], program: String? = nil,
+                              base: Interpreter.Options = .init()) throws -> Interpreter.Options {
         let parsed: RunOptions
         do { parsed = try RunOptions.parse(words) } catch {
             throw ValidationError(RunOptions.message(for: error))
         }
-        return try parsed.interpreterOptions(environment: environment, base: base)
+        return try parsed.interpreterOptions(environment: environment, program: program, base: base)
     }
 }

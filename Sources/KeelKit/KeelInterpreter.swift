@@ -63,6 +63,11 @@ public final class KeelInterpreter {
         public var input: @Sendable () -> String? = { readLine(strippingNewline: true) }
         /// End a loop run at the first uncaught error in a handler or scheduled closure.
         public var failFast = false
+        /// The source of `use "path"` modules, supplied by the host (as Wren's `loadModuleFn`): given
+        /// the path as the program wrote it, the module's Keel source, or nil if there is none. When
+        /// set, every module comes from here. When nil, modules are read from `.keel` files if
+        /// `capabilities` has `.fileSystem`, and refused otherwise.
+        public var loadModule: ((_ path: String) -> String?)?
 
         /// The queue capacity when none is given.
         public static let defaultQueueCapacity = InterpreterDefaults.queueCapacity
@@ -102,10 +107,17 @@ public final class KeelInterpreter {
         if case .virtual(let start) = options.clock {
             o.time = VirtualTime(start: Int64((start.timeIntervalSince1970 * 1e9).rounded()))
         }
-        var allowed = Set(InterpreterDefaults.pureStdModules)
+        var allowed = Set(InterpreterDefaults.pureStdModules).union(["io", "log"])
         if options.capabilities.contains(.fileSystem) { allowed.insert("file") }
         if options.capabilities.contains(.environment) { allowed.insert("env") }
-        o.allowedStdModules = allowed.union(["io", "log"])
+        for name in InterpreterDefaults.stdModules where !allowed.contains(name) {
+            o.refusedStdModules[name] = "std/\(name) is not available: the host running this program did not grant it"
+        }
+        if let loadModule = options.loadModule {
+            o.modules = HostSuppliedModules(loadModule)
+        } else if !options.capabilities.contains(.fileSystem) {
+            o.modules = HostSuppliedModules { _ in nil }
+        }
         o.environment = options.capabilities.contains(.environment) ? options.environment : [:]
         let noInput: @Sendable () -> String? = { nil }
         o.readLine = options.capabilities.contains(.input) ? options.input : noInput

@@ -15,6 +15,8 @@ package enum InterpreterDefaults {
     package static let maxCallDepth = 10_000
     /// Std modules that reach nothing outside the interpreter.
     package static var pureStdModules: [String] { StdModule.pure }
+    /// Every std module's name.
+    package static var stdModules: [String] { StdModule.names }
 }
 
 /// One Keel interpreter: its globals, types, modules and output. Nothing is shared between
@@ -44,9 +46,15 @@ package final class Interpreter {
         package var readLine: @Sendable () -> String? = { Swift.readLine(strippingNewline: true) }
         /// The environment `std/env` reads (and `KEEL_SEED`, `KEEL_LOG_LEVEL`).
         package var environment: [String: String] = ProcessInfo.processInfo.environment
-        /// The std modules programs may `use`; nil allows all. A module left out is a compile
-        /// error at the `use` (and is not pre-bound in a REPL session).
-        package var allowedStdModules: Set<String>?
+        /// Std modules programs may not `use`, each with why and what would allow it (a compile
+        /// error at the `use`; not pre-bound in a REPL session).
+        package var refusedStdModules: [String: String] = [:]
+        /// Where `use "x.keel"` modules come from.
+        package var modules: ModuleLoader = FileSystemModules()
+        /// Folders `std/file` may touch (judged after links and `..` are resolved); nil: anywhere.
+        package var fileRoots: [String]?
+        /// Why standard input is refused (`io.ask` raises `CapabilityError`); nil: it can be read.
+        package var inputRefusal: String?
         package init() {}
     }
 
@@ -140,19 +148,6 @@ package final class Interpreter {
     /// Parses and resolves a file; throws `DiagnosticList` listing every problem.
     package func compile(_ file: SourceFile) throws -> Function {
         try compile(try Parser.parse(file))
-    }
-
-    /// Resolves a parsed program (see `compile(_:)`).
-    func compile(_ program: Program) throws -> Function {
-        let file = program.file
-        let main = FunctionProto(name: "<main>", isLambda: false, file: file, span: .none)
-        let resolver = Resolver(interpreter: self, file: file, globals: globals, main: main)
-        main.body = resolver.compile(program, runStatements: true)
-        resolver.fs.finish()
-        if !resolver.diagnostics.isEmpty {
-            throw DiagnosticList(resolver.diagnostics.sorted { $0.span.start < $1.span.start })
-        }
-        return Function(proto: main, upvalues: [], selfValue: .undefined)
     }
 
     /// Parses and resolves source text (see `compile(_:)`).
@@ -250,61 +245,6 @@ package final class Interpreter {
     func setSelfField(_ selfValue: Value, _ name: String, _ v: Value) throws {
         guard case .agent(let agent) = selfValue else { throw KeelError(ErrorKind.base, "`self` is only available inside an agent") }
         try setAgentField(agent, name, v)
-    }
-
-    // MARK: modules
-
-    /// Loads `use "./x.keel"` relative to the importing file. Its top-level statements do not run.
-    func loadFileModule(_ path: String, from importer: SourceFile) -> Result<ModuleValue, ModuleError> {
-        let base = URL(fileURLWithPath: importer.path).deletingLastPathComponent()
-        let full = URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL.path
-        if let m = fileModules[full] { return .success(m) }
-        if loadingModules.contains(full) {
-            let chain = (loadingModules + [full]).map { URL(fileURLWithPath: $0).lastPathComponent }
-            return .failure(ModuleError("circular import: \(chain.joined(separator: " → "))"))
-        }
-        guard let text = try? String(contentsOfFile: full, encoding: .utf8) else {
-            return .failure(ModuleError("cannot read module `\(path)` (looked for \(full))"))
-        }
-        loadingModules.append(full)
-        defer { loadingModules.removeLast() }
-        let file = SourceFile(path: full, text: text)
-        let result = compileModule(file, name: file.path.split(separator: "/").last.map(String.init) ?? path)
-        if case .success(let m) = result { fileModules[full] = m }
-        return result
-    }
-
-    /// Compiles a module's source: its declarations are bound, its top-level statements never run.
-    /// Exports every top-level task, type, agent and interface.
-    func compileModule(_ file: SourceFile, name: String) -> Result<ModuleValue, ModuleError> {
-        do {
-            let program = try Parser.parse(file)
-            let table = GlobalTable()
-            for (builtin, i) in globals.names where isBuiltinName(builtin) { table.values[table.index(of: builtin)] = globals.values[i] }
-            let main = FunctionProto(name: "<module>", isLambda: false, file: file, span: .none)
-            let resolver = Resolver(interpreter: self, file: file, globals: table, main: main)
-            _ = resolver.compile(program, runStatements: false)
-            if !resolver.diagnostics.isEmpty {
-                return .failure(ModuleError(resolver.diagnostics.map { $0.render(color: false) }.joined(separator: "\n")))
-            }
-            var members: [String: Value] = [:]
-            for s in program.statements {
-                let exported: String?
-                switch s.kind {
-                case .task(let d): exported = d.name
-                case .type(let d): exported = d.name
-                case .agent(let d): exported = d.name
-                case .interface(let n, _): exported = n
-                default: exported = nil
-                }
-                if let exported, let v = table[exported] { members[exported] = v }
-            }
-            return .success(ModuleValue(name: name, members: members))
-        } catch let list as DiagnosticList {
-            return .failure(ModuleError(list.diagnostics.map { $0.render(color: false) }.joined(separator: "\n")))
-        } catch {
-            return .failure(ModuleError("cannot load module `\(name)`: \(error)"))
-        }
     }
 }
 

@@ -5,12 +5,16 @@ package struct Diagnostic: Error, CustomStringConvertible, Sendable {
     package var message: String
     package var span: Span
     package var file: SourceFile?
+    /// The text ended where more was needed (an open bracket or string, a dangling operator): a
+    /// REPL asks for another line instead of reporting it.
+    package var incomplete = false
 
-    package init(_ message: String, at span: Span, in file: SourceFile?, severity: Severity = .error) {
+    package init(_ message: String, at span: Span, in file: SourceFile?, severity: Severity = .error, incomplete: Bool = false) {
         self.message = message
         self.span = span
         self.file = file
         self.severity = severity
+        self.incomplete = incomplete
     }
 
     package var description: String { render(color: false) }

@@ -23,8 +23,8 @@ package struct Lexer {
 
     private func peek(_ ahead: Int = 0) -> UInt8 { pos + ahead < end ? bytes[pos + ahead] : 0 }
 
-    private mutating func error(_ message: String, _ span: Span) {
-        diagnostics.append(Diagnostic(message, at: span, in: file))
+    private mutating func error(_ message: String, _ span: Span, incomplete: Bool = false) {
+        diagnostics.append(Diagnostic(message, at: span, in: file, incomplete: incomplete))
     }
 
     private mutating func add(_ kind: TokenKind, _ start: Int) {
@@ -117,7 +117,7 @@ package struct Lexer {
         }
         while true {
             guard pos < end else {
-                error("unterminated string", Span(start, min(start + 1, end)))
+                error("unterminated string", Span(start, min(start + 1, end)), incomplete: true)
                 return
             }
             let c = bytes[pos]
@@ -147,7 +147,7 @@ package struct Lexer {
                 flush()
                 let slotStart = pos + 1
                 guard let (close, colon) = scanSlot(from: slotStart) else {
-                    error("unclosed '{' in string interpolation", Span(pos, pos + 1))
+                    error("unclosed '{' in string interpolation", Span(pos, pos + 1), incomplete: true)
                     pos = end
                     return
                 }

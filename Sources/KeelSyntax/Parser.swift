@@ -88,7 +88,7 @@ package struct Parser {
     }
 
     mutating func error(_ message: String, at span: Span? = nil) -> Failure {
-        diagnostics.append(Diagnostic(message, at: span ?? peek.span, in: file))
+        diagnostics.append(Diagnostic(message, at: span ?? peek.span, in: file, incomplete: peek.kind == .eof))
         return Failure()
     }
 

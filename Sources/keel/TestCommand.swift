@@ -43,7 +43,7 @@ struct Test: ParsableCommand {
             guard let source = try? String(contentsOfFile: file, encoding: .utf8) else { broken += 1; continue }
             if files.count > 1 { print("\(file):") }
             // Options per file: each file runs on a clock of its own.
-            let interpreterOptions = try runOptions.interpreterOptions(environment: ProcessInfo.processInfo.environment)
+            let interpreterOptions = try runOptions.interpreterOptions(environment: ProcessInfo.processInfo.environment, program: file)
             guard let result = Runner.runTests(source: source, path: file, options: interpreterOptions,
                                                 testOptions: options, color: Runner.useColor()) else {
                 broken += 1

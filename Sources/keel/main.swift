@@ -38,7 +38,7 @@ struct Run: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        let configured = try options.interpreterOptions(environment: ProcessInfo.processInfo.environment)
+        let configured = try options.interpreterOptions(environment: ProcessInfo.processInfo.environment, program: file)
         let status = Runner.runFile(path: file, options: configured)
         if status != 0 { throw ExitCode(status) }
     }

@@ -44,7 +44,7 @@ final class GoldenTests: XCTestCase {
         }
         let options: Interpreter.Options
         do {
-            options = try RunOptions.parse(words, environment: env, base: base)
+            options = try RunOptions.parse(words, environment: env, program: path, base: base)
         } catch {
             return Outcome(stdout: [], stderr: "error: \(error)", status: 2)
         }

@@ -165,6 +165,49 @@ final class KeelKitTests: XCTestCase {
         sandbox.stop()
     }
 
+    /// Without the file-system capability no module file is read, whatever its path; a host may
+    /// supply modules itself.
+    func testModulesComeOnlyFromTheHostWithoutFileSystem() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kk-modules-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let module = dir.appendingPathComponent("lib.keel")
+        try "task answer() -> int { 42 }\n".write(to: module, atomically: true, encoding: .utf8)
+
+        var options = KeelInterpreter.Options(clock: .virtual(), capabilities: [])
+        options.output = { _ in }
+        let sandbox = try KeelInterpreter(options: options)
+        for path in [module.path, "/etc/passwd", "/proc/self/environ"] {
+            XCTAssertThrowsError(try sandbox.evaluate("use \"\(path)\" as m\n", path: "s.keel")) { error in
+                XCTAssertTrue(error is KeelCompileErrors, "\(error)")
+                XCTAssertTrue("\(error)".contains("CapabilityError: module `\(path)` is not available"), "\(error)")
+                XCTAssertFalse("\(error)".contains("root:"), "\(error)")
+            }
+        }
+        sandbox.stop()
+
+        options.loadModule = { path in path == "./geometry.keel" ? "task area(w: int, h: int) -> int { w * h }" : nil }
+        let hosted = try KeelInterpreter(options: options)
+        XCTAssertEqual(try hosted.evaluate("use \"./geometry.keel\"\ngeometry.area(6, 7)"), .int(42))
+        XCTAssertThrowsError(try hosted.evaluate("use \"\(module.path)\"\n"))
+        hosted.stop()
+
+        var free = KeelInterpreter.Options(clock: .virtual(), capabilities: .all)
+        free.output = { _ in }
+        let reader = try KeelInterpreter(options: free)
+        XCTAssertEqual(try reader.evaluate("use \"\(module.path)\"\nlib.answer()"), .int(42))
+        reader.stop()
+    }
+
+    func testOptionsThatCannotWorkAreRefusedAtConstruction() {
+        for capacity in [0, -1] {
+            XCTAssertThrowsError(try KeelInterpreter(options: .init(queueCapacity: capacity))) { error in
+                XCTAssertEqual("\(error)", "queueCapacity must be a positive integer, got \(capacity)")
+            }
+        }
+        XCTAssertNoThrow(try KeelInterpreter(options: .init(queueCapacity: 1)).stop())
+    }
+
     func testEvaluationThatSleepsRunsTheLoopMeanwhile() throws {
         let lines = Lines()
         let keel = makeVirtual(lines)

@@ -144,6 +144,33 @@ final class RuntimeTests: XCTestCase {
         XCTAssertEqual(out.lines, ["  beats > 3: true"])
     }
 
+    /// A compile that fails leaves nothing behind: not its tasks, types or names (a bad `:load`).
+    func testAFailedCompileLeavesNoTrace() throws {
+        let session = Session()
+        defer { session.close() }
+        guard case .compileError = session.evaluate("task g() { 7 }\ntype P = { x: int }\nq = 1\nx = nope") else {
+            return XCTFail("expected a compile error")
+        }
+        for input in ["g()", "q", "p: P = {x: 1}"] {
+            guard case .compileError(let problems) = session.evaluate(input) else { return XCTFail("\(input) compiled") }
+            XCTAssertTrue(problems.contains { $0.message.contains("undefined name") || $0.message.contains("unknown type") },
+                          "\(input): \(problems)")
+        }
+        guard case .done = session.evaluate("task g() { 8 }"), case .value(.int(8)) = session.evaluate("g()") else {
+            return XCTFail("the session does not compile after a failed input")
+        }
+    }
+
+    /// The REPL asks for more input only when every problem is that the text ended too soon.
+    func testNeedsMoreInputComesFromTheParser() {
+        for text in ["task f() {", "x = [1, 2,", "y = 1 +", "s = \"abc", "agent A {\n  state {", "io.show(\"{x"] {
+            XCTAssertTrue(Session.needsMoreInput(text), text)
+        }
+        for text in ["x = 1", "x = )", "x = )\ny = [", "task f() { 1 }", "}"] {
+            XCTAssertFalse(Session.needsMoreInput(text), text)
+        }
+    }
+
     func testQueueCapacityMustBeAPositiveInteger() {
         XCTAssertThrowsError(try RunOptions.parse([], environment: ["KEEL_EVENT_QUEUE_CAPACITY": "zero"])) { error in
             XCTAssertEqual("\(error)", "KEEL_EVENT_QUEUE_CAPACITY: expected a positive integer, got `zero`")

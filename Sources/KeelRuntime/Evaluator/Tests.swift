@@ -36,11 +36,7 @@ extension Interpreter {
     /// Compiles a file for `keel test`: its declarations and test blocks are bound; its top-level
     /// statements never run. Throws `DiagnosticList`.
     package func compileForTests(_ file: SourceFile) throws {
-        let program = try Parser.parse(file)
-        let main = FunctionProto(name: "<tests>", isLambda: false, file: program.file, span: .none)
-        let resolver = Resolver(interpreter: self, file: program.file, globals: globals, main: main)
-        _ = resolver.compile(program, runStatements: false)
-        if !resolver.diagnostics.isEmpty { throw DiagnosticList(resolver.diagnostics) }
+        _ = try compile(try Parser.parse(file), runStatements: false)
     }
 
     /// Runs one test (on the loop, from `runOnLoop`); a failure is the `KeelError` it raised. The

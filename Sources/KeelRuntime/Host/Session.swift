@@ -63,9 +63,10 @@ package final class Session {
     }
 
     /// Compiles and runs one input, on the loop; returns when it has finished.
-    package func evaluate(_ text: String) -> Outcome {
+    /// `path`: the file the text came from (`:load`), so its `use "./x.keel"` resolves beside it.
+    package func evaluate(_ text: String, path: String? = nil) -> Outcome {
         inputCount += 1
-        let file = SourceFile(path: "<input \(inputCount)>", text: text)
+        let file = SourceFile(path: path ?? "<input \(inputCount)>", text: text)
         let result = onLoop { [interpreter] () -> Outcome in
             let program: Program, main: Function
             do {
@@ -104,26 +105,18 @@ package final class Session {
         return list
     }
 
-    /// Whether `text` is incomplete: an open bracket, brace, parenthesis or string, or a line
-    /// that ends where the statement must go on (an operator, `=`, a comma).
+    /// Whether `text` is incomplete: every problem the parser finds is that the text ended too
+    /// soon (an open bracket, brace, parenthesis or string, a line ending in an operator), as Lua's
+    /// REPL asks for more only when the error is at `<eof>`.
     package static func needsMoreInput(_ text: String) -> Bool {
-        var lexer = Lexer(file: SourceFile(path: "<repl>", text: text))
-        let tokens = lexer.tokenize()
-        if lexer.diagnostics.contains(where: { $0.message.hasPrefix("unterminated string") || $0.message.hasPrefix("unclosed") }) {
-            return true
+        do {
+            _ = try Parser.parse(SourceFile(path: "<repl>", text: text))
+            return false
+        } catch let list as DiagnosticList {
+            return !list.diagnostics.isEmpty && list.diagnostics.allSatisfy(\.incomplete)
+        } catch {
+            return false
         }
-        var depth = 0
-        for t in tokens {
-            switch t.kind {
-            case .lbrace, .lbracket, .lparen: depth += 1
-            case .rbrace, .rbracket, .rparen: depth -= 1
-            default: break
-            }
-        }
-        if depth > 0 { return true }
-        let significant = tokens.filter { $0.kind != .eof && $0.kind != .newline }
-        if let last = significant.last, Lexer.continuesAfter.contains(last.kind) && last.kind != .newline { return true }
-        return false
     }
 
     /// The session's own bindings (not built-ins or std modules), with their values, by name.

@@ -5,7 +5,9 @@ import KeelSyntax
 final class Resolver {
     let interpreter: Interpreter
     let file: SourceFile
-    let globals: GlobalTable
+    /// Where top-level names, types and methods go until the compile succeeds.
+    let unit: CompileUnit
+    var globals: GlobalTable { unit.table }
     var globalNames: Set<String>
     var fs: FunctionScope
     var diagnostics: [Diagnostic] = []
@@ -24,11 +26,11 @@ final class Resolver {
     /// While an agent is compiled: its state fields' slot numbers.
     var agentSlots: [String: Int]?
 
-    init(interpreter: Interpreter, file: SourceFile, globals: GlobalTable, main: FunctionProto) {
-        self.interpreter = interpreter
+    init(unit: CompileUnit, file: SourceFile, main: FunctionProto) {
+        self.interpreter = unit.interpreter
         self.file = file
-        self.globals = globals
-        self.globalNames = Set(globals.names.keys)
+        self.unit = unit
+        self.globalNames = Set(unit.table.names.keys)
         self.fs = FunctionScope(parent: nil, proto: main, isMain: true, inAgent: false)
     }
 
@@ -49,7 +51,7 @@ final class Resolver {
     func resolveName(_ name: String, _ span: Span) -> Node {
         if let v = fs.lookupLocal(name) { return localGet(v, span) }
         if let i = fs.upvalue(name) { return UpvalueGet(i, name, span) }
-        if isGlobal(name) { return GlobalGet(globals, globals.index(of: name), name, span) }
+        if isGlobal(name) { return GlobalGet(globals, unit.slot(name), name, span) }
         error(undefinedMessage(name), span)
         return ConstNode(.none, span)
     }
@@ -71,7 +73,7 @@ final class Resolver {
         if let v = fs.lookupLocal(name) { return .local(localGet(v, span)) }
         if fs.isMain && (fs.blocks.count == 1 || isGlobal(name)) {
             globalNames.insert(name)
-            return .global(globals, globals.index(of: name))
+            return .global(globals, unit.slot(name))
         }
         return .local(localGet(fs.declare(name), span))
     }
@@ -80,7 +82,7 @@ final class Resolver {
     func storageForUpdate(_ name: String, _ span: Span) -> Storage? {
         if let v = fs.lookupLocal(name) { return .local(localGet(v, span)) }
         if let i = fs.upvalue(name) { return .upvalue(i) }
-        if isGlobal(name) { return .global(globals, globals.index(of: name)) }
+        if isGlobal(name) { return .global(globals, unit.slot(name)) }
         return nil
     }
 
@@ -88,7 +90,7 @@ final class Resolver {
     func declareLocal(_ name: String, _ span: Span) -> Storage {
         if fs.isMain && fs.blocks.count == 1 {
             globalNames.insert(name)
-            return .global(globals, globals.index(of: name))
+            return .global(globals, unit.slot(name))
         }
         return .local(localGet(fs.declare(name), span))
     }
@@ -190,7 +192,7 @@ final class Resolver {
             case "map": return .map(a.first ?? .any, a.count > 1 ? a[1] : .any)
             default:
                 if generics.contains(name) { return .any }
-                if let info = interpreter.types[name] { return .named(info) }
+                if let info = unit.type(name) { return .named(info) }
                 error("unknown type `\(name)`", t.span)
                 return .any
             }

@@ -16,12 +16,12 @@ extension Resolver {
                 let proto = function(name: decl.name, isLambda: false, params: decl.params, returnType: decl.returnType,
                                      body: decl.body ?? Block([], decl.span), span: decl.nameSpan, parent: nil,
                                      generics: decl.generics)
-                globals.values[globals.index(of: decl.name)] = .function(Function(proto: proto, upvalues: [], selfValue: .undefined))
+                unit.define(decl.name, .function(Function(proto: proto, upvalues: [], selfValue: .undefined)))
             case .impl(let decl): impl(decl)
             case .interface(let name, _):
-                globals.values[globals.index(of: name)] = .type(TypeInfo(name: name, shape: .builtin))
+                unit.define(name, .type(TypeInfo(name: name, shape: .builtin)))
             case .agent(let decl):
-                globals.values[globals.index(of: decl.name)] = .agent(compileAgent(decl))
+                unit.define(decl.name, .agent(compileAgent(decl)))
             default: break
             }
         }
@@ -43,7 +43,7 @@ extension Resolver {
                 values = function(name: "test \"\(name)\" values", isLambda: false, params: [], returnType: nil,
                                   body: Block([Stmt(.expr(loop.values), loop.values.span)], loop.values.span), span: s.span, parent: nil)
             }
-            interpreter.tests.append(TestCase(name: name, body: proto, values: values))
+            unit.addTest(TestCase(name: name, body: proto, values: values))
         }
     }
 
@@ -109,13 +109,13 @@ extension Resolver {
         var pending: [(TypeInfo, TypeDecl)] = []
         for s in statements {
             guard case .type(let decl) = s.kind else { continue }
-            if let existing = interpreter.types[decl.name], case .builtin = existing.shape {
+            if let existing = unit.type(decl.name), case .builtin = existing.shape {
                 error("`\(decl.name)` is a built-in type and cannot be redeclared", decl.span)
                 continue
             }
             let info = TypeInfo(name: decl.name, shape: .builtin)
-            interpreter.types[decl.name] = info
-            globals.values[globals.index(of: decl.name)] = .type(info)
+            unit.declareType(decl.name, info)
+            unit.define(decl.name, .type(info))
             pending.append((info, decl))
         }
         for (info, decl) in pending {
@@ -134,14 +134,14 @@ extension Resolver {
     }
 
     func impl(_ decl: ImplDecl) {
-        guard interpreter.types[decl.typeName] != nil else {
+        guard unit.type(decl.typeName) != nil else {
             error("unknown type `\(decl.typeName)` in impl", decl.span)
             return
         }
         for t in decl.tasks {
             let proto = function(name: "\(decl.typeName).\(t.name)", isLambda: false, params: t.params, returnType: t.returnType,
                                  body: t.body ?? Block([], t.span), span: t.nameSpan, parent: nil, generics: t.generics)
-            interpreter.impls[decl.typeName, default: [:]][t.name] = Function(proto: proto, upvalues: [], selfValue: .undefined)
+            unit.addImpl(type: decl.typeName, name: t.name, Function(proto: proto, upvalues: [], selfValue: .undefined))
         }
     }
 
@@ -163,7 +163,7 @@ extension Resolver {
             }
             module = .module(m)
         case .file(let path):
-            switch interpreter.loadFileModule(path, from: file) {
+            switch interpreter.loadFileModule(path, from: file, into: unit) {
             case .success(let m): module = .module(m)
             case .failure(let message):
                 error(message.description, u.span)
@@ -171,7 +171,7 @@ extension Resolver {
             }
         }
         if u.symbols.isEmpty {
-            globals.values[globals.index(of: u.alias ?? useName(u.source))] = module
+            unit.define(u.alias ?? useName(u.source), module)
             return
         }
         guard case .module(let m) = module else { return }
@@ -180,8 +180,8 @@ extension Resolver {
                 error("`\(sym.name)` is not exported by \(m.name)", sym.span)
                 continue
             }
-            globals.values[globals.index(of: sym.alias ?? sym.name)] = v
-            if case .type(let info) = v { interpreter.types[sym.alias ?? sym.name] = info }
+            unit.define(sym.alias ?? sym.name, v)
+            if case .type(let info) = v { unit.declareType(sym.alias ?? sym.name, info) }
         }
     }
 }

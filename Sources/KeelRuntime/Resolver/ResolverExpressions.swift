@@ -76,7 +76,7 @@ extension Resolver {
         case .tryCatch(let body, let catches):
             let bodyNode = block(body)
             let clauses = catches.map { c -> TryNode.Clause in
-                if let t = c.typeName, !ErrorKind.builtins.contains(t), interpreter.types[t] == nil {
+                if let t = c.typeName, !ErrorKind.builtins.contains(t), unit.type(t) == nil {
                     error("unknown error type `\(t)` (built-in kinds include Error, TypeError, ValueError, FileError, ...)", c.span)
                 }
                 var storage: Storage = .upvalue(0)
@@ -85,7 +85,7 @@ extension Resolver {
             }
             return TryNode(bodyNode, clauses, e.span)
         case .variant(let typeName, let name, let fields):
-            guard let info = interpreter.types[typeName], let variant = info.variant(name) else {
+            guard let info = unit.type(typeName), let variant = info.variant(name) else {
                 error("`\(typeName).\(name)` is not a variant of a declared enum", e.span)
                 return ConstNode(.none, e.span)
             }
@@ -98,7 +98,7 @@ extension Resolver {
 
     /// `Urgency.hgh`: a misspelt variant of a declared enum is caught before the program runs.
     func checkVariant(_ obj: Expr, _ name: String, _ span: Span) {
-        guard case .name(let t) = obj.kind, fs.lookupLocal(t) == nil, let info = interpreter.types[t],
+        guard case .name(let t) = obj.kind, fs.lookupLocal(t) == nil, let info = unit.type(t),
               case .enumeration(let variants) = info.shape else { return }
         if !variants.contains(where: { $0.0 == name }) {
             error("`\(name)` is not a variant of \(t) (variants: \(variants.map(\.0).joined(separator: ", ")))", span)
@@ -133,7 +133,7 @@ extension Resolver {
     /// In an agent, a direct call into an effectful module that its `@tools` does not allow.
     func checkTools(_ receiver: Expr, _ member: String, _ span: Span) {
         guard let agent = agentTools, !agent.all, case .name(let m) = receiver.kind, fs.lookupLocal(m) == nil,
-              case .module(let module)? = globals[m], module.effectful else { return }
+              case .module(let module)? = unit.global(m), module.effectful else { return }
         let allowed = agent.entries.contains { $0.module == module.name && ($0.member == nil || $0.member == member) }
         if !allowed {
             error("agent `\(agent.name)` calls `\(module.name).\(member)` but @tools does not allow it — declare `@tools [\(module.name)]` on the agent, or use `@tools all`", span)
@@ -215,7 +215,7 @@ extension Resolver {
     }
 
     func checkVariantName(_ type: String, _ name: String, _ span: Span) {
-        guard let info = interpreter.types[type] else { error("unknown type `\(type)`", span); return }
+        guard let info = unit.type(type) else { error("unknown type `\(type)`", span); return }
         if info.variant(name) == nil { error("`\(name)` is not a variant of \(type)", span) }
     }
 

@@ -7,51 +7,88 @@ enum FileModule {
         func failure(_ what: String, _ path: String, _ error: Error? = nil) -> KeelError {
             KeelError("FileError", "\(what) `\(path)`" + (error.map { ": \(($0 as NSError).localizedDescription)" } ?? ""))
         }
+        let roots = interpreter.options.fileRoots
+        /// Argument `i` as a path std/file may touch: with `--allow-file`, inside an allowed folder
+        /// once links and `..` are resolved (that resolved path is the one used).
+        func path(_ call: NativeCall, _ i: Int, _ label: String? = nil) throws -> String {
+            let given = try call.string(i, label)
+            guard let roots else { return given }
+            let real = FileAccess.resolved(given)
+            guard roots.contains(where: { real == $0 || real.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else {
+                throw KeelError(ErrorKind.capability,
+                                "\(call.name): `\(given)` is outside the folders --allow-file allows (\(roots.joined(separator: ", ")))")
+            }
+            return real
+        }
         var m = ModuleMembers("file")
         m.fn("read") { call in
-            let path = try call.string(0)
+            let path = try path(call, 0)
             guard let data = fm.contents(atPath: path) else { throw failure("cannot read", path) }
             return .str(String(decoding: data, as: UTF8.self))
         }
         m.fn("write") { call in
-            let path = try call.string(0)
+            let path = try path(call, 0)
             let text = try call.interpreter.interpolationText(try call.arg(1))
             do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch { throw failure("cannot write", path, error) }
             return .none
         }
-        m.fn("exists") { call in .bool(fm.fileExists(atPath: try call.string(0))) }
+        m.fn("exists") { call in .bool(fm.fileExists(atPath: try path(call, 0))) }
         m.fn("list") { call in
-            let path = try call.string(0)
+            let path = try path(call, 0)
             do { return .list(try fm.contentsOfDirectory(atPath: path).sorted().map { .str($0) }) } catch {
                 throw failure("cannot list", path, error)
             }
         }
         m.fn("mkdir") { call in
-            let path = try call.string(0)
+            let path = try path(call, 0)
             do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) } catch { throw failure("cannot create", path, error) }
             return .none
         }
         m.fn("remove") { call in
-            let path = try call.string(0)
+            let path = try path(call, 0)
             do { try fm.removeItem(atPath: path) } catch { throw failure("cannot remove", path, error) }
             return .none
         }
         m.fn("copy") { call in
-            let from = try call.string(0), to = try call.string(1)
+            let from = try path(call, 0), to = try path(call, 1)
             do { try fm.copyItem(atPath: from, toPath: to) } catch { throw failure("cannot copy", from, error) }
             return .none
         }
         m.fn("move") { call in
-            let from = try call.string(0), to = try call.string(1)
+            let from = try path(call, 0), to = try path(call, 1)
             do { try fm.moveItem(atPath: from, toPath: to) } catch { throw failure("cannot move", from, error) }
             return .none
         }
         m.fn("mktemp", labels: ["dir"]) { call in
-            let dir = try call.optionalString(0, "dir") ?? NSTemporaryDirectory()
+            let dir = call.optional(0, "dir") == nil ? NSTemporaryDirectory() : try path(call, 0, "dir")
+            if let roots, call.optional(0, "dir") == nil {
+                throw KeelError(ErrorKind.capability, "file.mktemp: give `dir:` inside a folder --allow-file allows (\(roots.joined(separator: ", ")))")
+            }
             let path = (dir as NSString).appendingPathComponent("keel-\(UUID().uuidString.lowercased())")
             guard fm.createFile(atPath: path, contents: Data()) else { throw failure("cannot create", path) }
             return .str(path)
         }
         return m.values
+    }
+}
+
+/// Paths as the operating system will follow them.
+package enum FileAccess {
+    /// `path` made absolute, with `..` and every symbolic link resolved as far as the path exists
+    /// (the rest, not yet created, is appended as written).
+    package static func resolved(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var existing = absolute
+        var rest: [String] = []
+        while existing != "/", !FileManager.default.fileExists(atPath: existing) {
+            rest.insert((existing as NSString).lastPathComponent, at: 0)
+            existing = (existing as NSString).deletingLastPathComponent
+        }
+        var real = existing
+        if let p = realpath(existing, nil) {
+            real = String(cString: p)
+            free(p)
+        }
+        return rest.reduce(real) { ($0 as NSString).appendingPathComponent($1) }
     }
 }

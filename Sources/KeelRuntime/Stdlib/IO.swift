@@ -10,13 +10,16 @@ enum IOModule {
             for line in IOFormat.show(try call.arg(0)) { out(line) }
             return .none
         }
+        let inputRefusal = interpreter.options.inputRefusal
         m.fn("ask") { call in
+            if let why = inputRefusal { throw KeelError(ErrorKind.capability, "io.ask: \(why)") }
             if let prompt = call.optional(0) { out(try call.interpreter.interpolationText(prompt)) }
             let read = call.interpreter.options.readLine
             let line = try call.interpreter.loop.awaitOutside { read() }
             return line.map { .str($0) } ?? .none
         }
         m.fn("confirm") { call in
+            if let why = inputRefusal { throw KeelError(ErrorKind.capability, "io.confirm: \(why)") }
             if let prompt = call.optional(0) { out(try call.interpreter.interpolationText(prompt) + " [y/N]") }
             let read = call.interpreter.options.readLine
             let line = try call.interpreter.loop.awaitOutside { read() }

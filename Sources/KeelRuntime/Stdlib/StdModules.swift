@@ -88,9 +88,7 @@ extension Interpreter {
         guard let entry = StdModule.byName[name] else {
             return .failure(ModuleError("unknown std module `std/\(name)` (std modules: \(StdModule.names.joined(separator: ", ")))"))
         }
-        if let allowed = options.allowedStdModules, !allowed.contains(name) {
-            return .failure(ModuleError("std/\(name) is not available: the host running this program did not grant it"))
-        }
+        if let why = options.refusedStdModules[name] { return .failure(ModuleError(why)) }
         guard let make = entry.make else {
             return .failure(ModuleError("std/\(name) is not available in this interpreter yet"))
         }

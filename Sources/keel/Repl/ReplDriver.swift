@@ -101,9 +101,9 @@ final class ReplDriver {
         }
     }
 
-    private func evaluate(_ input: String) {
+    private func evaluate(_ input: String, path: String? = nil) {
         setEvaluating(true)
-        let outcome = session.evaluate(input)
+        let outcome = session.evaluate(input, path: path)
         setEvaluating(false)
         report(outcome)
     }
@@ -153,7 +153,7 @@ final class ReplDriver {
                 console.write("error: cannot read file `\(argument)`", to: 2)
                 break
             }
-            evaluate(source)
+            evaluate(source, path: argument)
         default:
             console.write("unknown command `\(word)` (:help lists them)", to: 2)
         }

@@ -1,0 +1,35 @@
+import Foundation
+import XCTest
+
+/// Runs the built `keel` binary (beside the test bundle) with arguments and standard input.
+func keel(_ args: [String], stdin: String? = nil, environment: [String: String] = [:],
+          directory: URL? = nil) throws -> (status: Int32, out: String, err: String) {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keel")
+    try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "keel binary not built")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = args
+    var env = ProcessInfo.processInfo.environment
+    env["NO_COLOR"] = "1"
+    env.merge(environment) { _, new in new }
+    process.environment = env
+    if let directory { process.currentDirectoryURL = directory }
+    let out = Pipe(), err = Pipe(), input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(stdin.data(using: .utf8)!) }
+    try input.fileHandleForWriting.close()
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+/// A fresh temporary folder (with symbolic links resolved), removed when the test ends.
+func temporaryFolder(_ test: XCTestCase, _ name: String) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(getpid())-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+    return dir.resolvingSymlinksInPath()
+}
