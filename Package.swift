@@ -17,7 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
-        .target(name: "KeelSyntax"),
+        .target(name: "KeelSyntax", swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(
             name: "KeelRuntime",
             dependencies: [
@@ -28,7 +28,7 @@ let package = Package(
             // cost about a tenth of run time and guard nothing here (one thread evaluates at a time).
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
-        .target(name: "KeelKit", dependencies: ["KeelRuntime", "KeelSyntax"]),
+        .target(name: "KeelKit", dependencies: ["KeelRuntime", "KeelSyntax"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // What the command line shares with its tests: the run flags, running files and test blocks.
         .target(
             name: "KeelCLI",
@@ -36,7 +36,8 @@ let package = Package(
                 "KeelRuntime",
                 "KeelSyntax",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // libedit for the REPL's line editor, history and completion.
         .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
@@ -47,7 +48,8 @@ let package = Package(
                 "KeelRuntime",
                 "CLibEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // A host program that embeds the interpreter (run in CI; its output is checked).
         .executableTarget(

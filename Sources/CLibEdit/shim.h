@@ -7,6 +7,12 @@
 #include <wchar.h>
 #include <histedit.h>
 
+// The C library's standard streams, as functions: Swift 6 sees `stdin`/`stdout`/`stderr` as shared
+// mutable globals and will not read them directly.
+static inline FILE *keel_stdin(void) { return stdin; }
+static inline FILE *keel_stdout(void) { return stdout; }
+static inline FILE *keel_stderr(void) { return stderr; }
+
 typedef char *(*keel_prompt_fn)(EditLine *);
 typedef unsigned char (*keel_command_fn)(EditLine *, int);
 

@@ -17,8 +17,9 @@ extension Runner {
         onLargeStack {
             let interpreter = Interpreter(options: options)
             interpreter.color = color
+            let suite: TestSuite
             do {
-                try interpreter.compileForTests(SourceFile(path: path, text: source))
+                suite = try interpreter.compileForTests(SourceFile(path: path, text: source))
             } catch let list as DiagnosticList {
                 for d in list.diagnostics { options.errorOutput(d.render(color: color)) }
                 return nil
@@ -28,7 +29,7 @@ extension Runner {
             }
             var passed = 0, failed = 0
             let status = interpreter.runOnLoop {
-                var cases = try interpreter.expandTests()
+                var cases = try interpreter.expandTests(suite)
                 if let filter = testOptions.filter { cases = cases.filter { $0.name.contains(filter) } }
                 for c in cases {
                     if testOptions.listOnly { options.output(c.name); continue }

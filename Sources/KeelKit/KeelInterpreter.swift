@@ -31,7 +31,7 @@ public final class KeelInterpreter {
         }
 
         /// What a program may reach outside the interpreter.
-        public struct Capabilities: OptionSet {
+        public struct Capabilities: OptionSet, Sendable {
             /// The option set's bits.
             public let rawValue: Int
             /// Makes a set from its bits.

@@ -70,8 +70,6 @@ package final class Interpreter {
     var loadingModules: [String] = []
     /// State of the std modules (`ModuleState`), by type.
     var moduleStates: [ObjectIdentifier: AnyObject] = [:]
-    /// `test` blocks of the compiled file, in order.
-    var tests: [TestCase] = []
     /// The running turn (see `TurnContext`).
     var turn = TurnContext.idle
     /// Whether diagnostics use colour.

@@ -1,3 +1,4 @@
+import CLibEdit
 import ArgumentParser
 import Foundation
 import KeelCLI
@@ -45,7 +46,7 @@ struct Run: ParsableCommand {
 }
 
 // Agents print while they run: line-buffer standard output even into a pipe or a file.
-setvbuf(stdout, nil, _IOLBF, 0)
+setvbuf(keel_stdout(), nil, _IOLBF, 0)
 
 // Usage errors exit 2, as documented (swift-argument-parser's own default is 64).
 do {

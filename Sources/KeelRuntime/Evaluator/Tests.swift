@@ -24,6 +24,11 @@ final class AssertNode: Node {
     }
 }
 
+/// The test blocks of a file, in order.
+package struct TestSuite {
+    let tests: [TestCase]
+}
+
 /// One test to run: a test block, with its argument for a parameterised test.
 package struct PreparedTest {
     /// The name `keel test` prints (with the argument for a parameterised test).
@@ -33,10 +38,10 @@ package struct PreparedTest {
 }
 
 extension Interpreter {
-    /// Compiles a file for `keel test`: its declarations and test blocks are bound; its top-level
-    /// statements never run. Throws `DiagnosticList`.
-    package func compileForTests(_ file: SourceFile) throws {
-        _ = try compile(try Parser.parse(file), runStatements: false)
+    /// Compiles a file for `keel test`: its declarations are bound and its test blocks returned; its
+    /// top-level statements never run. Throws `DiagnosticList`.
+    package func compileForTests(_ file: SourceFile) throws -> TestSuite {
+        TestSuite(tests: try compileUnit(try Parser.parse(file), runStatements: false).tests)
     }
 
     /// Runs one test (on the loop, from `runOnLoop`); a failure is the `KeelError` it raised. The
@@ -51,9 +56,9 @@ extension Interpreter {
     }
 
     /// Test names (with their parameter for parameterised tests), as `keel test --list` shows them.
-    package func expandTests() throws -> [PreparedTest] {
+    package func expandTests(_ suite: TestSuite) throws -> [PreparedTest] {
         var out: [PreparedTest] = []
-        for t in tests {
+        for t in suite.tests {
             guard let values = t.values else { out.append(PreparedTest(name: t.name, test: t, argument: nil)); continue }
             let v = try call(.function(Function(proto: values, upvalues: [], selfValue: .undefined)), [])
             let items: [Value]

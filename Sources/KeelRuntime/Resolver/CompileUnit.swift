@@ -52,8 +52,8 @@ final class CompileUnit {
     func fileModule(_ key: String) -> ModuleValue? { fileModules[key] ?? parent?.fileModule(key) ?? interpreter.fileModules[key] }
     func addFileModule(_ key: String, _ m: ModuleValue) { fileModules[key] = m }
 
-    /// Applies everything: the table gets its new slots and values; types, methods, tests and
-    /// modules go to the parent unit, or to the interpreter.
+    /// Applies everything: the table gets its new slots and values; types, methods and modules go
+    /// to the parent unit, or to the interpreter. (Test blocks stay here, for `keel test`.)
     func commit() {
         for name in newNames { _ = table.index(of: name) }   // appended in order: the slots handed out
         for (i, v) in values { table.values[i] = v }
@@ -65,7 +65,6 @@ final class CompileUnit {
         }
         interpreter.types.merge(types) { _, new in new }
         for (type, name, f) in impls { interpreter.impls[type, default: [:]][name] = f }
-        interpreter.tests += tests
         interpreter.fileModules.merge(fileModules) { _, new in new }
     }
 }

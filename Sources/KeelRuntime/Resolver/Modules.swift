@@ -6,6 +6,11 @@ extension Interpreter {
     /// Nothing it declares reaches the interpreter unless the whole program compiles (see
     /// `CompileUnit`). Throws `DiagnosticList` listing every problem.
     func compile(_ program: Program, runStatements: Bool = true) throws -> Function {
+        try compileUnit(program, runStatements: runStatements).main
+    }
+
+    /// Compiles a program and commits it; returns its main function and its test blocks.
+    func compileUnit(_ program: Program, runStatements: Bool) throws -> (main: Function, tests: [TestCase]) {
         let file = program.file
         let main = FunctionProto(name: "<main>", isLambda: false, file: file, span: .none)
         let unit = CompileUnit(interpreter: self, table: globals)
@@ -16,7 +21,7 @@ extension Interpreter {
             throw DiagnosticList(resolver.diagnostics.sorted { $0.span.start < $1.span.start })
         }
         unit.commit()
-        return Function(proto: main, upvalues: [], selfValue: .undefined)
+        return (Function(proto: main, upvalues: [], selfValue: .undefined), unit.tests)
     }
 
     /// `use "./x.keel"`: the module, through the interpreter's module loader. Its top-level

@@ -48,7 +48,7 @@ final class LineEditor {
         _ = fcntl(wakeRead, F_SETFL, fcntl(wakeRead, F_GETFL) | O_NONBLOCK)
         console.wakeFD = wakeWrite
         LineEditor.useUTF8Locale()
-        el = el_init("keel", stdin, stdout, stderr)
+        el = el_init("keel", keel_stdin(), keel_stdout(), keel_stderr())
         history = history_init()
         keel_history_set_size(history, LineEditor.historySize)
         keel_history_set_unique(history, 1)
