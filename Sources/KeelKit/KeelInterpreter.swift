@@ -107,7 +107,7 @@ public final class KeelInterpreter {
         if case .virtual(let start) = options.clock {
             o.time = VirtualTime(start: Int64((start.timeIntervalSince1970 * 1e9).rounded()))
         }
-        var allowed = Set(InterpreterDefaults.pureStdModules).union(["io", "log"])
+        var allowed = Set(InterpreterDefaults.sandboxStdModules)
         if options.capabilities.contains(.fileSystem) { allowed.insert("file") }
         if options.capabilities.contains(.environment) { allowed.insert("env") }
         for name in InterpreterDefaults.stdModules where !allowed.contains(name) {

@@ -13,8 +13,8 @@ package enum InterpreterDefaults {
     package static let queueCapacity = 1024
     /// The deepest chain of task calls before a `RecursionError`.
     package static let maxCallDepth = 10_000
-    /// Std modules that reach nothing outside the interpreter.
-    package static var pureStdModules: [String] { StdModule.pure }
+    /// Std modules a sandboxed host still grants: the pure ones, plus `io`'s printing and `log`.
+    package static var sandboxStdModules: [String] { StdModule.pure + ["io", "log"] }
     /// Every std module's name.
     package static var stdModules: [String] { StdModule.names }
 }

@@ -30,53 +30,53 @@ package struct NativeCall {
         return i < args.count ? args[i] : nil
     }
 
-    package func int(_ i: Int, _ label: String? = nil) throws -> Int {
+    /// Argument `i` (or `label`) converted by `extract`; a `TypeError` naming `expected` when it does not fit.
+    @inline(__always)
+    func typed<T>(_ i: Int, _ label: String?, _ expected: String, _ extract: (Value) -> T?) throws -> T {
         let v = try arg(i, label)
-        guard case .int(let n) = v else { throw typeError(i, "int", v, label: label) }
-        return n
+        guard let t = extract(v) else { throw typeError(i, expected, v, label: label) }
+        return t
+    }
+
+    package func int(_ i: Int, _ label: String? = nil) throws -> Int {
+        try typed(i, label, "int") { if case .int(let n) = $0 { n } else { nil } }
     }
 
     /// An int or float, as a Double.
     package func number(_ i: Int, _ label: String? = nil) throws -> Double {
-        let v = try arg(i, label)
-        switch v {
-        case .int(let n): return Double(n)
-        case .float(let d): return d
-        default: throw typeError(i, "float", v, label: label)
+        try typed(i, label, "float") {
+            switch $0 {
+            case .int(let n): Double(n)
+            case .float(let d): d
+            default: nil
+            }
         }
     }
 
     package func string(_ i: Int, _ label: String? = nil) throws -> String {
-        let v = try arg(i, label)
-        guard case .str(let s) = v else { throw typeError(i, "str", v, label: label) }
-        return s
+        try typed(i, label, "str") { if case .str(let s) = $0 { s } else { nil } }
     }
 
     package func bool(_ i: Int, _ label: String? = nil) throws -> Bool {
-        let v = try arg(i, label)
-        guard case .bool(let b) = v else { throw typeError(i, "bool", v, label: label) }
-        return b
+        try typed(i, label, "bool") { if case .bool(let b) = $0 { b } else { nil } }
     }
 
     package func list(_ i: Int, _ label: String? = nil) throws -> [Value] {
-        let v = try arg(i, label)
-        guard case .list(let l) = v else { throw typeError(i, "list", v, label: label) }
-        return l
+        try typed(i, label, "list") { if case .list(let l) = $0 { l } else { nil } }
     }
 
     /// A duration argument, in nanoseconds.
     package func duration(_ i: Int, _ label: String? = nil) throws -> Int64 {
-        let v = try arg(i, label)
-        guard case .duration(let d) = v else { throw typeError(i, "duration", v, label: label) }
-        return d
+        try typed(i, label, "duration") { if case .duration(let d) = $0 { d } else { nil } }
     }
 
     /// A task, lambda or native function.
     package func callable(_ i: Int, _ label: String? = nil) throws -> Value {
-        let v = try arg(i, label)
-        switch v {
-        case .function, .native: return v
-        default: throw typeError(i, "a task or lambda", v, label: label)
+        try typed(i, label, "a task or lambda") {
+            switch $0 {
+            case .function, .native: $0
+            default: nil
+            }
         }
     }
 

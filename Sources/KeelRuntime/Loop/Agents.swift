@@ -103,9 +103,6 @@ struct Event {
 }
 
 extension Interpreter {
-    /// Effectful std modules: an agent may call them only if its `@tools` allows it.
-    static let effectfulModules: Set<String> = ["ai", "io", "http", "email", "file", "shell", "db", "search", "env"]
-
     /// Raises `CapabilityError` when the current agent's `@tools` does not allow `module.member`
     /// (a call into an effectful module: see `NativeFunction.gated`).
     func checkCapability(module: String, member: String, qualified: String) throws {
