@@ -25,6 +25,8 @@ extension Interpreter {
             reportAgentError(e, agent, label)
         } catch is ShutdownSignal {
             // The run is ending while this turn was parked: it just unwinds.
+        } catch is TurnEnded {
+            // Its instance stopped while this turn was parked: it just unwinds.
         } catch {
             reportAgentError(KeelError(ErrorKind.base, "\(error)"), agent, "turn")
         }
@@ -42,18 +44,23 @@ extension Interpreter {
         if agent.isLive { try stopAgent(agent, runHook: false) }
         let instance = AgentInstance(info: agent)
         instance.state.reserveCapacity(agent.stateFields.count)
-        for field in agent.stateFields {
-            var v = try call(.function(Function(proto: field.initial, upvalues: [], selfValue: .undefined)), [])
-            if let t = field.type {
-                guard let c = t.coerce(v) else {
-                    throw KeelError(ErrorKind.type, "state field `\(field.name)` of \(agent.name): expected \(t.description), got \(v.typeName)")
+        // Defaults and attribute values run as the agent, under its own @tools (those without an
+        // `if` guard: a guard may read state that does not exist yet).
+        try acting(as: agent) {
+            agent.allowedNow = agent.unguardedTools
+            for field in agent.stateFields {
+                var v = try call(.function(Function(proto: field.initial, upvalues: [], selfValue: .undefined)), [])
+                if let t = field.type {
+                    guard let c = t.coerce(v) else {
+                        throw KeelError(ErrorKind.type, "state field `\(field.name)` of \(agent.name): expected \(t.description), got \(v.typeName)")
+                    }
+                    v = c
                 }
-                v = c
+                instance.state.append(v)
             }
-            instance.state.append(v)
-        }
-        for (name, proto) in agent.attributes {
-            instance.attributeValues[name] = try call(.function(Function(proto: proto, upvalues: [], selfValue: .agent(agent))), [])
+            for (name, proto) in agent.attributes {
+                instance.attributeValues[name] = try call(.function(Function(proto: proto, upvalues: [], selfValue: .agent(agent))), [])
+            }
         }
         agent.instance = instance
         loop.agentStarted(agent)
@@ -81,7 +88,8 @@ extension Interpreter {
 
     /// `stop(A)`: `@on_stop` runs in the agent's context, then the instance ends with its schedules.
     func stopAgent(_ agent: AgentInfo, runHook: Bool = true) throws {
-        guard let instance = agent.instance else { return }
+        guard let instance = agent.instance, !instance.stopping else { return }
+        instance.stopping = true
         defer {
             if agent.instance === instance {
                 agent.instance = nil

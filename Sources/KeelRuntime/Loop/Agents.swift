@@ -77,6 +77,11 @@ package final class AgentInfo {
 
     /// `@tools` without `if` guards allow the same every turn: computed once.
     var staticAllowed: Set<String>?
+
+    /// What `@tools` allows without evaluating any `if` guard (for state defaults and attributes).
+    var unguardedTools: Set<String> {
+        Set(tools.filter { $0.condition == nil }.map { entry in entry.member.map { "\(entry.module).\($0)" } ?? entry.module })
+    }
 }
 
 /// One run of an agent: its state, attribute values and schedules.
@@ -86,6 +91,11 @@ package final class AgentInstance {
     var state: [Value] = []
     var attributeValues: [String: Value] = [:]
     var schedules: [Schedule] = []
+    /// Set once `stop` has begun: a second `stop` (from `@on_stop { stop(self) }`) does nothing.
+    var stopping = false
+    /// Fibers parked in turns of this instance (its own turn, tasks it spawned), woken to unwind
+    /// when it stops.
+    var parked: [Fiber] = []
     init(info: AgentInfo) { self.info = info }
 }
 

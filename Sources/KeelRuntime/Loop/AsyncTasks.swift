@@ -5,6 +5,8 @@ final class AsyncTask {
     let id: Int
     let body: Value
     let agent: AgentInfo?
+    /// The instance that spawned it: if it stops, the task's parked turn unwinds.
+    let instance: AgentInstance?
     var started = false
     var done = false
     var cancelled = false
@@ -12,10 +14,11 @@ final class AsyncTask {
     var error: KeelError?
     var waiters: [TaskWaiter] = []
 
-    init(id: Int, body: Value, agent: AgentInfo?) {
+    init(id: Int, body: Value, turn: TurnContext) {
         self.id = id
         self.body = body
-        self.agent = agent
+        self.agent = turn.agent
+        self.instance = turn.instance
     }
 }
 
@@ -39,13 +42,14 @@ extension EventLoop {
 
     func runTask(_ task: AsyncTask) {
         guard !task.cancelled else { task.done = true; wakeWaiters(task); return }
-        switchTurn(to: TurnContext(agent: task.agent))
+        if let instance = task.instance, instance.info.instance !== instance { task.done = true; wakeWaiters(task); return }
+        switchTurn(to: TurnContext(agent: task.agent, instance: task.instance))
         task.started = true
         do {
             task.result = try interpreter.call(task.body, [])
         } catch let e as KeelError {
             task.error = e
-        } catch {}
+        } catch {}   // unwound: the run ends, or its agent stopped
         switchTurn(to: .idle)
         task.done = true
         wakeWaiters(task)

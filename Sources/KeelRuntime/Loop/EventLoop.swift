@@ -71,6 +71,12 @@ package final class EventLoop {
     /// Host jobs submitted from other threads.
     var incomingJobs: [HostJob] = []
 
+    #if DEBUG
+    /// For the invariant checks: every agent that had mail, and a step counter.
+    var mailboxOwners: [ObjectIdentifier: AgentInfo] = [:]
+    var invariantSteps = 0
+    #endif
+
     init(interpreter: Interpreter, time: TimeSource, capacity: Int) {
         self.interpreter = interpreter
         self.time = time
@@ -98,6 +104,7 @@ package final class EventLoop {
         guard pending < capacity else { return false }
         pending += 1
         agent.mailbox.append(event)
+        noteMailbox(agent)
         queueIfReady(agent)
         return true
     }
@@ -165,6 +172,7 @@ package final class EventLoop {
     /// Throws `Interrupted` when the host interrupted a parked host job (Ctrl-C in the REPL).
     func park(_ fiber: Fiber) throws {
         fiber.turn = interpreter.turn
+        fiber.turn.instance?.parked.append(fiber)
         parkedTurns += 1
         let runner = idleRunners.popLast() ?? newFiber()
         currentFiber = runner
@@ -176,9 +184,12 @@ package final class EventLoop {
         fiber.isParked = false
         fiber.parkGeneration += 1
         parkedTurns -= 1
+        if let instance = fiber.turn.instance { instance.parked.removeAll { $0 === fiber } }
         if shuttingDown { throw ShutdownSignal() }
         currentFiber = fiber
         switchTurn(to: fiber.turn)
+        // The instance stopped (or was replaced by a new `run`) while this turn slept.
+        if let instance = fiber.turn.instance, instance.info.instance !== instance { throw TurnEnded() }
         if fiber.interrupted {
             fiber.interrupted = false
             throw KeelError(ErrorKind.interrupted, "interrupted")
@@ -203,10 +214,14 @@ package final class EventLoop {
         if !liveAgents.contains(where: { $0 === agent }) { liveAgents.append(agent) }
     }
 
-    /// After `stop`: its schedules end and its waiting events are dropped (their slots free).
+    /// After `stop`: its schedules end, its waiting events are dropped (their slots free), and its
+    /// parked turns are woken to unwind.
     func agentStopped(_ agent: AgentInfo, _ instance: AgentInstance) {
         for s in instance.schedules { s.live = false }
         instance.schedules.removeAll()
+        for fiber in instance.parked where fiber.isParked {
+            work.append(.resume(fiber, generation: fiber.parkGeneration))
+        }
         liveAgents.removeAll { $0 === agent }
         pending -= agent.mailbox.count
         agent.mailbox.removeAll()
@@ -219,16 +234,19 @@ package final class EventLoop {
 
     /// Runs the agent's oldest event as a turn, inline on the current fiber.
     func runNextEvent(_ agent: AgentInfo) {
+        invariant(!agent.busy, "agent \(agent.name) was scheduled while a turn of it runs or sleeps")
         agent.queued = false
         guard let event = agent.mailbox.popFirst() else { return }
         pending -= 1
-        slotFreed()
-        guard let instance = agent.instance else { queueIfReady(agent); return }   // not live: dropped
-        if case .closure(_, _, let owner) = event.kind, owner !== instance { queueIfReady(agent); return }
+        // Busy before the freed slot admits a waiting one-shot (which may be this agent's): one
+        // turn per agent, always.
         agent.busy = true
+        slotFreed()
+        guard let instance = agent.instance else { agent.busy = false; queueIfReady(agent); return }   // not live: dropped
+        if case .closure(_, _, let owner) = event.kind, owner !== instance { agent.busy = false; queueIfReady(agent); return }
         eventsStarted += 1
         if lateness != nil, event.due != 0 { lateness!.append(time.monotonicNow - event.due) }
-        switchTurn(to: TurnContext(agent: agent))
+        switchTurn(to: TurnContext(agent: agent, instance: instance))
         interpreter.runTurn(agent, instance, event)
         // The turn is over (perhaps after parking and being resumed: this fiber runs the loop now).
         switchTurn(to: .idle)

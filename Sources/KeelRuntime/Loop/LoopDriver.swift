@@ -135,6 +135,7 @@ extension EventLoop {
 
     /// One round of the loop on `runner`; a status when the goal is reached.
     func step(_ runner: Fiber) -> Int32? {
+        checkInvariants()
         if fatalError != nil { return 1 }
         let posted = takePosted()
         if posted.signal != 0 {

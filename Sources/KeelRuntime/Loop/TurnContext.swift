@@ -4,6 +4,9 @@
 /// `Interpreter.acting(as:)` (an agent's `@on_start`/`@on_stop` run inside another turn).
 struct TurnContext {
     var agent: AgentInfo?
+    /// The agent instance the turn belongs to (a task's: the instance that spawned it). If the
+    /// instance stops while the turn is parked, the turn is unwound instead of resumed.
+    var instance: AgentInstance?
     var callDepth = 0
     /// `control.with_timeout`/`with_deadline` limits, innermost last.
     var deadlines: [Deadline] = []
@@ -18,3 +21,7 @@ struct Deadline {
     let kind: String
     let message: String
 }
+
+/// Unwinds a parked turn whose agent instance was stopped or replaced meanwhile. Not a Keel error:
+/// `try`/`catch` cannot catch it; the turn ends silently.
+struct TurnEnded: Error {}

@@ -13,7 +13,7 @@ enum AsyncModule {
         var m = ModuleMembers("async")
         m.fn("spawn") { call in
             let loop = call.interpreter.loop
-            let task = AsyncTask(id: loop.nextSeq(), body: try call.callable(0), agent: call.interpreter.turn.agent)
+            let task = AsyncTask(id: loop.nextSeq(), body: try call.callable(0), turn: call.interpreter.turn)
             loop.spawn(task)
             return .object(TaskHandle(task))
         }
