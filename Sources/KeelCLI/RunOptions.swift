@@ -78,7 +78,7 @@ package struct RunOptions: ParsableArguments {
         var startTime: Int64?
         if let start {
             guard let t = DateTime.parse(start) else {
-                throw RunOptions.invalid("--start", start, "a time such as 2026-01-01T00:00:00Z")
+                throw RunOptions.invalid("--start", start, "a time such as 2026-01-01T00:00:00Z, within \(DateTime.range)")
             }
             startTime = t
         }

@@ -10,16 +10,26 @@ package enum Runner {
     /// With `handleSignals`, SIGINT and SIGTERM stop the agents (running `@on_stop`) and end the run.
     package static func run(source: String, path: String, options: Interpreter.Options = .init(), color: Bool = false,
                            handleSignals: Bool = false) -> Int32 {
+        run(file: SourceFile(path: path, text: source), options: options, color: color, handleSignals: handleSignals)
+    }
+
+    /// Prints compile problems as `keel run` does: each diagnostic, then how many in the file.
+    static func report(_ list: DiagnosticList, path: String, options: Interpreter.Options, color: Bool) {
+        for d in list.diagnostics { options.errorOutput(d.render(color: color)) }
+        let n = list.diagnostics.count
+        options.errorOutput("\(n) error\(n == 1 ? "" : "s") in \(path)")
+    }
+
+    package static func run(file: SourceFile, options: Interpreter.Options = .init(), color: Bool = false,
+                            handleSignals: Bool = false) -> Int32 {
         onLargeStack {
             let interpreter = Interpreter(options: options)
             interpreter.color = color
             let main: Function
             do {
-                main = try interpreter.compile(SourceFile(path: path, text: source))
+                main = try interpreter.compile(file)
             } catch let list as DiagnosticList {
-                for d in list.diagnostics { options.errorOutput(d.render(color: color)) }
-                let n = list.diagnostics.count
-                options.errorOutput("\(n) error\(n == 1 ? "" : "s") in \(path)")
+                report(list, path: file.path, options: options, color: color)
                 return 2
             } catch {
                 options.errorOutput("error: \(error)")
@@ -27,18 +37,20 @@ package enum Runner {
             }
             var sources: [DispatchSourceSignal] = []
             if handleSignals {
-                let loop = interpreter.loop
+                let loop = interpreter.loop.signals
                 let received = SignalCount()
-                for sig in [SIGINT, SIGTERM] {
+                for sig in [SIGINT, SIGTERM, SIGQUIT] {
                     signal(sig, SIG_IGN)
                     let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
                     source.setEventHandler {
-                        // The first signal asks the loop to run `@on_stop` and end. If Keel code is
-                        // busy and the loop cannot answer within two seconds, or a second signal
-                        // comes, the process ends at once (as the reference's hard-exit watcher).
+                        // The first signal interrupts busy Keel code and asks the loop to run every
+                        // `@on_stop` and end. A second signal, or a loop that has not taken the
+                        // first within two seconds (stuck outside Keel code), ends the process at once.
                         if received.increment() > 1 { exit(128 + sig) }
                         loop.requestStop(signal: sig)
-                        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { exit(128 + sig) }
+                        DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
+                            if !loop.stopUnderWay { exit(128 + sig) }
+                        }
                     }
                     source.resume()
                     sources.append(source)
@@ -51,25 +63,26 @@ package enum Runner {
 
     /// Reads a file (or standard input for `-`) and runs it with the given options.
     package static func runFile(path: String, options: Interpreter.Options) -> Int32 {
-        let source: String
-        if path == "-" {
-            source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        } else {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                options.errorOutput("error: cannot read file `\(path)`")
-                return 2
-            }
-            source = text
+        let file: SourceFile
+        do { file = try SourceFile.read(path: path) } catch let list as DiagnosticList {
+            report(list, path: path, options: options, color: useColor())
+            return 2
+        } catch {
+            options.errorOutput("\(error)")
+            return 2
         }
-        return run(source: source, path: path == "-" ? "<stdin>" : path, options: options, color: useColor(),
-                   handleSignals: true)
+        return run(file: file, options: options, color: useColor(), handleSignals: true)
     }
 
     /// `keel check`: every compile problem in the source (none means it would run).
     package static func check(source: String, path: String) -> [Diagnostic] {
+        check(file: SourceFile(path: path, text: source))
+    }
+
+    package static func check(file: SourceFile) -> [Diagnostic] {
         onLargeStack {
             do {
-                _ = try Interpreter().compile(SourceFile(path: path, text: source))
+                _ = try Interpreter().compile(file)
                 return []
             } catch let list as DiagnosticList {
                 return list.diagnostics

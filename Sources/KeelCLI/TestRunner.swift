@@ -12,14 +12,22 @@ extension Runner {
 
     /// Runs the `test` blocks of one file (its top-level statements do not run). Prints a line
     /// per test and returns (passed, failed), or nil if the file does not compile.
-    package static func runTests(source: String, path: String, options: Interpreter.Options, testOptions: TestOptions,
+    package static func runTests(path: String, options: Interpreter.Options, testOptions: TestOptions,
                                 color: Bool = false) -> (passed: Int, failed: Int)? {
-        onLargeStack {
+        let file: SourceFile
+        do { file = try SourceFile.read(path: path) } catch let list as DiagnosticList {
+            for d in list.diagnostics { options.errorOutput(d.render(color: color)) }
+            return nil
+        } catch {
+            options.errorOutput("\(error)")
+            return nil
+        }
+        return onLargeStack {
             let interpreter = Interpreter(options: options)
             interpreter.color = color
             let suite: TestSuite
             do {
-                suite = try interpreter.compileForTests(SourceFile(path: path, text: source))
+                suite = try interpreter.compileForTests(file)
             } catch let list as DiagnosticList {
                 for d in list.diagnostics { options.errorOutput(d.render(color: color)) }
                 return nil

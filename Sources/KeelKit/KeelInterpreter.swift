@@ -163,11 +163,13 @@ public final class KeelInterpreter {
     /// Reads and evaluates a `.keel` file (see `evaluate`); `use "./x.keel"` resolves beside it.
     @discardableResult
     public func load(file path: String) throws -> KeelValue {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw KeelError("FileError", "cannot read `\(path)`: \(error.localizedDescription)")
+        let file: SourceFile
+        do { file = try SourceFile.read(path: path) } catch let list as DiagnosticList {
+            throw KeelCompileErrors(list)
+        } catch {
+            throw KeelError("FileError", "cannot read `\(path)`")
         }
-        return try evaluate(text, path: path)
+        return try evaluate(file.text, path: path)
     }
 
     /// Calls the top-level task `name` with Swift arguments; returns its result.

@@ -44,6 +44,9 @@ package final class Interpreter {
         /// Reads one line of input for `io.ask`/`io.confirm` (nil at the end of input). Called on a
         /// separate thread, so a turn waiting for input holds up only its own agent.
         package var readLine: @Sendable () -> String? = { Swift.readLine(strippingNewline: true) }
+        /// A budget of steps (calls and loop iterations, counted in blocks of 1024) after which the
+        /// run stops with `OutOfFuel` (which `try` cannot catch); nil: no limit. For fuzzing.
+        package var fuel: Int?
         /// The environment `std/env` reads (and `KEEL_SEED`, `KEEL_LOG_LEVEL`).
         package var environment: [String: String] = ProcessInfo.processInfo.environment
         /// Std modules programs may not `use`, each with why and what would allow it (a compile
@@ -72,6 +75,8 @@ package final class Interpreter {
     var moduleStates: [ObjectIdentifier: AnyObject] = [:]
     /// The running turn (see `TurnContext`).
     var turn = TurnContext.idle
+    /// The last error each agent reported, to fold repeats (see `reportAgentError`).
+    var errorRepeats: [ObjectIdentifier: ErrorRepeat] = [:]
     /// Whether diagnostics use colour.
     package var color = false
     var loopIfStarted: EventLoop?
@@ -81,7 +86,7 @@ package final class Interpreter {
         let time = options.time ?? RealTime()
         let r = EventLoop(interpreter: self, time: time, capacity: options.queueCapacity)
         r.failFast = options.failFast
-        r.stopAt = options.until.map { time.monotonicNow + $0 }
+        r.stopAt = options.until.map { time.monotonicNow.saturatingAdd($0) }
         r.idleExit = options.idleExit
         if options.stats { r.lateness = [] }
         loopIfStarted = r
@@ -96,6 +101,7 @@ package final class Interpreter {
     package init(options: Options = Options()) {
         self.options = options
         self.maxCallDepth = options.maxCallDepth
+        fuel = options.fuel
         installBuiltins()
     }
 
@@ -131,13 +137,41 @@ package final class Interpreter {
         if framePool.count < 256 { framePool.append(f) }
     }
 
+    /// Every call and loop iteration counts down; at zero, `attend` looks at what can stop the
+    /// running code (an interrupt, a time limit, the fuel budget). A decrement per call is the
+    /// whole cost on the hot path; the clock is read once per `attentionInterval` steps.
+    var attentionCountdown = Interpreter.attentionInterval
+    static let attentionInterval = 1024
+    /// With `Options.fuel`: steps (calls and loop iterations) left before the run is stopped.
+    var fuel: Int?
+
     @inline(__always)
-    func checkInterrupt(_ span: Span, _ f: Frame) throws {
+    func attention(_ span: Span, _ f: Frame) throws {
+        attentionCountdown &-= 1
+        if attentionCountdown <= 0 { try locateSpan(span, f) { try attend() } }
+    }
+
+    /// The same check for code that has no node (native loops such as `map` or `sort`, regex
+    /// matching): the error gets the location of the call that reached the native.
+    @inline(__always)
+    func poll() throws {
+        attentionCountdown &-= 1
+        if attentionCountdown <= 0 { try attend() }
+    }
+
+    /// Raises `Interrupted` (a host, Ctrl-C, a signal), the error of a `control` time limit that has
+    /// passed, or `OutOfFuel` when the fuel budget is spent (neither of those two can be caught).
+    func attend() throws {
+        attentionCountdown = Interpreter.attentionInterval
         if interruptFlag.load(ordering: .relaxed), interruptFlag.exchange(false, ordering: .relaxed) {
-            throw f.error(ErrorKind.interrupted, "interrupted", span)
+            throw KeelError(ErrorKind.interrupted, "interrupted")
         }
         if !turn.deadlines.isEmpty, let limit = turn.deadlines.min(by: { $0.at < $1.at }), loop.time.monotonicNow >= limit.at {
-            throw f.error(limit.kind, limit.message, span)
+            throw KeelError(limit.kind, limit.message)
+        }
+        if let left = fuel {
+            fuel = left - Interpreter.attentionInterval
+            if left <= 0 { throw KeelError(ErrorKind.outOfFuel, "the run used up its fuel (\(options.fuel ?? 0) steps)") }
         }
     }
 
@@ -157,6 +191,7 @@ package final class Interpreter {
     /// no agent is live. Returns the exit status (0, 1, or 128+signal).
     package func runProgram(_ main: Function) -> Int32 {
         let status = loop.run { [unowned self] in _ = try self.execute(main) }
+        flushAllRepeatedErrors()
         if options.stats { options.errorOutput(loop.statsSummary) }
         return status
     }

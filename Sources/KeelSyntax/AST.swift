@@ -3,7 +3,21 @@
 package final class Expr: @unchecked Sendable {
     package let kind: ExprKind
     package let span: Span
-    package init(_ kind: ExprKind, _ span: Span) { self.kind = kind; self.span = span }
+    /// How deep the expression tree is below this node through operators, calls, fields and
+    /// indexes (the parser refuses one deeper than `Parser.maxExpressionHeight`, so later passes,
+    /// which recurse, never run out of stack).
+    package let height: Int
+    package init(_ kind: ExprKind, _ span: Span) {
+        self.kind = kind
+        self.span = span
+        switch kind {
+        case .binary(_, let l, let r), .range(let l, let r), .index(let l, let r): height = 1 + max(l.height, r.height)
+        case .unary(_, let x), .field(let x, _, _), .tupleIndex(let x, _), .unwrap(let x), .cast(let x, _): height = 1 + x.height
+        case .call(let callee, let args): height = 1 + max(callee.height, args.map(\.value.height).max() ?? 0)
+        case .methodCall(let r, _, let args, _): height = 1 + max(r.height, args.map(\.value.height).max() ?? 0)
+        default: height = 1
+        }
+    }
 }
 
 package enum UnaryOp: String, Sendable { case negate = "-", not = "not" }

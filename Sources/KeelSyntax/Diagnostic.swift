@@ -19,22 +19,33 @@ package struct Diagnostic: Error, CustomStringConvertible, Sendable {
 
     package var description: String { render(color: false) }
 
+    /// The longest line a diagnostic quotes whole.
+    static let maxShown = 200
+
     /// `file:line:col: error: message`, the source line, and a caret under the span.
     package func render(color: Bool) -> String {
         guard let file else { return "\(severity.rawValue): \(message)" }
         let (line, col) = file.location(of: span.start)
         let red = color ? "\u{1B}[1;31m" : "", bold = color ? "\u{1B}[1m" : "", reset = color ? "\u{1B}[0m" : ""
         var out = "\(bold)\(file.path):\(line):\(col):\(reset) \(red)\(severity.rawValue):\(reset) \(bold)\(message)\(reset)\n"
-        let text = file.lineText(line)
+        let full = file.lineText(line)
         let gutter = String(line)
-        out += " \(gutter) | \(text)\n"
         // Underline to the end of the span, but never past the end of this line.
         let endLoc = file.location(of: max(span.start, span.end))
-        let lineLen = text.count
-        let endCol = endLoc.line == line ? endLoc.column : lineLen + 1
-        let width = max(1, min(endCol, lineLen + 1) - col)
+        let endCol = endLoc.line == line ? endLoc.column : full.count + 1
+        var width = max(1, min(endCol, full.count + 1) - col)
+        // A very long line (minified data, a generated file) is shown as a window around the caret.
+        var text = full, caret = col
+        if full.count > Diagnostic.maxShown {
+            let from = max(0, col - 1 - Diagnostic.maxShown / 2), to = min(full.count, from + Diagnostic.maxShown)
+            let chars = Array(full)
+            text = (from > 0 ? "…" : "") + String(chars[from..<to]) + (to < full.count ? "…" : "")
+            caret = col - from + (from > 0 ? 1 : 0)
+            width = min(width, to - (col - 1) + 1)
+        }
+        out += " \(gutter) | \(text)\n"
         let pad = String(repeating: " ", count: gutter.count)
-        let lead = String(text.prefix(col - 1).map { $0 == "\t" ? "\t" : " " })
+        let lead = String(text.prefix(caret - 1).map { $0 == "\t" ? "\t" : " " })
         out += " \(pad) | \(lead)\(red)^\(String(repeating: "~", count: width - 1))\(reset)"
         return out
     }

@@ -1,6 +1,19 @@
 /// Expressions, by precedence from loosest to tightest:
 /// `??` · `|>` · `or` · `and` · comparisons · `..` · `+ -` · `* / %` · prefix `- not` · postfix.
 extension Parser {
+    /// The deepest expression tree the parser builds (operators, calls, fields and indexes inside
+    /// one another); the passes after it recurse on the tree, so this bounds their stack.
+    static let maxExpressionHeight = 5_000
+
+    /// `e`, unless it is deeper than `maxExpressionHeight`.
+    mutating func made(_ e: Expr) throws -> Expr {
+        if e.height > Parser.maxExpressionHeight {
+            throw error("expression is too deep (more than \(Parser.maxExpressionHeight) operators, calls or fields inside one another); split it into steps",
+                        at: e.span)
+        }
+        return e
+    }
+
     package mutating func parseExpression() throws -> Expr {
         try nest(); defer { depth -= 1 }
         return try parseBinaryLevel(0)
@@ -20,7 +33,7 @@ extension Parser {
             advance()
             skipNewlines()
             let right = try parseBinaryLevel(level + 1)
-            left = Expr(.binary(op, left, right), left.span.to(right.span))
+            left = try made(Expr(.binary(op, left, right), left.span.to(right.span)))
         }
         return left
     }
@@ -35,7 +48,7 @@ extension Parser {
         if Parser.comparisons[peek.kind] != nil {
             throw error("comparisons do not chain: write `a < b and b < c`")
         }
-        return Expr(.binary(op, left, right), left.span.to(right.span))
+        return try made(Expr(.binary(op, left, right), left.span.to(right.span)))
     }
 
     mutating func parseRange() throws -> Expr {
@@ -43,7 +56,7 @@ extension Parser {
         guard match(.dotDot) else { return left }
         let right = try parseAdditive()
         if check(.dotDot) { throw error("ranges do not chain") }
-        return Expr(.range(left, right), left.span.to(right.span))
+        return try made(Expr(.range(left, right), left.span.to(right.span)))
     }
 
     mutating func parseAdditive() throws -> Expr {
@@ -51,7 +64,7 @@ extension Parser {
         while check(.plus) || check(.minus) {
             let op: BinaryOp = advance().kind == .plus ? .add : .sub
             let right = try parseMultiplicative()
-            left = Expr(.binary(op, left, right), left.span.to(right.span))
+            left = try made(Expr(.binary(op, left, right), left.span.to(right.span)))
         }
         return left
     }
@@ -62,7 +75,7 @@ extension Parser {
             let kind = advance().kind
             let op: BinaryOp = kind == .star ? .mul : kind == .slash ? .div : .mod
             let right = try parseUnary()
-            left = Expr(.binary(op, left, right), left.span.to(right.span))
+            left = try made(Expr(.binary(op, left, right), left.span.to(right.span)))
         }
         return left
     }
@@ -89,20 +102,20 @@ extension Parser {
             case .lparen:
                 advance()
                 let args = try parseArguments()
-                expr = Expr(.call(expr, args), expr.span.to(previous.span))
+                expr = try made(Expr(.call(expr, args), expr.span.to(previous.span)))
             case .lbracket:
                 advance()
                 skipNewlines()
                 let index = try parseExpression()
                 skipNewlines()
                 try expect(.rbracket, "']' to close the index")
-                expr = Expr(.index(expr, index), expr.span.to(previous.span))
+                expr = try made(Expr(.index(expr, index), expr.span.to(previous.span)))
             case .bang:
-                expr = Expr(.unwrap(expr), expr.span.to(advance().span))
+                expr = try made(Expr(.unwrap(expr), expr.span.to(advance().span)))
             case .kwAs:
                 advance()
                 let type = try parseType()
-                expr = Expr(.cast(expr, type), expr.span.to(type.span))
+                expr = try made(Expr(.cast(expr, type), expr.span.to(type.span)))
             default:
                 return expr
             }
@@ -113,7 +126,7 @@ extension Parser {
         if !optional, check(.int) {
             let t = advance()
             guard let i = Int(t.lexeme) else { throw error("tuple index is too large", at: t.span) }
-            return Expr(.tupleIndex(expr, i), expr.span.to(t.span))
+            return try made(Expr(.tupleIndex(expr, i), expr.span.to(t.span)))
         }
         if check(.float) {
             throw error("`t.0.1` reads as a float; write `(t.0).1`", at: peek.span)
@@ -129,7 +142,7 @@ extension Parser {
         }
         if match(.lparen) {
             let args = try parseArguments()
-            return Expr(.methodCall(expr, name: name.lexeme, args: args, optional: optional), expr.span.to(previous.span))
+            return try made(Expr(.methodCall(expr, name: name.lexeme, args: args, optional: optional), expr.span.to(previous.span)))
         }
         // `Action.reply { to: "x" }`: a rich enum value.
         if !optional, !noBraceLiteral, check(.lbrace), case .name(let typeName) = expr.kind,
@@ -147,7 +160,7 @@ extension Parser {
             try expect(.rbrace, "'}' to close the variant fields")
             return Expr(.variant(type: typeName, name: name.lexeme, fields: fields), expr.span.to(previous.span))
         }
-        return Expr(.field(expr, name: name.lexeme, optional: optional), expr.span.to(name.span))
+        return try made(Expr(.field(expr, name: name.lexeme, optional: optional), expr.span.to(name.span)))
     }
 
     /// Arguments after `(`, up to and including `)`: positional, `label: value`, `...spread`.

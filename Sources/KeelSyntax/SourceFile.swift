@@ -1,3 +1,5 @@
+import Foundation
+
 /// A source text and its name, with byte offsets mapped to 1-based line and column.
 package final class SourceFile: @unchecked Sendable {
     package let path: String
@@ -37,10 +39,46 @@ package final class SourceFile: @unchecked Sendable {
         return String(decoding: bytes[start..<max(start, end)], as: UTF8.self)
     }
 
+    /// A source file from bytes read from disk or standard input. Bytes that are not UTF-8 are a
+    /// diagnostic at the first bad one (`file:line:col`, the line and a caret), not "cannot read".
+    package static func decode(path: String, bytes: [UInt8]) throws -> SourceFile {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .emptyInput: return SourceFile(path: path, text: String(decoding: bytes, as: UTF8.self))
+            case .error(let length):
+                let bad = bytes[offset..<min(bytes.count, offset + max(1, length))]
+                    .map { "0x" + String($0, radix: 16, uppercase: true) }.joined(separator: " ")
+                let file = SourceFile(path: path, text: String(decoding: bytes, as: UTF8.self))
+                throw DiagnosticList([Diagnostic("invalid UTF-8 (\(bad)): a source file must be UTF-8 text",
+                                                 at: Span(offset, offset + 1), in: file)])
+            }
+        }
+    }
+
+    /// Reads a source file (`-`: standard input, named `<stdin>`). Throws `DiagnosticList` for text
+    /// that is not UTF-8, `SourceReadError` when the file cannot be read.
+    package static func read(path: String) throws -> SourceFile {
+        if path == "-" {
+            return try decode(path: "<stdin>", bytes: Array(FileHandle.standardInput.readDataToEndOfFile()))
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw SourceReadError(path: path) }
+        return try decode(path: path, bytes: Array(data))
+    }
+
     package func slice(_ span: Span) -> String {
         let lo = max(0, min(span.start, bytes.count)), hi = max(lo, min(span.end, bytes.count))
         return String(decoding: bytes[lo..<hi], as: UTF8.self)
     }
+}
+
+/// A source file that could not be read at all (missing, a folder, no permission).
+package struct SourceReadError: Error, CustomStringConvertible {
+    package let path: String
+    package var description: String { "error: cannot read file `\(path)`" }
 }
 
 /// A half-open byte range `start..<end` in one source file.

@@ -20,12 +20,14 @@ struct Check: ParsableCommand {
     func run() throws {
         var failed = false
         for path in files {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                FileHandle.standardError.write("error: cannot read file `\(path)`\n".data(using: .utf8)!)
+            let problems: [Diagnostic]
+            do { problems = Runner.check(file: try SourceFile.read(path: path)) } catch let list as DiagnosticList {
+                problems = list.diagnostics
+            } catch {
+                FileHandle.standardError.write("\(error)\n".data(using: .utf8)!)
                 failed = true
                 continue
             }
-            let problems = Runner.check(source: text, path: path)
             if problems.isEmpty {
                 print("✓ \(path) is valid")
             } else {

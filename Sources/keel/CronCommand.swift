@@ -32,7 +32,9 @@ struct Cron: ParsableCommand {
         }
         var start = RealTime().wallNow
         if let from {
-            guard let t = DateTime.parse(from) else { throw ValidationError("--from: not a time: \(from)") }
+            guard let t = DateTime.parse(from) else {
+                throw ValidationError("--from: expected a time such as 2026-01-01T00:00:00Z, within \(DateTime.range), got `\(from)`")
+            }
             start = t
         }
         let spec: CronSpec

@@ -40,11 +40,10 @@ struct Test: ParsableCommand {
         options.failFast = runOptions.failFast
         var passed = 0, failed = 0, broken = 0
         for file in files {
-            guard let source = try? String(contentsOfFile: file, encoding: .utf8) else { broken += 1; continue }
             if files.count > 1 { print("\(file):") }
             // Options per file: each file runs on a clock of its own.
             let interpreterOptions = try runOptions.interpreterOptions(environment: ProcessInfo.processInfo.environment, program: file)
-            guard let result = Runner.runTests(source: source, path: file, options: interpreterOptions,
+            guard let result = Runner.runTests(path: file, options: interpreterOptions,
                                                 testOptions: options, color: Runner.useColor()) else {
                 broken += 1
                 continue

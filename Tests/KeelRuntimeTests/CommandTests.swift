@@ -2,6 +2,13 @@ import Foundation
 import KeelRuntime
 import XCTest
 
+final class ProcessReport: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = ""
+    func set(_ s: String) { lock.lock(); value = s; lock.unlock() }
+    var text: String { lock.lock(); defer { lock.unlock() }; return value }
+}
+
 /// The `keel` command end to end: subcommands, exit codes, and `keel cron`.
 final class CommandTests: XCTestCase {
     /// examples/embedding: the host program's whole output is what its expected.txt says.
@@ -20,6 +27,110 @@ final class CommandTests: XCTestCase {
             .appendingPathComponent("../../examples/embedding/expected.txt").standardizedFileURL, encoding: .utf8)
         XCTAssertEqual(process.terminationStatus, 0)
         XCTAssertEqual(output, expected)
+    }
+
+    /// Fire times past the clock's range (2262) end the list instead of crashing.
+    func testCronNearTheEndOfTime() throws {
+        let r = try keel(["cron", "0 0 1 1 *", "--next", "300", "--from", "2261-12-31T23:59:00Z"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(r.out, "2262-01-01T00:00:00Z\n(no more fire times)\n")
+    }
+
+    /// A source file that is not UTF-8 gets a diagnostic at the bad byte; a diagnostic on a line of
+    /// ten million characters quotes a window around the caret, not the whole line.
+    func testBadSourceBytesAndLongLines() throws {
+        let dir = try temporaryFolder(self, "sources")
+        let bad = dir.appendingPathComponent("bad.keel")
+        try Data("x = 1\ny = \"".utf8 + [0xFF, 0xFE] + Data("\"\n".utf8)).write(to: bad)
+        let r = try keel(["run", bad.path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.err.contains("bad.keel:2:6: error: invalid UTF-8 (0xFF): a source file must be UTF-8 text"), r.err)
+        let check = try keel(["check", bad.path])
+        XCTAssertEqual(check.status, 2)
+        XCTAssertTrue(check.err.contains("bad.keel:2:6: error: invalid UTF-8"), check.err)
+
+        let long = dir.appendingPathComponent("long.keel")
+        try ("x = \"" + String(repeating: "ab", count: 5_000_000) + "\" + nope\n").write(to: long, atomically: true, encoding: .utf8)
+        let l = try keel(["run", long.path])
+        XCTAssertEqual(l.status, 2)
+        XCTAssertTrue(l.err.contains("long.keel:1:10000010: error: undefined name `nope`"), String(l.err.prefix(300)))
+        XCTAssertLessThan(l.err.count, 1_000, "the whole line was quoted")
+        XCTAssertTrue(l.err.contains("…ababab"), String(l.err.prefix(600)))
+        XCTAssertTrue(l.err.contains("^~~~"), String(l.err.prefix(600)))
+    }
+
+    /// An expression chain too deep for the passes after the parser is refused by the parser.
+    func testTooDeepExpressionIsADiagnostic() throws {
+        let dir = try temporaryFolder(self, "deep")
+        let file = dir.appendingPathComponent("chain.keel")
+        try ("x = " + String(repeating: "1 + ", count: 1_000_000) + "1\n").write(to: file, atomically: true, encoding: .utf8)
+        let r = try keel(["check", file.path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.err.contains("chain.keel:1:5: error: expression is too deep (more than 5000 operators"), String(r.err.prefix(300)))
+    }
+
+    /// A signal while a handler is busy (deep recursion, no loop to check) stops it at once; every
+    /// agent's @on_stop runs; the exit status is 128 + the signal.
+    func testSignalsStopABusyHandlerAndRunOnStop() throws {
+        let dir = try temporaryFolder(self, "signals")
+        let file = dir.appendingPathComponent("busy.keel")
+        try """
+        use std/io
+        task fib(n: int) -> int {
+          if n < 2 { return n }
+          fib(n - 1) + fib(n - 2)
+        }
+        agent Busy {
+          @tools [io]
+          on message(m: str) {
+            io.show("busy")
+            fib(60)
+          }
+          @on_stop { io.show("Busy stopped") }
+        }
+        agent Other {
+          @tools [io]
+          @on_stop { io.show("Other stopped") }
+        }
+        run(Busy)
+        run(Other)
+        send(Busy, "go")
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keel")
+        for (sig, status) in [(SIGTERM, Int32(143)), (SIGINT, 130), (SIGQUIT, 131)] {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["run", file.path]
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Wait until the handler is busy, then signal.
+            var seen = Data()
+            while !String(decoding: seen, as: UTF8.self).contains("busy") {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                seen += chunk
+            }
+            let started = Date()
+            kill(process.processIdentifier, sig)
+            // A watchdog, so a failure cannot hang the suite: it records the child's signal masks.
+            let pid = process.processIdentifier
+            let report = ProcessReport()
+            DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
+                if process.isRunning {
+                    report.set((try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? "")
+                    kill(pid, SIGKILL)
+                }
+            }
+            seen += out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationReason, .exit, "signal \(sig)")
+            XCTAssertEqual(process.terminationStatus, status, "signal \(sig)")
+            XCTAssertEqual(String(decoding: seen, as: UTF8.self), "  busy\n  Busy stopped\n  Other stopped\n", "signal \(sig)")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 1.5, "signal \(sig): the busy turn was not interrupted")
+            XCTAssertEqual(report.text, "", "signal \(sig): the watchdog killed keel")
+        }
     }
 
     func testCronPrintsNextFireTimes() throws {
@@ -64,7 +175,10 @@ final class CommandTests: XCTestCase {
             (["--queue-capacity", "0"], [:], "--queue-capacity: expected a positive integer, got `0`"),
             (["--virtual-time", "--until", "foo"], [:], "--until: expected a duration such as 30.days or 90.minutes, got `foo`"),
             (["--log-level", "loud"], [:], "--log-level: expected debug, info, warn or error, got `loud`"),
-            (["--virtual-time", "--start", "noon"], [:], "--start: expected a time such as 2026-01-01T00:00:00Z, got `noon`"),
+            (["--virtual-time", "--start", "noon"], [:],
+             "--start: expected a time such as 2026-01-01T00:00:00Z, within 1677-09-21T00:12:43Z to 2262-04-11T23:47:16Z, got `noon`"),
+            (["--virtual-time", "--start", "9999-01-01T00:00:00Z"], [:],
+             "--start: expected a time such as 2026-01-01T00:00:00Z, within 1677-09-21T00:12:43Z to 2262-04-11T23:47:16Z, got `9999-01-01T00:00:00Z`"),
             ([], ["KEEL_EVENT_QUEUE_CAPACITY": "lots"], "KEEL_EVENT_QUEUE_CAPACITY: expected a positive integer, got `lots`"),
             ([], ["KEEL_LOG_LEVEL": "chatty"], "KEEL_LOG_LEVEL: expected debug, info, warn or error, got `chatty`"),
             ([], ["KEEL_SEED": "x1"], "KEEL_SEED: expected an integer, got `x1`"),

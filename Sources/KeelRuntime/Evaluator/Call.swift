@@ -45,6 +45,8 @@ extension Interpreter {
         if turn.callDepth > maxCallDepth {
             throw KeelError(ErrorKind.recursion, "maximum call depth (\(maxCallDepth)) exceeded in `\(fn.proto.name)`")
         }
+        attentionCountdown &-= 1
+        if attentionCountdown <= 0 { try attend() }
         var result: Value
         do {
             result = try fn.proto.body.eval(frame)
@@ -202,7 +204,7 @@ func evalArguments(_ args: [Unmanaged<Node>], _ labels: [String?], _ spreads: [B
             switch v {
             case .list(let items): positional += items
             case .set(let items): positional += items
-            case .range(let lo, let hi): if lo <= hi { positional += (lo...hi).map { .int($0) } }
+            case .range(let lo, let hi): positional += try locateSpan(args[i].takeUnretainedValue().span, f) { try Limits.rangeElements(lo, hi, "`...`") }
             default: throw f.error(ErrorKind.type, "`...` spreads a list or set, got \(v.typeName)", args[i].takeUnretainedValue().span)
             }
         } else {

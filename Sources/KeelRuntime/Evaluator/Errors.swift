@@ -82,13 +82,20 @@ package enum ErrorKind {
     package static let capability = "CapabilityError"
     package static let userRaised = "UserRaised"
     package static let notImplemented = "NotImplementedError"
+    /// A limit on the interpreter's resources: a string or list over the size limit, the fuel
+    /// budget spent, too many suspended turns.
+    package static let resource = "ResourceError"
     /// Ctrl-C in the REPL (or a host's interrupt): unwinds through `try`, never caught.
     package static let interrupted = "Interrupted"
+    /// The fuel budget (`Options.fuel`) is spent: like `Interrupted`, never caught.
+    package static let outOfFuel = "OutOfFuel"
+    /// Kinds that unwind through `try`/`catch`: the program cannot swallow them.
+    package static let uncatchable: Set<String> = [interrupted, outOfFuel]
 
     /// Every kind a `catch` clause may name without declaring it.
     package static let builtins: Set<String> = [
         base, type, null, index, value, arithmetic, undefined, call, recursion, capability, userRaised,
-        notImplemented, "FileError", "CsvError", "DbError", "CacheError", "MathError", "MemoryError",
+        notImplemented, resource, "FileError", "CsvError", "DbError", "CacheError", "MathError", "MemoryError",
         "EmailError", "HttpError", "ShellError", "JsonError", "EnvError", "AiError", "AiSchemaError",
         "TimeoutError", "DeadlineError", "RuntimeBusy", "IoError", "ScheduleError", "AssertionError", "HostError",
     ]

@@ -213,6 +213,13 @@ final class CastNode: Node {
     }
 }
 
+/// The float truncated towards zero as an int, or nil when it is not finite or outside the int
+/// range (-2^63 ≤ d < 2^63: the bounds are exact doubles, unlike Int.max).
+func exactInt(_ d: Double) -> Int? {
+    guard d.isFinite, d >= -9_223_372_036_854_775_808.0, d < 9_223_372_036_854_775_808.0 else { return nil }
+    return Int(d)
+}
+
 /// `as T`: conversions between scalars, and shape checks for containers and structs.
 func cast(_ v: Value, to type: RType) throws -> Value {
     func bad() -> KeelError {
@@ -226,8 +233,8 @@ func cast(_ v: Value, to type: RType) throws -> Value {
     case (.nullable(let inner), _): return try cast(v, to: inner)
     case (.int, .int): return v
     case (.int, .float(let d)):
-        guard d.isFinite, d > -9.3e18, d < 9.3e18 else { throw bad() }
-        return .int(Int(d))
+        guard let i = exactInt(d) else { throw bad() }
+        return .int(i)
     case (.int, .str(let s)):
         guard let i = Int(s.trimmingCharacters(in: .whitespaces)) else { throw bad() }
         return .int(i)

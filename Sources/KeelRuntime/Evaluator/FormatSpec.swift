@@ -1,3 +1,4 @@
+import Foundation
 /// `{value:spec}` in a string: `[<|>|^][width][.precision][f]`, filled with spaces.
 struct FormatSpec {
     enum Align { case left, right, center }
@@ -72,7 +73,19 @@ func fixedPoint(_ d: Double, _ digits: Int) -> String {
 }
 
 func pow10(_ n: Int) -> Double {
-    var r = 1.0
-    for _ in 0..<n { r *= 10 }
-    return r
+    Foundation.pow(10.0, Double(max(-400, min(400, n))))
+}
+
+/// `d` rounded to `places` decimal places (negative: to tens, hundreds, ...), half away from zero.
+/// Places beyond what a double holds leave it as it is.
+func rounded(_ d: Double, places: Int) -> Double {
+    guard d.isFinite else { return d }
+    if places > 17 { return d }
+    if places < -308 { return 0 * d }
+    let scale = pow10(abs(places))
+    if places >= 0 {
+        let scaled = d * scale
+        return scaled.isFinite ? scaled.rounded(.toNearestOrAwayFromZero) / scale : d
+    }
+    return (d / scale).rounded(.toNearestOrAwayFromZero) * scale
 }

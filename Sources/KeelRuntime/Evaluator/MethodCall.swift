@@ -39,6 +39,7 @@ final class MethodCallNode: Node {
                     return try interp.call(.function(m), [r] + positional, named: named, span: span, file: f.file)
                 }
             case .object(let o):
+                if !named.isEmpty { try NativeFunction.checkLabels("\(o.typeName).\(name)", named, accepted: o.labels(of: name)) }
                 // Named arguments follow the positional ones, in label order (`format(as: "simple")`).
                 if let v = try o.method(name, positional + named.keys.sorted().map { named[$0]! }, interp) { return v }
                 throw KeelError(ErrorKind.type, "\(o.typeName) has no method `\(name)`")

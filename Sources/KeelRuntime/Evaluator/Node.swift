@@ -209,7 +209,7 @@ final class WhileNode: Node {
     override func eval(_ f: Frame) throws -> Value {
         let interp = f.interpreter
         while try cond.eval(f).isTruthy {
-            try interp.checkInterrupt(span, f)
+            try interp.attention(span, f)
             do { _ = try body.eval(f) } catch is BreakSignal { break } catch is ContinueSignal { continue }
             if f.returning { break }
         }
@@ -272,7 +272,7 @@ final class TryNode: Node {
         do {
             return try body.eval(f)
         } catch let e as KeelError {
-            if e.kind == ErrorKind.interrupted { throw e }   // Ctrl-C is not for programs to catch
+            if ErrorKind.uncatchable.contains(e.kind) { throw e }   // Ctrl-C is not for programs to catch
             for c in clauses where c.typeName == nil || c.typeName == ErrorKind.base || c.typeName == e.kind {
                 c.body.refresh(f)
                 c.storage.store(e.caughtValue, f)

@@ -16,11 +16,17 @@ enum Operators {
         case (.float(let x), .float(let y)): return try floatOp(op, x, y)
         case (.int(let x), .float(let y)): return try floatOp(op, Double(x), y)
         case (.float(let x), .int(let y)): return try floatOp(op, x, Double(y))
-        case (.str(let x), .str(let y)) where op == .add: return .str(x + y)
+        case (.str(let x), .str(let y)) where op == .add:
+            try Limits.checkString(x.utf8.count + y.utf8.count, "`+`")
+            return .str(x + y)
         case (.str(let x), .str(let y)) where op == .sub:
             guard let tx = DateTime.parse(x), let ty = DateTime.parse(y) else { throw fail(op, a, b) }
-            return .duration(tx - ty)
-        case (.list(let x), .list(let y)) where op == .add: return .list(x + y)
+            let (d, o) = tx.subtractingReportingOverflow(ty)
+            if o { throw KeelError(ErrorKind.value, "the time between \(x) and \(y) is more than a duration holds (about 292 years)") }
+            return .duration(d)
+        case (.list(let x), .list(let y)) where op == .add:
+            try Limits.checkCount(x.count + y.count, "`+`")
+            return .list(x + y)
         case (.str(let dt), .duration(let d)) where op == .add || op == .sub:
             return try DateTime.add(dt, op == .add ? d : -d)
         case (.duration, _), (_, .duration): return try durationOp(op, a, b)

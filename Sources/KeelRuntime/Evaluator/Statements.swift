@@ -63,7 +63,7 @@ final class ForNode: Node {
     /// One iteration; false when the loop should stop.
     @inline(__always)
     private func step(_ item: Value, _ f: Frame) throws -> Bool {
-        try f.interpreter.checkInterrupt(span, f)
+        try f.interpreter.attention(span, f)
         body.refresh(f)
         try binder.bind(item, f, span)
         if let filter, try !filter.eval(f).isTruthy { return true }

@@ -65,7 +65,7 @@ extension Interpreter {
             switch v {
             case .list(let l): items = l
             case .set(let s): items = Array(s)
-            case .range(let lo, let hi): items = lo <= hi ? (lo...hi).map { .int($0) } : []
+            case .range(let lo, let hi): items = try Limits.rangeElements(lo, hi, "test \"\(t.name)\"")
             default: throw KeelError(ErrorKind.type, "test \"\(t.name)\": `for` needs a list, set or range, got \(v.typeName)")
             }
             for item in items { out.append(PreparedTest(name: "\(t.name) [\(item.display)]", test: t, argument: item)) }

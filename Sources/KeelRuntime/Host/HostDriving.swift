@@ -55,7 +55,7 @@ extension Interpreter {
     /// deadline to deadline (a year of schedules takes milliseconds); on the real clock it waits.
     @discardableResult
     package func advance(by nanoseconds: Int64) -> Int32 {
-        loop.drive(.time(loop.time.monotonicNow + max(0, nanoseconds)))
+        loop.drive(.time(loop.time.monotonicNow.saturatingAdd(max(0, nanoseconds))))
     }
 
     /// Runs until no agent is live, as `keel run` does after the top-level statements.
@@ -76,7 +76,7 @@ extension Interpreter {
         return loop.liveAgentList.map { agent in
             let schedules = (agent.instance?.schedules ?? []).filter(\.live).map { s in
                 AgentStatus.Schedule(id: s.id, kind: s.kind.rawValue, detail: s.detail,
-                                     nextFire: s.nextDeadline.map { wall + ($0 - now) })
+                                     nextFire: s.nextDeadline.map { wall.saturatingAdd($0.saturatingSubtract(now)) })
             }
             return AgentStatus(name: agent.name, pendingEvents: agent.mailbox.count, schedules: schedules)
         }

@@ -13,6 +13,8 @@ package final class Session {
     private var inputCount = 0
     private let loopThreadDone = DispatchSemaphore(value: 0)
     private var closed = false
+    /// `close` may come from the main thread and from a signal handler's thread at once.
+    private let closing = NSLock()
 
     package init(options: Interpreter.Options = .init()) {
         interpreter = Interpreter(options: options)
@@ -92,6 +94,8 @@ package final class Session {
 
     /// Stops every live agent (each `@on_stop` runs), then ends the loop and its thread.
     package func close() {
+        closing.lock()
+        defer { closing.unlock() }
         guard !closed else { return }
         closed = true
         _ = onLoop { [interpreter] in interpreter.loop.stopAllAgents() }

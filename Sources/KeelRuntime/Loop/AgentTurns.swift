@@ -16,6 +16,8 @@ extension Interpreter {
                 }
                 _ = try call(callback, [])
             }
+        } catch let e as KeelError where e.kind == ErrorKind.interrupted && loop.stopRequested {
+            // A signal stopped the run while this turn was busy: it unwinds silently.
         } catch let e as KeelError {
             let label: String
             switch event.kind {
@@ -34,9 +36,41 @@ extension Interpreter {
 
     /// Prints an error from an agent's turn; the agent goes on with its next event unless the run
     /// is fail-fast.
+    /// The same error again and again (a closure that fails on every tick) is printed once, then
+    /// counted: a line at 10, 100, 1,000, ... repeats, and the final count when something else
+    /// happens or the agent stops.
     func reportAgentError(_ e: KeelError, _ agent: AgentInfo, _ label: String) {
-        options.errorOutput(e.render(color: color) + "\n  in agent \(agent.name), \(label)")
         if let loop = loopIfStarted, loop.failFast, loop.fatalError == nil { loop.fatalError = e }
+        let where_ = "in agent \(agent.name), \(label)"
+        let signature = "\(where_)|\(e.kind)|\(e.message)|\(e.span.map { "\($0.start)" } ?? "")|\(e.file?.path ?? "")"
+        let key = ObjectIdentifier(agent)
+        if let last = errorRepeats[key], last.signature == signature {
+            last.count += 1
+            var n = last.count
+            while n % 10 == 0 { n /= 10 }
+            if last.count >= 10 && n == 1 {   // 10, 100, 1000, ...
+                options.errorOutput("  (the same error \(Limits.formatCount(last.count)) more times \(where_))")
+                last.reported = last.count
+            }
+            return
+        }
+        flushRepeatedErrors(agent)
+        options.errorOutput(e.render(color: color) + "\n  " + where_)
+        errorRepeats[key] = ErrorRepeat(signature: signature, place: where_)
+    }
+
+    /// Prints how often the last error of `agent` repeated since it was last said.
+    func flushRepeatedErrors(_ agent: AgentInfo) {
+        guard let last = errorRepeats.removeValue(forKey: ObjectIdentifier(agent)), last.count > last.reported else { return }
+        options.errorOutput("  (the same error \(Limits.formatCount(last.count)) more times \(last.place))")
+    }
+
+    /// At the end of a run: every agent's repeat count.
+    func flushAllRepeatedErrors() {
+        for last in errorRepeats.values where last.count > last.reported {
+            options.errorOutput("  (the same error \(Limits.formatCount(last.count)) more times \(last.place))")
+        }
+        errorRepeats.removeAll()
     }
 
     /// `run(A)`: a new instance with its state defaults, then `@on_start` inside this call.
@@ -94,6 +128,7 @@ extension Interpreter {
             if agent.instance === instance {
                 agent.instance = nil
                 loop.agentStopped(agent, instance)
+                flushRepeatedErrors(agent)
             }
         }
         guard runHook, let onStop = agent.onStop else { return }
@@ -101,5 +136,18 @@ extension Interpreter {
             try computeCapabilities(agent)
             _ = try call(.function(Function(proto: onStop, upvalues: [], selfValue: .agent(agent))), [])
         }
+    }
+}
+
+/// An error that keeps coming back from one agent, and how many times it came back.
+final class ErrorRepeat {
+    let signature: String
+    let place: String
+    var count = 0
+    /// The count last printed.
+    var reported = 0
+    init(signature: String, place: String) {
+        self.signature = signature
+        self.place = place
     }
 }

@@ -48,6 +48,8 @@ package final class AgentInfo {
     var busy = false
     /// The agent is in the loop's list of agents with work to do.
     var queued = false
+    /// Its place in the loop's list of live agents (see `LiveAgents`).
+    var liveSlot: Int?
     /// Capabilities for the current turn: module names and `module.member` names.
     var allowedNow: Set<String> = []
 

@@ -112,13 +112,13 @@ package struct CronSpec {
     /// thirty years.
     package func next(after: Int64) -> Int64? {
         let seconds = after >= 0 ? after / 1_000_000_000 : (after - 999_999_999) / 1_000_000_000
-        guard let zone else { return nextNaive(after: seconds).map { $0 * 1_000_000_000 } }
+        guard let zone else { return nextNaive(after: seconds).flatMap(DateTime.nanoseconds) }
         if wallClockMode {
             let local = seconds + Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds))))
             guard var n = nextNaive(after: local) else { return nil }
             // A wall time that does not exist runs at the first minute that does.
             for _ in 0..<(48 * 60) {
-                if let instant = instants(ofLocal: n, in: zone).first { return instant * 1_000_000_000 }
+                if let instant = instants(ofLocal: n, in: zone).first { return DateTime.nanoseconds(seconds: instant) }
                 n += 60
             }
             return nil
@@ -132,7 +132,7 @@ package struct CronSpec {
             let segmentEnd = zone.nextDaylightSavingTimeTransition(after: date).map { Int64($0.timeIntervalSince1970) }
             guard let n = nextNaive(after: from + offset) else { return nil }
             let candidate = n - offset
-            if segmentEnd == nil || candidate < segmentEnd! { return candidate * 1_000_000_000 }
+            if segmentEnd == nil || candidate < segmentEnd! { return DateTime.nanoseconds(seconds: candidate) }
             from = segmentEnd! - 1
             segmentStart = segmentEnd!
         }
@@ -203,7 +203,7 @@ package enum CronText {
         guard let zone else { return utc }
         let seconds = ns / 1_000_000_000
         let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds)))
-        let local = String(DateTime.format(ns + Int64(offset) * 1_000_000_000).prefix(19))
+        let local = String(DateTime.format(ns.saturatingAdd(Int64(offset) * 1_000_000_000)).prefix(19))
         let sign = offset < 0 ? "-" : "+"
         let h = abs(offset) / 3600, m = abs(offset) % 3600 / 60
         return "\(local)\(sign)\(h < 10 ? "0" : "")\(h):\(m < 10 ? "0" : "")\(m)  (\(utc))"

@@ -30,7 +30,7 @@ package final class EventLoop {
     var allFibers: [Fiber] = []
     private var nextFiberId = 1
     var currentFiber: Fiber?
-    var liveAgents: [AgentInfo] = []
+    var liveAgents = LiveAgents()
     var nextScheduleId = 1
 
     /// Set when the program must end: an uncaught error in the main program or, with
@@ -64,6 +64,7 @@ package final class EventLoop {
     // Shared with other threads (signal handlers, a host, the REPL): only under the baton's lock.
     var wakeRequested = false
     var signalReceived: Int32 = 0
+    var signalTaken = false
     var interruptPending = false
     var serveEnded = false
     /// Fibers whose outside work (reading standard input, ...) finished, with their park episode.
@@ -211,7 +212,7 @@ package final class EventLoop {
     // MARK: agents
 
     func agentStarted(_ agent: AgentInfo) {
-        if !liveAgents.contains(where: { $0 === agent }) { liveAgents.append(agent) }
+        liveAgents.add(agent)
     }
 
     /// After `stop`: its schedules end, its waiting events are dropped (their slots free), and its
@@ -222,15 +223,15 @@ package final class EventLoop {
         for fiber in instance.parked where fiber.isParked {
             work.append(.resume(fiber, generation: fiber.parkGeneration))
         }
-        liveAgents.removeAll { $0 === agent }
+        liveAgents.remove(agent)
         pending -= agent.mailbox.count
         agent.mailbox.removeAll()
         slotFreed()
     }
 
     /// The names of the live agents, in the order they started.
-    package var liveAgentNames: [String] { liveAgents.map(\.name) }
-    var liveAgentList: [AgentInfo] { liveAgents }
+    package var liveAgentNames: [String] { liveAgents.all.map(\.name) }
+    var liveAgentList: [AgentInfo] { liveAgents.all }
 
     /// Runs the agent's oldest event as a turn, inline on the current fiber.
     func runNextEvent(_ agent: AgentInfo) {
@@ -258,7 +259,7 @@ package final class EventLoop {
     func stopAllAgents() {
         stoppingAll = true
         defer { stoppingAll = false }
-        for agent in liveAgents where agent.isLive {
+        for agent in liveAgents.all where agent.isLive {
             do { try interpreter.stopAgent(agent) } catch let e as KeelError {
                 interpreter.reportAgentError(e, agent, "@on_stop")
             } catch {}

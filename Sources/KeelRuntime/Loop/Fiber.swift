@@ -1,33 +1,57 @@
 import Foundation
 
-/// The right to run Keel code. Exactly one thread holds it at a time (turn numbers: 0 is the
-/// thread that started the run, others are fibers). Handing it over is explicit, so evaluation
+/// The right to run Keel code. Exactly one thread holds it at a time (participants: 0 is the
+/// thread that drives the loop, others are fibers). Handing it over is explicit, so evaluation
 /// stays synchronous and deterministic while a suspended turn keeps its own thread and stack.
+/// Each participant waits at a gate of its own, so a hand-over wakes exactly the thread whose turn
+/// it is (with ten thousand parked turns, waking all of them at each hand-over costs seconds).
 final class Baton: @unchecked Sendable {
+    /// For what other threads post to the loop (signals, host jobs, completed outside work).
     let condition = NSCondition()
-    private var turn = 0
+    private let gatesLock = NSLock()
+    private var gates: [Int: Gate] = [:]
+
+    /// A participant's gate: a condition and whether it has been opened.
+    final class Gate: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var open = false
+        func pass() {
+            condition.lock()
+            open = true
+            condition.unlock()
+            condition.signal()   // after unlocking: the woken thread does not block on the lock
+        }
+        func wait() {
+            condition.lock()
+            while !open { condition.wait() }
+            open = false
+            condition.unlock()
+        }
+    }
+
+    private func gate(_ id: Int) -> Gate {
+        gatesLock.lock()
+        defer { gatesLock.unlock() }
+        if let g = gates[id] { return g }
+        let g = Gate()
+        gates[id] = g
+        return g
+    }
 
     /// Gives the turn to `next` and blocks until the turn comes back to `me`.
     func hand(to next: Int, thenWaitAs me: Int) {
-        condition.lock()
-        turn = next
-        condition.broadcast()
-        while turn != me { condition.wait() }
-        condition.unlock()
+        let mine = gate(me)
+        gate(next).pass()
+        mine.wait()
     }
 
     /// Gives the turn away without waiting (a thread that is about to end).
     func release(to next: Int) {
-        condition.lock()
-        turn = next
-        condition.broadcast()
-        condition.unlock()
+        gate(next).pass()
     }
 
     func wait(as me: Int) {
-        condition.lock()
-        while turn != me { condition.wait() }
-        condition.unlock()
+        gate(me).wait()
     }
 
     /// For the loop while idle: waits until `wakeRequested` or the deadline.

@@ -50,6 +50,8 @@ extension EventLoop {
     func run(main: @escaping () throws -> Void) -> Int32 {
         let job = HostJob { [unowned self] in
             do { try main() } catch let e as KeelError {
+                // Stopped by a signal: not an error of the program; the loop ends with 128 + signal.
+                if e.kind == ErrorKind.interrupted && self.stopRequested { return .none }
                 self.fatalError = e
                 self.interpreter.options.errorOutput(e.render(color: self.interpreter.color))
             }
@@ -139,6 +141,9 @@ extension EventLoop {
         if fatalError != nil { return 1 }
         let posted = takePosted()
         if posted.signal != 0 {
+            // The interrupt that came with the signal has done its work (or found nothing
+            // running); it must not cut the @on_stop hooks short.
+            interpreter.interruptFlag.store(false, ordering: .relaxed)
             stopAllAgents()
             return 128 + posted.signal
         }
@@ -263,6 +268,7 @@ extension EventLoop {
     private func takePosted() -> Posted {
         baton.locked {
             var posted = Posted(signal: signalReceived, interrupt: interruptPending, serveEnded: serveEnded)
+            if signalReceived != 0 { signalTaken = true }
             interruptPending = false
             serveEnded = false
             let ending: Bool
@@ -284,10 +290,33 @@ extension EventLoop {
     }
 
     /// Called from another thread (a signal handler, a host) to stop the agents and end the run.
+    /// Busy Keel code is interrupted at its next step (the turn unwinds silently); then the loop
+    /// runs every live agent's `@on_stop` and the run ends with 128 + signal.
     package func requestStop(signal: Int32) {
         baton.wake {
             signalReceived = signal
+            interpreter.interruptFlag.store(true, ordering: .relaxed)
             wakeRequested = true
         }
     }
+
+    /// Whether a signal asked the run to stop (from any thread).
+    package var stopRequested: Bool { baton.locked { signalReceived != 0 } }
+
+    /// Whether the loop has taken the stop signal and is running the `@on_stop` hooks (from any
+    /// thread: the command's hard-exit watcher waits for this).
+    package var stopUnderWay: Bool { baton.locked { signalTaken } }
+}
+
+/// What other threads may do to a loop (a signal handler, a host's watchdog): each operation takes
+/// the baton's lock, so this handle may cross threads.
+package struct LoopSignals: @unchecked Sendable {
+    let loop: EventLoop
+    package func requestStop(signal: Int32) { loop.requestStop(signal: signal) }
+    package var stopUnderWay: Bool { loop.stopUnderWay }
+    package func interrupt() { loop.interrupt() }
+}
+
+extension EventLoop {
+    package var signals: LoopSignals { LoopSignals(loop: self) }
 }

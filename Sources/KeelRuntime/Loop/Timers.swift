@@ -15,7 +15,10 @@ struct TimerEntry: Comparable {
 /// Timers and the schedules they drive: a schedule is armed at its next due time; when it comes
 /// due, its policy delivers the tick to the owner's mailbox, drops it, or makes it wait.
 extension EventLoop {
+    /// A deadline past the end of the clock's range (a sleep of 300 years, saturated) is never:
+    /// no timer is armed for it.
     func addTimer(at deadline: Int64, _ action: TimerEntry.Action) {
+        guard deadline < Int64.max else { return }
         timers.insert(TimerEntry(deadline: deadline, seq: nextSeq(), action: action))
     }
 
@@ -34,8 +37,9 @@ extension EventLoop {
     /// Registers a schedule whose first tick is due at `firstDeadline`: a tick already due is
     /// enqueued now, in registration order.
     func start(_ s: Schedule, firstDeadline: Int64) {
-        s.nextDeadline = firstDeadline
         s.owner.schedules.append(s)
+        guard firstDeadline < Int64.max else { return }   // past the clock's range: never
+        s.nextDeadline = firstDeadline
         if firstDeadline <= time.monotonicNow {
             comeDue(s, TimerEntry(deadline: time.monotonicNow, seq: nextSeq(), action: .schedule(s)))
         } else {

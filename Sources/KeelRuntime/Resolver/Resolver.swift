@@ -8,7 +8,8 @@ final class Resolver {
     /// Where top-level names, types and methods go until the compile succeeds.
     let unit: CompileUnit
     var globals: GlobalTable { unit.table }
-    var globalNames: Set<String>
+    /// Top-level names this text declares (names already in the table are globals too).
+    var globalNames: Set<String> = []
     var fs: FunctionScope
     var diagnostics: [Diagnostic] = []
     var loopDepth = 0
@@ -30,7 +31,6 @@ final class Resolver {
         self.interpreter = unit.interpreter
         self.file = file
         self.unit = unit
-        self.globalNames = Set(unit.table.names.keys)
         self.fs = FunctionScope(parent: nil, proto: main, isMain: true, inAgent: false)
     }
 
@@ -40,7 +40,7 @@ final class Resolver {
 
     // MARK: names
 
-    func isGlobal(_ name: String) -> Bool { globalNames.contains(name) }
+    func isGlobal(_ name: String) -> Bool { globalNames.contains(name) || unit.table.names[name] != nil }
 
     func localGet(_ v: VarInfo, _ span: Span) -> LocalGet {
         let node = LocalGet(v, span)

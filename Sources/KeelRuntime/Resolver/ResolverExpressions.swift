@@ -57,10 +57,18 @@ extension Resolver {
         case .tupleIndex(let obj, let i): return TupleIndexNode(expression(obj), i, e.span)
         case .call(let callee, let args):
             checkArity(callee, args, e.span)
+            if case .name(let n) = callee.kind, fs.lookupLocal(n) == nil, fs.upvalueNames.firstIndex(of: n) == nil,
+               case .native(let native)? = unit.global(n) {
+                checkLabels(native, args)
+            }
             return CallNode(expression(callee), args.map { expression($0.value) }, labels: args.map(\.label),
                             spreads: args.map(\.spread), e.span)
         case .methodCall(let receiver, let name, let args, let optional):
             checkTools(receiver, name, e.span)
+            if case .name(let m) = receiver.kind, fs.lookupLocal(m) == nil, fs.upvalueNames.firstIndex(of: m) == nil,
+               case .module(let module)? = unit.global(m), case .native(let native)? = module.members[name] {
+                checkLabels(native, args)
+            }
             return MethodCallNode(expression(receiver), name, args.map { expression($0.value) }, labels: args.map(\.label),
                                   spreads: args.map(\.spread), optional: optional, e.span)
         case .index(let obj, let key): return IndexNode(expression(obj), expression(key), e.span)
@@ -103,6 +111,15 @@ extension Resolver {
         if !variants.contains(where: { $0.0 == name }) {
             error("`\(name)` is not a variant of \(t) (variants: \(variants.map(\.0).joined(separator: ", ")))", span)
         }
+    }
+
+    /// A std (or built-in) function called with a label it does not accept: caught before the
+    /// program runs, with the message the call itself would raise.
+    func checkLabels(_ native: NativeFunction, _ args: [Argument]) {
+        guard let accepted = native.labels else { return }
+        for a in args { if let l = a.label, !accepted.contains(l) {
+            error(NativeFunction.unknownLabelMessage(native.qualifiedName, l, accepted: accepted), a.value.span)
+        } }
     }
 
     /// A direct call of a known top-level task with too many or too few arguments.

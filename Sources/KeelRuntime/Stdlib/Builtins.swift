@@ -33,7 +33,7 @@ extension Interpreter {
             switch items[0] {
             case .list(let l): items = l
             case .set(let s): items = Array(s)
-            case .range(let lo, let hi): items = lo <= hi ? (lo...hi).map { .int($0) } : []
+            case .range(let lo, let hi): items = try Limits.rangeElements(lo, hi, call.name)
             default: break
             }
         }

@@ -6,7 +6,8 @@ enum CSV {
         var field = ""
         var quoted = false
         var chars = Array(text)
-        if chars.last != "\n" { chars.append("\n") }
+        if chars.first == "\u{FEFF}" { chars.removeFirst() }   // a UTF-8 byte-order mark is not data
+        if chars.last != "\n" && chars.last != "\r\n" && chars.last != "\r" { chars.append("\n") }
         var i = 0
         var line = 1
         var atFieldStart = true
@@ -27,13 +28,13 @@ enum CSV {
             } else if c == "," {
                 row.append(field); field = ""
                 atFieldStart = true; i += 1; continue
-            } else if c == "\n" || c == "\r\n" {
+            } else if c == "\n" || c == "\r\n" || c == "\r" {   // a lone \r ends a line too (old Mac files)
                 row.append(field); field = ""
                 if !(row.count == 1 && row[0].isEmpty) { rows.append(row) }
                 row = []
                 line += 1
                 atFieldStart = true; i += 1; continue
-            } else if c != "\r" {
+            } else {
                 field.append(c)
             }
             atFieldStart = false

@@ -20,7 +20,7 @@ enum ControlModule {
         }
         m.fn("with_deadline") { call in
             let text = try call.string(0)
-            guard let wall = DateTime.parse(text) else {
+            guard let wall = try DateTime.parseChecked(text) else {
                 throw KeelError(ErrorKind.value, "control.with_deadline: cannot parse `\(text)` as a time; accepted forms: \(DateTime.acceptedForms)")
             }
             let time = call.interpreter.loop.time

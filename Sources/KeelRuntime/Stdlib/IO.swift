@@ -45,7 +45,7 @@ enum IOFormat {
         case .map(let m):
             if m.isEmpty { return ["  (empty map)"] }
             let keys = m.keys.sorted()
-            return box(keys.map { ($0.value.display, m[$0]!.display) })
+            return box(keys.map { (Value.keyText($0), m[$0]!.display) })
         default:
             return ["  " + v.display]
         }

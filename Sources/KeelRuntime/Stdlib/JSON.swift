@@ -22,10 +22,16 @@ enum JSON {
         while i < b.count, b[i] == 32 || b[i] == 9 || b[i] == 10 || b[i] == 13 { i += 1 }
     }
 
+    /// The deepest nesting of arrays and objects `parse` and `stringify` accept.
+    static let maxDepth = 512
+
+    /// `depth`: the arrays and objects around this value.
     static func parseValue(_ b: [UInt8], _ i: inout Int, depth: Int) throws -> Value {
-        if depth > 512 { throw error("JSON nests too deeply", b, i) }
         skipSpace(b, &i)
         guard i < b.count else { throw error("unexpected end of input", b, i) }
+        if (b[i] == UInt8(ascii: "{") || b[i] == UInt8(ascii: "[")) && depth >= maxDepth {
+            throw error("JSON nests deeper than \(maxDepth) levels", b, i)
+        }
         switch b[i] {
         case UInt8(ascii: "{"):
             i += 1
@@ -147,8 +153,13 @@ enum JSON {
         return v
     }
 
-    /// Compact JSON with object keys sorted, so output is stable.
-    static func stringify(_ v: Value, _ interp: Interpreter) throws -> String {
+    /// Compact JSON with object keys sorted, so output is stable. `depth`: the arrays and objects
+    /// (and `to_json` calls) around this value; a value nesting deeper than `maxDepth` (a list
+    /// containing itself through `to_json`, say) is a `JsonError`, not a stack overflow.
+    static func stringify(_ v: Value, _ interp: Interpreter, depth: Int = 0) throws -> String {
+        if depth > maxDepth { throw KeelError("JsonError", "cannot write a value nested deeper than \(maxDepth) levels as JSON") }
+        try interp.poll()
+        let d = depth + 1
         switch v {
         case .none, .undefined: return "null"
         case .bool(let b): return b ? "true" : "false"
@@ -158,19 +169,19 @@ enum JSON {
             return formatFloat(d)
         case .str(let s): return quote(s)
         case .duration(let ns): return formatFloat(Double(ns) / 1e9)
-        case .list(let items): return "[" + (try items.map { try stringify($0, interp) }).joined(separator: ",") + "]"
-        case .set(let items): return "[" + (try items.map { try stringify($0, interp) }).joined(separator: ",") + "]"
-        case .range(let lo, let hi): return try stringify(.list(lo <= hi ? (lo...hi).map { .int($0) } : []), interp)
+        case .list(let items): return "[" + (try items.map { try stringify($0, interp, depth: d) }).joined(separator: ",") + "]"
+        case .set(let items): return "[" + (try items.map { try stringify($0, interp, depth: d) }).joined(separator: ",") + "]"
+        case .range(let lo, let hi): return try stringify(.list(try Limits.rangeElements(lo, hi, "json.stringify")), interp, depth: depth)
         case .map(let m):
-            return "{" + (try m.keys.sorted().map { "\(quote($0.value.display)):\(try stringify(m[$0]!, interp))" }).joined(separator: ",") + "}"
+            return "{" + (try m.keys.sorted().map { "\(quote($0.value.display)):\(try stringify(m[$0]!, interp, depth: d))" }).joined(separator: ",") + "}"
         case .structure(let s):
-            if let custom = interp.impls[s.typeName]?["to_json"] { return try stringify(try interp.call(.function(custom), [v]), interp) }
-            return "{" + (try s.fields.keys.sorted(by: scalarLess).map { "\(quote($0)):\(try stringify(s.fields[$0]!, interp))" }).joined(separator: ",") + "}"
+            if let custom = interp.impls[s.typeName]?["to_json"] { return try stringify(try interp.call(.function(custom), [v]), interp, depth: d) }
+            return "{" + (try s.fields.keys.sorted(by: scalarLess).map { "\(quote($0)):\(try stringify(s.fields[$0]!, interp, depth: d))" }).joined(separator: ",") + "}"
         case .variant(let variant):
             guard let fields = variant.fields else { return quote(variant.name) }
             var m: [MapKey: Value] = [.str("variant"): .str(variant.name)]
             for (k, val) in fields { m[.str(k)] = val }
-            return try stringify(.map(m), interp)
+            return try stringify(.map(m), interp, depth: depth)
         default: throw KeelError("JsonError", "cannot write \(v.typeName) as JSON")
         }
     }

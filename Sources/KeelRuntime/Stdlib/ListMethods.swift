@@ -1,25 +1,59 @@
 import Collections
 
+/// The ints of a range, read as a list without making one (`(1..1000000000).any(...)` allocates
+/// nothing).
+struct RangeElements: RandomAccessCollection {
+    let lo: Int
+    let count: Int
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+    subscript(i: Int) -> Value { .int(lo + i) }
+}
+
 enum ListMethods {
-    static func call(_ items: [Value], _ name: String, _ c: inout NativeCall, kind: String) throws -> Value {
+    /// Methods that read a range's elements one by one and build nothing as large as it: they work
+    /// on ranges of any size. The others make a list at least as long as the range, so the range
+    /// must be within the size limit.
+    static let streaming: Set<String> = [
+        "count", "len", "length", "size", "is_empty", "contains", "index_of", "first", "last", "get",
+        "filter", "find", "any", "all", "reduce", "sum", "join", "take",
+    ]
+
+    static func call<C: RandomAccessCollection>(_ items: C, _ name: String, _ c: inout NativeCall, kind: String) throws -> Value
+    where C.Element == Value, C.Index == Int {
         let interp = c.interpreter
         func fn(_ i: Int) throws -> Value { try c.callable(i) }
+        /// A result list of `n` elements, within the size limit.
+        func sized(_ n: Int) throws { try Limits.checkCount(n, "\(kind).\(name)") }
         switch name {
         case "count", "len", "length", "size": return .int(items.count)
         case "is_empty": return .bool(items.isEmpty)
-        case "contains": return .bool(items.contains(try c.arg(0)))
+        case "contains":
+            let v = try c.arg(0)
+            for x in items {
+                try interp.poll()
+                if x == v { return .bool(true) }
+            }
+            return .bool(false)
         case "index_of":
             let v = try c.arg(0)
-            return items.firstIndex(of: v).map { .int($0) } ?? .none
+            for (i, x) in items.enumerated() {
+                try interp.poll()
+                if x == v { return .int(i) }
+            }
+            return .none
         case "first": return items.first ?? .none
         case "last": return items.last ?? .none
         case "get":
             let i = try c.int(0)
             return i >= 0 && i < items.count ? items[i] : .none
-        case "push", "append": return .list(items + [try c.arg(0)])
+        case "push", "append":
+            try sized(items.count + 1)
+            return .list(Array(items) + [try c.arg(0)])
         case "concat":
             guard case .list(let other) = try c.arg(0) else { throw c.typeError(0, "list", try c.arg(0)) }
-            return .list(items + other)
+            try sized(items.count + other.count)
+            return .list(Array(items) + other)
         case "map":
             let f = try fn(0)
             var out: [Value] = []
@@ -29,7 +63,10 @@ enum ListMethods {
         case "filter":
             let f = try fn(0)
             var out: [Value] = []
-            for x in items where try interp.call(f, [x]).isTruthy { out.append(x) }
+            for x in items where try interp.call(f, [x]).isTruthy {
+                out.append(x)
+                if out.count > Limits.maxSize { try sized(out.count) }
+            }
             return .list(out)
         case "find":
             let f = try fn(0)
@@ -50,21 +87,35 @@ enum ListMethods {
             return acc
         case "sum":
             var acc: Value = .int(0)
-            for x in items { acc = try Operators.arithmetic(.add, acc, x) }
+            for x in items {
+                try interp.poll()
+                acc = try Operators.arithmetic(.add, acc, x)
+            }
             return acc
         case "min", "max":
-            var call = NativeCall(name: name, args: [.list(items)], named: c.named, interpreter: interp)
+            var call = NativeCall(name: name, args: [.list(Array(items))], named: c.named, interpreter: interp)
             return try Interpreter.extreme(&call, wantMax: name == "max")
         case "join":
             let sep = c.args.isEmpty ? "" : try c.string(0)
-            return .str(try items.map { try interp.interpolationText($0) }.joined(separator: sep))
+            var out = ""
+            for (i, x) in items.enumerated() {
+                try interp.poll()
+                if i > 0 { out += sep }
+                out += try interp.interpolationText(x)
+                if out.utf8.count > Limits.maxSize { try Limits.checkString(out.utf8.count, "\(kind).join") }
+            }
+            return .str(out)
         case "sort":
             let key = c.named["by"] ?? c.optional(0)
-            return .list(try sorted(items, key: key, interp))
+            return .list(try sorted(Array(items), key: key, interp))
         case "reverse": return .list(items.reversed())
         case "flatten":
             var out: [Value] = []
-            for x in items { if case .list(let inner) = x { out += inner } else { out.append(x) } }
+            for x in items {
+                try interp.poll()
+                if case .list(let inner) = x { out += inner } else { out.append(x) }
+                if out.count > Limits.maxSize { try sized(out.count) }
+            }
             return .list(out)
         case "take": return .list(Array(items.prefix(max(0, try c.int(0)))))
         case "skip", "drop": return .list(Array(items.dropFirst(max(0, try c.int(0)))))
@@ -80,14 +131,14 @@ enum ListMethods {
         case "enumerate": return .list(items.enumerated().map { .list([.int($0.offset), $0.element]) })
         case "unique": return .list(Array(OrderedSet(items)))
         case "to_set": return .set(OrderedSet(items))
-        case "to_list": return .list(items)
+        case "to_list": return .list(Array(items))
         case "remove_at":
             let i = try c.int(0)
             guard i >= 0, i < items.count else { throw KeelError(ErrorKind.index, "index \(i) out of bounds (length \(items.count))") }
-            var out = items
+            var out = Array(items)
             out.remove(at: i)
             return .list(out)
-        case "to_str": return .str(Value.list(items).display)
+        case "to_str": return .str(Value.list(Array(items)).display)
         default: throw KeelError(ErrorKind.type, "\(kind) has no method `\(name)`")
         }
     }
@@ -101,6 +152,7 @@ enum ListMethods {
         indices.sort { a, b in
             if failure != nil { return false }
             do {
+                try interp.poll()
                 return try compareForSort(keys[a], keys[b], interp)
             } catch {
                 failure = error

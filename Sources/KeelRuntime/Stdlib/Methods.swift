@@ -2,13 +2,21 @@ import Collections
 
 /// Built-in methods by receiver kind. Methods never mutate: they return new values.
 enum Methods {
+    /// The labels built-in methods accept; a method not listed takes none.
+    static let labels: [String: [String]] = [
+        "pad": ["char"], "format": ["as"], "round": ["places"], "get": ["default"], "sort": ["by"], "min": ["by"], "max": ["by"],
+    ]
+
     static func call(_ r: Value, _ name: String, _ c: inout NativeCall) throws -> Value {
+        if !c.named.isEmpty { try NativeFunction.checkLabels(c.name, c.named, accepted: labels[name] ?? []) }
         switch r {
         case .str(let s): return try StringMethods.call(s, name, &c)
         case .list(let items): return try ListMethods.call(items, name, &c, kind: "list")
         case .range(let lo, let hi):
             if let v = try rangeMethod(lo, hi, name, &c) { return v }
-            return try ListMethods.call(lo <= hi ? (lo...hi).map { .int($0) } : [], name, &c, kind: "range")
+            guard let count = Limits.rangeCount(lo, hi) else { throw tooManyToCount(lo, hi) }
+            if !ListMethods.streaming.contains(name) { try Limits.checkCount(count, "range.\(name)") }
+            return try ListMethods.call(RangeElements(lo: lo, count: count), name, &c, kind: "range")
         case .set(let items): return try setMethod(items, name, &c)
         case .map(let m): return try mapMethod(m, name, &c)
         case .structure(let s):
@@ -30,21 +38,48 @@ enum Methods {
         throw KeelError(ErrorKind.type, "\(r.typeName) has no method `\(name)`")
     }
 
+    static func tooManyToCount(_ lo: Int, _ hi: Int) -> KeelError {
+        KeelError(ErrorKind.value, "the range \(lo)..\(hi) has more elements than an int can count")
+    }
+
+    /// What a range answers without making a list (at any size).
     static func rangeMethod(_ lo: Int, _ hi: Int, _ name: String, _ c: inout NativeCall) throws -> Value? {
-        let count = lo <= hi ? hi - lo + 1 : 0
+        let empty = lo > hi
         switch name {
-        case "count", "len", "length": return .int(count)
-        case "is_empty": return .bool(count == 0)
+        case "count", "len", "length", "size":
+            guard let n = Limits.rangeCount(lo, hi) else { throw tooManyToCount(lo, hi) }
+            return .int(n)
+        case "is_empty": return .bool(empty)
         case "contains":
             guard case .int(let x) = try c.arg(0) else { return .bool(false) }
             return .bool(x >= lo && x <= hi)
-        case "first": return count == 0 ? .none : .int(lo)
-        case "last": return count == 0 ? .none : .int(hi)
+        case "first": return empty ? .none : .int(lo)
+        case "last": return empty ? .none : .int(hi)
+        case "min" where c.named.isEmpty: return empty ? .none : .int(lo)
+        case "max" where c.named.isEmpty: return empty ? .none : .int(hi)
+        case "get":
+            let i = try c.int(0)
+            guard !empty, i >= 0 else { return .none }
+            let (x, o) = lo.addingReportingOverflow(i)
+            return !o && x <= hi ? .int(x) : .none
+        case "index_of":
+            guard case .int(let x) = try c.arg(0), !empty, x >= lo, x <= hi else { return .none }
+            return .int(x - lo)
         case "sum":
-            if count == 0 { return .int(0) }
-            let (p, o) = (lo + hi).multipliedReportingOverflow(by: count)
-            if o { throw KeelError(ErrorKind.arithmetic, "integer overflow in sum") }
-            return .int(p / 2)
+            if empty { return .int(0) }
+            if lo == hi { return .int(lo) }
+            // count · (lo + hi) / 2, halving whichever factor is even; any overflow is an error.
+            guard let count = Limits.rangeCount(lo, hi) else { throw KeelError(ErrorKind.arithmetic, "integer overflow in sum") }
+            let (pair, o1) = lo.addingReportingOverflow(hi)
+            let (product, o2) = count % 2 == 0 ? (count / 2).multipliedReportingOverflow(by: pair)
+                                                : count.multipliedReportingOverflow(by: pair / 2)
+            if o1 || o2 { throw KeelError(ErrorKind.arithmetic, "integer overflow in sum") }
+            return .int(product)
+        case "take":
+            let n = max(0, try c.int(0))
+            let m = Limits.rangeCount(lo, hi).map { min($0, n) } ?? n
+            try Limits.checkCount(m, "range.take")
+            return .list((0..<m).map { .int(lo + $0) })
         default: return nil
         }
     }
@@ -120,15 +155,12 @@ enum Methods {
         case (.float(let d), "floor"): return .float(d.rounded(.down))
         case (.float(let d), "ceil"): return .float(d.rounded(.up))
         case (.float(let d), "round"):
-            if let places = c.optional(0, "places"), case .int(let p) = places {
-                let s = pow10(p)
-                return .float((d * s).rounded(.toNearestOrAwayFromZero) / s)
-            }
+            if c.optional(0, "places") != nil { return .float(rounded(d, places: try c.int(0, "places"))) }
             return .float(d.rounded(.toNearestOrAwayFromZero))
         case (.float, "to_float"): return r
         case (.float(let d), "to_int"):
-            guard d.isFinite, d > -9.2e18, d < 9.2e18 else { throw KeelError(ErrorKind.value, "cannot convert \(formatFloat(d)) to int") }
-            return .int(Int(d))
+            guard let i = exactInt(d) else { throw KeelError(ErrorKind.value, "cannot convert \(formatFloat(d)) to int") }
+            return .int(i)
         case (_, "to_str"): return .str(r.display)
         case (.int(let i), "seconds"), (.int(let i), "minutes"):
             throw KeelError(ErrorKind.type, "write a duration literal like `\(i).\(name)` without parentheses")

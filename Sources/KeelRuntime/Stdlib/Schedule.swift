@@ -42,7 +42,7 @@ enum ScheduleModule {
         m.fn("at") { call in
             let instance = try owner(call, "at")
             let text = try call.string(0)
-            guard let target = DateTime.parse(text) else {
+            guard let target = try DateTime.parseChecked(text) else {
                 throw KeelError(ErrorKind.value, "schedule.at: cannot parse `\(text)` as a time; accepted forms: \(DateTime.acceptedForms)")
             }
             let cb = try callback(call, 1)
@@ -100,7 +100,7 @@ final class ScheduleHandle: HostObject {
         case "kind": return .str(schedule.kind.rawValue)
         case "next_fire":
             guard schedule.live, let next = schedule.nextDeadline else { return Value.none }
-            return .str(DateTime.format(loop.time.wallNow + (next - loop.time.monotonicNow)))
+            return .str(DateTime.format(loop.time.wallNow.saturatingAdd(next.saturatingSubtract(loop.time.monotonicNow))))
         case "fired": return .int(schedule.fired)
         case "dropped": return .int(schedule.dropped)
         case "live": return .bool(schedule.live)

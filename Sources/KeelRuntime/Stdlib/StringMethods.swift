@@ -7,6 +7,26 @@ enum StringMethods {
         }
     }
 
+    /// Every match of `re` in `s` (only the first with `first`). A long match is checked on while it
+    /// runs (the engine reports progress), so an interrupt or a `control` time limit cuts even a
+    /// catastrophically backtracking pattern.
+    static func matches(_ re: NSRegularExpression, in s: String, first: Bool = false, _ interp: Interpreter) throws -> [NSTextCheckingResult] {
+        var found: [NSTextCheckingResult] = []
+        var failure: Error?
+        re.enumerateMatches(in: s, options: [.reportProgress], range: NSRange(s.startIndex..., in: s)) { m, _, stop in
+            do { try interp.attend() } catch {
+                failure = error
+                stop.pointee = true
+                return
+            }
+            guard let m else { return }
+            found.append(m)
+            if first { stop.pointee = true }
+        }
+        if let failure { throw failure }
+        return found
+    }
+
     static func call(_ s: String, _ name: String, _ c: inout NativeCall) throws -> Value {
         switch name {
         case "length", "len", "count": return .int(s.count)
@@ -32,15 +52,18 @@ enum StringMethods {
             let sep = c.args.isEmpty ? " " : try c.string(0)
             if sep.isEmpty { return .list(s.map { .str(String($0)) }) }
             return .list(s.components(separatedBy: sep).map { .str($0) })
-        case "lines": return .list(s.split(separator: "\n", omittingEmptySubsequences: false).map { .str(String($0)) })
+        case "lines":
+            // Lines end at \n, \r\n or a lone \r (a Swift Character is a whole "\r\n").
+            return .list(s.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+                .map { .str(String($0)) })
         case "chars": return .list(s.map { .str(String($0)) })
         case "to_int": return Int(s.trimmingCharacters(in: .whitespaces)).map { .int($0) } ?? .none
         case "to_float": return Double(s.trimmingCharacters(in: .whitespaces)).map { .float($0) } ?? .none
         case "repeat":
             let n = try c.int(0)
-            guard n >= 0, n.multipliedReportingOverflow(by: max(1, s.utf8.count)).partialValue < 100_000_000 else {
-                throw KeelError(ErrorKind.value, "repeat count \(n) is out of range")
-            }
+            guard n >= 0 else { throw KeelError(ErrorKind.value, "str.repeat: the count must not be negative, got \(n)") }
+            let (bytes, o) = n.multipliedReportingOverflow(by: s.utf8.count)
+            try Limits.checkString(o ? nil : bytes, "str.repeat")
             return .str(String(repeating: s, count: n))
         case "slice":
             let chars = Array(s)
@@ -57,28 +80,38 @@ enum StringMethods {
             return .str(s.count <= n ? s : String(s.prefix(max(0, n))) + "…")
         case "pad":
             let width = try c.int(0)
-            let fill = (c.named["char"]).flatMap { if case .str(let f) = $0 { return f } else { return nil } } ?? " "
+            let fill = try c.optionalString(1, "char") ?? " "
             guard s.count < width, !fill.isEmpty else { return .str(s) }
+            let (fillBytes, o) = (width - s.count).multipliedReportingOverflow(by: fill.utf8.count)
+            try Limits.checkString(o ? nil : fillBytes.addingReportingOverflow(s.utf8.count).partialValue, "str.pad")
             return .str(String(repeating: fill, count: width - s.count) + s)
         case "reverse": return .str(String(s.reversed()))
         case "matches":
             let re = try regex(try c.string(0))
-            return .bool(re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil)
+            return .bool(!(try matches(re, in: s, first: true, c.interpreter)).isEmpty)
         case "extract":
             let re = try regex(try c.string(0))
-            guard let m = re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) else { return .none }
+            guard let m = try matches(re, in: s, first: true, c.interpreter).first else { return .none }
             let group = m.numberOfRanges > 1 ? 1 : 0
             guard let r = Range(m.range(at: group), in: s) else { return .none }
             return .str(String(s[r]))
         case "find_all":
             let re = try regex(try c.string(0))
-            return .list(re.matches(in: s, range: NSRange(s.startIndex..., in: s)).compactMap { m in
+            return .list(try matches(re, in: s, c.interpreter).compactMap { m in
                 Range(m.range, in: s).map { .str(String(s[$0])) }
             })
         case "sub":
             let re = try regex(try c.string(0))
             let repl = try c.string(1)
-            return .str(re.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: repl))
+            let text = s as NSString
+            var out = "", at = 0
+            for m in try matches(re, in: s, c.interpreter) {
+                out += text.substring(with: NSRange(location: at, length: m.range.location - at))
+                out += re.replacementString(for: m, in: s, offset: 0, template: repl)
+                at = m.range.location + m.range.length
+                try Limits.checkString(out.utf8.count, "str.sub")
+            }
+            return .str(out + text.substring(from: at))
         case "format":
             guard let ns = DateTime.parse(s) else { return .none }
             let pattern = try c.string(0, "as")

@@ -11,10 +11,10 @@ enum TimeModule {
                 guard case .str(let name) = tzValue, let zone = TimeZone(identifier: name) else {
                     throw KeelError(ErrorKind.value, "time.parse: unknown time zone \(tzValue.display)")
                 }
-                return DateTime.parse(text, naiveZone: zone).map { .str(DateTime.format($0)) } ?? .none
+                return try DateTime.parse(text, naiveZone: zone).map { .str(DateTime.format($0)) } ?? .none
             }
             // Without `tz:`, a time must say its offset: a naive time is ambiguous.
-            guard DateTime.hasOffset(text), let t = DateTime.parse(text) else { return .none }
+            guard DateTime.hasOffset(text), let t = try DateTime.parseChecked(text) else { return .none }
             return .str(DateTime.format(t))
         }
         m.fn("epoch_ms") { call in

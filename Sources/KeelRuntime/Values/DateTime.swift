@@ -39,8 +39,34 @@ package enum DateTime {
         }
     }
 
-    /// Parses the accepted forms; nil if the text is not a datetime.
-    package static func parse(_ text: String) -> Int64? {
+    /// The range of times a 64-bit count of nanoseconds since 1970 holds.
+    package static let range = "1677-09-21T00:12:43Z to 2262-04-11T23:47:16Z"
+
+    static func outOfRange(_ text: String) -> KeelError {
+        KeelError(ErrorKind.value, "\(text) is outside the times this interpreter can hold (\(range))")
+    }
+
+    /// Seconds since the epoch as nanoseconds, or nil past the range.
+    package static func nanoseconds(seconds: Int64) -> Int64? {
+        let (ns, o) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return o ? nil : ns
+    }
+
+    /// Parses the accepted forms: nil if the text is not a datetime; a `ValueError` if it is one
+    /// but outside `range`.
+    package static func parseChecked(_ text: String) throws -> Int64? {
+        switch scan(text) {
+        case .none: return nil
+        case .some(nil): throw outOfRange(text)
+        case .some(let ns?): return ns
+        }
+    }
+
+    /// Parses the accepted forms; nil if the text is not a datetime (or one outside `range`).
+    package static func parse(_ text: String) -> Int64? { scan(text) ?? nil }
+
+    /// nil: not a datetime; .some(nil): a datetime outside `range`.
+    private static func scan(_ text: String) -> Int64?? {
         let b = Array(text.utf8)
         var i = 0
         func num(_ n: Int) -> Int? {
@@ -93,7 +119,9 @@ package enum DateTime {
         }
         guard i == b.count else { return nil }
         let secs = days(year: y, month: mo, day: d) * 86_400 + h * 3600 + mi * 60 + s - offsetSeconds
-        return Int64(secs) * 1_000_000_000 + nanos
+        guard let whole = nanoseconds(seconds: Int64(secs)) else { return .some(nil) }
+        let (ns, o) = whole.addingReportingOverflow(nanos)
+        return o ? .some(nil) : .some(ns)
     }
 
     /// Whether the text ends with `Z` or a `±HH:MM` offset.
@@ -107,8 +135,8 @@ package enum DateTime {
 
     /// Parses a time; a naive one is read as wall time in `zone` (the earlier instant if it occurs
     /// twice; nil if it does not exist).
-    package static func parse(_ text: String, naiveZone zone: TimeZone) -> Int64? {
-        guard let t = parse(text) else { return nil }
+    package static func parse(_ text: String, naiveZone zone: TimeZone) throws -> Int64? {
+        guard let t = try parseChecked(text) else { return nil }
         if hasOffset(text) { return t }
         let local = t / 1_000_000_000
         let nanos = t - local * 1_000_000_000
@@ -118,7 +146,11 @@ package enum DateTime {
             let instant = local - offset
             if Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant)))) == offset { candidates.append(instant) }
         }
-        return candidates.min().map { $0 * 1_000_000_000 + nanos }
+        guard let instant = candidates.min() else { return nil }
+        guard let whole = nanoseconds(seconds: instant) else { throw outOfRange(text) }
+        let (ns, o) = whole.addingReportingOverflow(nanos)
+        if o { throw outOfRange(text) }
+        return ns
     }
 
     /// strftime-style formatting in UTC: %Y %m %d %H %M %S %L (milliseconds) %y %b %B %a %A %j
@@ -171,8 +203,8 @@ package enum DateTime {
 
     /// `2026-04-20T10:00:00.000Z`: UTC with millisecond precision, like the reference's `time.now()`.
     package static func format(_ ns: Int64) -> String {
-        let ms = ns >= 0 ? ns / 1_000_000 : (ns - 999_999) / 1_000_000
-        let secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let ms = floorDivide(ns, 1_000_000)
+        let secs = floorDivide(ms, 1000)
         let millis = Int(ms - secs * 1000)
         let dayNumber = Int(secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400)
         let rem = Int(secs) - dayNumber * 86_400
@@ -185,9 +217,18 @@ package enum DateTime {
     }
 
     static func add(_ dt: String, _ d: Int64) throws -> Value {
-        guard let t = parse(dt) else {
+        guard let t = try parseChecked(dt) else {
             throw KeelError(ErrorKind.type, "cannot add a duration to str \"\(dt)\" (not a datetime: \(acceptedForms))")
         }
-        return .str(format(t + d))
+        let (r, o) = t.addingReportingOverflow(d)
+        if o { throw KeelError(ErrorKind.value, "\(dt) \(d < 0 ? "-" : "+") \(formatDuration(d.magnitude > Int64.max.magnitude ? Int64.max : abs(d))) is outside the times this interpreter can hold (\(range))") }
+        return .str(format(r))
+    }
+
+    /// Division rounding towards minus infinity (times before 1970 format correctly), without
+    /// overflow at the ends of the range.
+    static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+        let q = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }
 }

@@ -1,35 +1,87 @@
 import Collections
 
 extension Value {
-    /// The display form used by `io.show`, printing and interpolation of nested values.
+    /// The display form used by `io.show`, printing and interpolation of nested values. Written
+    /// into one buffer, so a deeply nested value costs time in proportion to its size.
     package var display: String {
         switch self {
-        case .none, .undefined: return "none"
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .float(let d): return formatFloat(d)
         case .str(let s): return s
-        case .duration(let ns): return formatDuration(ns)
-        case .list(let items): return "[" + items.map(\.display).joined(separator: ", ") + "]"
-        case .set(let items): return "set[" + items.map(\.display).joined(separator: ", ") + "]"
+        case .int(let i): return String(i)
+        default:
+            var out = ""
+            write(to: &out)
+            return out
+        }
+    }
+
+    func write(to out: inout String) {
+        func items<S: Sequence>(_ xs: S, _ open: String, _ close: String) where S.Element == Value {
+            out += open
+            var first = true
+            for x in xs {
+                if !first { out += ", " }
+                first = false
+                x.write(to: &out)
+            }
+            out += close
+        }
+        switch self {
+        case .none, .undefined: out += "none"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .float(let d): out += formatFloat(d)
+        case .str(let s): out += s
+        case .duration(let ns): out += formatDuration(ns)
+        case .list(let xs): items(xs, "[", "]")
+        case .set(let xs): items(xs, "set[", "]")
         case .map(let m):
-            if m.isEmpty { return "{}" }
-            return "{" + m.keys.sorted().map { "\($0.value.display): \(m[$0]!.display)" }.joined(separator: ", ") + "}"
-        case .range(let lo, let hi): return "\(lo)..\(hi)"
+            out += "{"
+            for (i, k) in m.keys.sorted().enumerated() {
+                if i > 0 { out += ", " }
+                out += Value.keyText(k)
+                out += ": "
+                m[k]!.write(to: &out)
+            }
+            out += "}"
+        case .range(let lo, let hi): out += "\(lo)..\(hi)"
         case .structure(let s):
-            return "{" + s.fields.keys.sorted(by: scalarLess).map { "\($0): \(s.fields[$0]!.display)" }.joined(separator: ", ") + "}"
+            out += "{"
+            for (i, k) in s.fields.keys.sorted(by: scalarLess).enumerated() {
+                if i > 0 { out += ", " }
+                out += k + ": "
+                s.fields[k]!.write(to: &out)
+            }
+            out += "}"
         case .variant(let v):
-            guard let fields = v.fields else { return "\(v.typeName).\(v.name)" }
-            let body = fields.map { "\($0.0): \($0.1.display)" }.joined(separator: ", ")
-            return "\(v.typeName).\(v.name) {\(body)}"
-        case .function(let f): return f.proto.isLambda ? "<lambda>" : "<task \(f.proto.name)>"
-        case .native(let n): return "<task \(n.qualifiedName)>"
-        case .module(let m): return "<module \(m.name)>"
-        case .type(let t): return "<type \(t.name)>"
-        case .agent(let a): return "<agent \(a.name)>"
+            out += "\(v.typeName).\(v.name)"
+            guard let fields = v.fields else { return }
+            out += " {"
+            for (i, (k, x)) in fields.enumerated() {
+                if i > 0 { out += ", " }
+                out += k + ": "
+                x.write(to: &out)
+            }
+            out += "}"
+        case .function(let f): out += f.proto.isLambda ? "<lambda>" : "<task \(f.proto.name)>"
+        case .native(let n): out += "<task \(n.qualifiedName)>"
+        case .module(let m): out += "<module \(m.name)>"
+        case .type(let t): out += "<type \(t.name)>"
+        case .agent(let a): out += "<agent \(a.name)>"
         case .object(let o):
-            if let text = o.displayText { return text }
-            return "\(o.typeName) {" + o.fieldNames.map { "\($0): \(o.field($0)?.display ?? "none")" }.joined(separator: ", ") + "}"
+            if let text = o.displayText { out += text; return }
+            out += "\(o.typeName) {" + o.fieldNames.map { "\($0): \(o.field($0)?.display ?? "none")" }.joined(separator: ", ") + "}"
+        }
+    }
+
+    /// A map key as a map shows it: a string key that would read as another key (`"1"` beside `1`,
+    /// `"true"`, the empty string) is quoted; others are shown bare.
+    static func keyText(_ k: MapKey) -> String {
+        switch k {
+        case .str(let s):
+            if s.isEmpty || Int(s) != nil || s == "true" || s == "false" { return "\"\(s)\"" }
+            return s
+        case .int(let i): return String(i)
+        case .bool(let b): return b ? "true" : "false"
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import KeelCLI
 import KeelRuntime
+import KeelSyntax
 
 /// The REPL's read–evaluate–print cycle, the same with a line editor (a terminal) or without
 /// (standard input is a pipe or a file: no prompts, no escape codes).
@@ -149,11 +150,14 @@ final class ReplDriver {
             showAgents()
         case ":load":
             guard !argument.isEmpty else { console.write("usage: :load FILE", to: 2); break }
-            guard let source = try? String(contentsOfFile: argument, encoding: .utf8) else {
-                console.write("error: cannot read file `\(argument)`", to: 2)
-                break
+            do {
+                let file = try SourceFile.read(path: argument)
+                evaluate(file.text, path: argument)
+            } catch let list as DiagnosticList {
+                for d in list.diagnostics { console.write(d.render(color: color), to: 2) }
+            } catch {
+                console.write("\(error)", to: 2)
             }
-            evaluate(source, path: argument)
         default:
             console.write("unknown command `\(word)` (:help lists them)", to: 2)
         }
@@ -201,6 +205,27 @@ final class ReplDriver {
         }
         interrupt.resume()
         signalSources.append(interrupt)
+        // SIGTERM and SIGQUIT end the session as they end `keel run`: the running input is
+        // interrupted, every agent's @on_stop runs, the terminal is put back, exit 128 + signal.
+        var terminal = termios()
+        let onTerminal = editor != nil && tcgetattr(0, &terminal) == 0
+        let saved = terminal
+        for sig in [SIGTERM, SIGQUIT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [unowned self] in
+                self.session.interrupt()
+                self.session.close()
+                if onTerminal {
+                    var restore = saved
+                    tcsetattr(0, TCSANOW, &restore)
+                    self.console.write("")
+                }
+                exit(128 + sig)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
         if let editor {
             signal(SIGWINCH, SIG_IGN)
             let resize = DispatchSource.makeSignalSource(signal: SIGWINCH, queue: .global())
