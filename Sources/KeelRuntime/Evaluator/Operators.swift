@@ -16,22 +16,32 @@ enum Operators {
         case (.float(let x), .float(let y)): return try floatOp(op, x, y)
         case (.int(let x), .float(let y)): return try floatOp(op, Double(x), y)
         case (.float(let x), .int(let y)): return try floatOp(op, x, Double(y))
-        case (.str(let x), .str(let y)) where op == .add:
-            try Limits.checkString(x.utf8.count + y.utf8.count, "`+`")
-            return .str(x + y)
+        case (.str(let x), .str(let y)) where op == .add: return try concatenate(x, y)
         case (.str(let x), .str(let y)) where op == .sub:
             guard let tx = DateTime.parse(x), let ty = DateTime.parse(y) else { throw fail(op, a, b) }
             let (d, o) = tx.subtractingReportingOverflow(ty)
             if o { throw KeelError(ErrorKind.value, "the time between \(x) and \(y) is more than a duration holds (about 292 years)") }
             return .duration(d)
-        case (.list(let x), .list(let y)) where op == .add:
-            try Limits.checkCount(x.count + y.count, "`+`")
-            return .list(x + y)
+        case (.list(let x), .list(let y)) where op == .add: return try concatenate(x, y)
         case (.str(let dt), .duration(let d)) where op == .add || op == .sub:
             return try DateTime.add(dt, op == .add ? d : -d)
         case (.duration, _), (_, .duration): return try durationOp(op, a, b)
         default: throw fail(op, a, b)
         }
+    }
+
+    /// `+` on strings and lists, within the size limit (kept out of line: the arithmetic above
+    /// is inlined into hot nodes).
+    @inline(never)
+    static func concatenate(_ x: String, _ y: String) throws -> Value {
+        try Limits.checkString(x.utf8.count + y.utf8.count, "`+`")
+        return .str(x + y)
+    }
+
+    @inline(never)
+    static func concatenate(_ x: [Value], _ y: [Value]) throws -> Value {
+        try Limits.checkCount(x.count + y.count, "`+`")
+        return .list(x + y)
     }
 
     @inline(__always)
@@ -220,7 +230,7 @@ final class UnaryNode: Node {
     init(_ op: UnaryOp, _ operand: Node, _ span: Span) { self.op = op; self.operand = operand; super.init(span) }
     override func eval(_ f: Frame) throws -> Value {
         let v = try operand.eval(f)
-        if op == .not { return .bool(!v.isTruthy) }
+        if case .not = op { return .bool(!v.isTruthy) }
         switch v {
         case .int(let i):
             if i == Int.min { throw f.error(ErrorKind.arithmetic, "integer overflow in `-`", span) }

@@ -240,7 +240,7 @@ final class PlaceAssignNode: Node {
 /// `old op rhs` for an augmented assignment (`+=`, ...): int `+` inline, the rest by `Operators`.
 @inline(__always)
 func augmented(_ op: BinaryOp, _ old: Value, _ rhs: Value, _ node: Node, _ f: Frame) throws -> Value {
-    if case .int(let x) = old, case .int(let y) = rhs, op == .add {
+    if case .int(let x) = old, case .int(let y) = rhs, case .add = op {
         let (r, o) = x.addingReportingOverflow(y)
         if o { throw f.error(ErrorKind.arithmetic, "integer overflow in `+=`", node.span) }
         return .int(r)
