@@ -51,6 +51,13 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // The fuzz targets (fuzz/run builds this with libFuzzer and the address sanitizer).
+        .executableTarget(
+            name: "keel-fuzz",
+            dependencies: ["KeelCLI", "KeelRuntime", "KeelSyntax"],
+            path: "Sources/KeelFuzz",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
         // A host program that embeds the interpreter (run in CI; its output is checked).
         .executableTarget(
             name: "embedding-example",

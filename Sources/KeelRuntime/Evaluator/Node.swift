@@ -85,7 +85,9 @@ package final class GlobalTable {
 }
 
 final class GlobalGet: Node {
-    let table: GlobalTable
+    /// Its owner (the interpreter, or the module) outlives the code compiled against it; a strong
+    /// reference would be a cycle (table → function → node → table).
+    unowned(unsafe) let table: GlobalTable
     let index: Int
     let name: String
     init(_ table: GlobalTable, _ index: Int, _ name: String, _ span: Span) {
@@ -102,7 +104,7 @@ final class GlobalGet: Node {
 enum Storage {
     case local(LocalGet)      // reuses the access node so the boxed flag is patched once
     case upvalue(Int)
-    case global(GlobalTable, Int)
+    case global(Unmanaged<GlobalTable>, Int)   // unowned: see GlobalGet.table
 
     @inline(__always)
     func store(_ value: Value, _ f: Frame) {
@@ -110,7 +112,7 @@ enum Storage {
         case .local(let l):
             if l.boxed { f.boxes[l.slot].value = value } else { f.slots[l.slot] = value }
         case .upvalue(let i): f.function!.upvalues[i].value = value
-        case .global(let t, let i): t.values[i] = value
+        case .global(let t, let i): t.takeUnretainedValue().values[i] = value
         }
     }
 
@@ -118,7 +120,7 @@ enum Storage {
         switch self {
         case .local(let l): return l.boxed ? f.boxes[l.slot].value : f.slots[l.slot]
         case .upvalue(let i): return f.function!.upvalues[i].value
-        case .global(let t, let i): return t.values[i]
+        case .global(let t, let i): return t.takeUnretainedValue().values[i]
         }
     }
 }

@@ -189,8 +189,10 @@ package final class EventLoop {
         if shuttingDown { throw ShutdownSignal() }
         currentFiber = fiber
         switchTurn(to: fiber.turn)
+        let instance = fiber.turn.instance
+        fiber.turn = .idle
         // The instance stopped (or was replaced by a new `run`) while this turn slept.
-        if let instance = fiber.turn.instance, instance.info.instance !== instance { throw TurnEnded() }
+        if let instance, instance.info.instance !== instance { throw TurnEnded() }
         if fiber.interrupted {
             fiber.interrupted = false
             throw KeelError(ErrorKind.interrupted, "interrupted")

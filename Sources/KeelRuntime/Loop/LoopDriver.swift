@@ -1,3 +1,4 @@
+import Collections
 import Foundation
 
 /// Work a host asks the loop to do: Keel code run as a unit of work on a fiber (deep stack, may
@@ -115,6 +116,9 @@ extension EventLoop {
     /// A fiber's life: run the loop until the goal is reached, rest until the host calls again,
     /// and so on until shutdown.
     func fiberMain(_ fiber: Fiber) {
+        // Held here: once the host is handed the baton back for good, it may free the loop while
+        // this thread is still returning from `release`.
+        let baton = self.baton
         currentFiber = fiber
         while !shuttingDown {
             guard let status = step(fiber) else { continue }
@@ -123,16 +127,33 @@ extension EventLoop {
             baton.hand(to: 0, thenWaitAs: fiber.id)
             currentFiber = fiber
         }
+        // Nothing of the run stays reachable from this thread once the host has been handed back
+        // the baton (a host may check that its interpreter and agents are gone).
+        fiber.turn = .idle
         if shutdownLeader == 0 {
             // The first fiber to see the shutdown wakes each other one, so it unwinds and ends.
             shutdownLeader = fiber.id
             for f in allFibers where f !== fiber {
                 baton.hand(to: f.id, thenWaitAs: fiber.id)
             }
+            releaseWork()
             baton.release(to: 0)
         } else {
             baton.release(to: shutdownLeader)
         }
+    }
+
+    /// The loop is over for good: it lets go of everything its work referred to (agents, timers,
+    /// schedules), so they go with the interpreter even while this thread is still returning.
+    private func releaseWork() {
+        work.removeAll()
+        timers = Heap()
+        waiting = Heap()
+        idleRunners.removeAll()
+        activeJob = nil
+        #if DEBUG
+        mailboxOwners.removeAll()
+        #endif
     }
 
     /// One round of the loop on `runner`; a status when the goal is reached.

@@ -73,7 +73,9 @@ extension Interpreter {
                 }
                 if let exported, let v = table[exported] { members[exported] = v }
             }
-            return .success(ModuleValue(name: name, members: members))
+            let module = ModuleValue(name: name, members: members)
+            module.table = table
+            return .success(module)
         } catch let list as DiagnosticList {
             return .failure(ModuleError(list.diagnostics.map { $0.render(color: false) }.joined(separator: "\n")))
         } catch {

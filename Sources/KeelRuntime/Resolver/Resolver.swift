@@ -73,7 +73,7 @@ final class Resolver {
         if let v = fs.lookupLocal(name) { return .local(localGet(v, span)) }
         if fs.isMain && (fs.blocks.count == 1 || isGlobal(name)) {
             globalNames.insert(name)
-            return .global(globals, unit.slot(name))
+            return .global(Unmanaged.passUnretained(globals), unit.slot(name))
         }
         return .local(localGet(fs.declare(name), span))
     }
@@ -82,7 +82,7 @@ final class Resolver {
     func storageForUpdate(_ name: String, _ span: Span) -> Storage? {
         if let v = fs.lookupLocal(name) { return .local(localGet(v, span)) }
         if let i = fs.upvalue(name) { return .upvalue(i) }
-        if isGlobal(name) { return .global(globals, unit.slot(name)) }
+        if isGlobal(name) { return .global(Unmanaged.passUnretained(globals), unit.slot(name)) }
         return nil
     }
 
@@ -90,7 +90,7 @@ final class Resolver {
     func declareLocal(_ name: String, _ span: Span) -> Storage {
         if fs.isMain && fs.blocks.count == 1 {
             globalNames.insert(name)
-            return .global(globals, unit.slot(name))
+            return .global(Unmanaged.passUnretained(globals), unit.slot(name))
         }
         return .local(localGet(fs.declare(name), span))
     }

@@ -95,7 +95,9 @@ extension Interpreter {
         let module = ModuleValue(name: name, members: make(self), effectful: entry.effectful)
         if let source = StdlibSources.files[name] {
             switch compileModule(SourceFile(path: "<std/\(name)>", text: source), name: name) {
-            case .success(let keelPart): module.members.merge(keelPart.members) { native, _ in native }
+            case .success(let keelPart):
+                module.members.merge(keelPart.members) { native, _ in native }
+                module.table = keelPart.table   // the Keel part's code refers to it
             case .failure(let e): return .failure(ModuleError("std/\(name) failed to compile: \(e)"))
             }
         }

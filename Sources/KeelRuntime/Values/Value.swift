@@ -96,6 +96,8 @@ package final class Box {
 package final class ModuleValue {
     package let name: String
     package var members: [String: Value]
+    /// A file module's own top-level table, kept alive here: its code refers to it unowned.
+    var table: GlobalTable?
     /// Effectful modules (io, file, ...) are gated by an agent's `@tools`.
     package let effectful: Bool
     package init(name: String, members: [String: Value], effectful: Bool = false) {
