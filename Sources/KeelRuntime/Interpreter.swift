@@ -291,10 +291,11 @@ package struct ModuleError: Error, CustomStringConvertible {
 package func onLargeStack<T>(_ body: @escaping () -> T) -> T {
     let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
-    WorkerThread.run {
+    let started = WorkerThread.run {
         box.result = body()
         done.signal()
     }
+    guard started else { return body() }   // no thread to be had: run here, on this stack
     done.wait()
     return box.result!
 }

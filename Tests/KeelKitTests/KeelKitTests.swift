@@ -199,6 +199,27 @@ final class KeelKitTests: XCTestCase {
         reader.stop()
     }
 
+    /// Advancing a virtual clock by more than a 64-bit count of nanoseconds holds is held at the
+    /// end of the clock's range: schedules due by then run, nothing crashes.
+    func testAdvanceByAHugeDuration() throws {
+        let lines = Lines()
+        let keel = makeVirtual(lines)
+        try keel.evaluate("""
+        use std/io
+        use std/schedule
+        agent Later {
+          @tools [io]
+          @on_start { schedule.after(100.days, () => io.show("a hundred days later")) }
+        }
+        """)
+        try keel.start(agent: "Later")
+        XCTAssertEqual(keel.advance(by: .seconds(Int64.max)), 0)
+        XCTAssertEqual(keel.advance(by: .seconds(3600)), 0)
+        XCTAssertEqual(lines.all, ["  a hundred days later"])
+        XCTAssertEqual(keel.liveAgents.map(\.name), ["Later"])
+        keel.stop()
+    }
+
     func testOptionsThatCannotWorkAreRefusedAtConstruction() {
         for capacity in [0, -1] {
             XCTAssertThrowsError(try KeelInterpreter(options: .init(queueCapacity: capacity))) { error in

@@ -144,12 +144,27 @@ package final class EventLoop {
 
     // MARK: fibers
 
-    func newFiber() -> Fiber {
+    /// How many turns may be parked at once. Each parked turn keeps a thread (see spec/runtime.md,
+    /// "Limits"); past this, or when the system will make no more threads, suspending raises
+    /// `ResourceError` in the turn that tried.
+    static let maxParkedTurns = 30_000
+
+    func newFiber() -> Fiber? {
         let f = Fiber(id: nextFiberId)
+        guard f.launch(baton: baton, { [unowned self] fiber in self.fiberMain(fiber) }) else { return nil }
         nextFiberId += 1
         allFibers.append(f)
-        f.launch(baton: baton) { [unowned self] fiber in self.fiberMain(fiber) }
         return f
+    }
+
+    /// A fiber to run the loop while the current turn parks.
+    func runnerForPark() throws -> Fiber {
+        if let idle = idleRunners.popLast() { return idle }
+        guard parkedTurns < EventLoop.maxParkedTurns, let fresh = newFiber() else {
+            throw KeelError(ErrorKind.resource,
+                            "cannot suspend: \(parkedTurns) turns are suspended already (the limit is \(Limits.formatCount(EventLoop.maxParkedTurns)), or the system makes no more threads)")
+        }
+        return fresh
     }
 
     /// Suspends the calling turn until `deadline` (monotonic ns). Its fiber parks; another fiber
@@ -172,10 +187,10 @@ package final class EventLoop {
     /// Parks `fiber` (the current turn) and hands the loop to another fiber until it is resumed.
     /// Throws `Interrupted` when the host interrupted a parked host job (Ctrl-C in the REPL).
     func park(_ fiber: Fiber) throws {
+        let runner = try runnerForPark()
         fiber.turn = interpreter.turn
         fiber.turn.instance?.parked.append(fiber)
         parkedTurns += 1
-        let runner = idleRunners.popLast() ?? newFiber()
         currentFiber = runner
         switchTurn(to: .idle)
         fiber.isParked = true

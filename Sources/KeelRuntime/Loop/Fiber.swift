@@ -103,7 +103,8 @@ final class Fiber: @unchecked Sendable {
     init(id: Int) { self.id = id }
 
     /// Starts the fiber on a pooled thread; it waits for the baton, then runs `body`.
-    func launch(baton: Baton, _ body: @escaping (Fiber) -> Void) {
+    /// False when no thread could be made for it.
+    func launch(baton: Baton, _ body: @escaping (Fiber) -> Void) -> Bool {
         WorkerThread.run { [self] in
             baton.wait(as: self.id)
             body(self)
@@ -120,8 +121,10 @@ final class WorkerThread: @unchecked Sendable {
     private let condition = NSCondition()
     private var job: (() -> Void)?
 
-    /// Runs `job` on an idle pooled thread, or on a new one.
-    static func run(_ job: @escaping () -> Void) {
+    /// Runs `job` on an idle pooled thread, or on a new one; false when no thread can be made
+    /// (the system's limit on threads or memory maps is reached).
+    @discardableResult
+    static func run(_ job: @escaping () -> Void) -> Bool {
         poolLock.lock()
         let worker = idle.popLast()
         poolLock.unlock()
@@ -130,17 +133,28 @@ final class WorkerThread: @unchecked Sendable {
             worker.job = job
             worker.condition.signal()
             worker.condition.unlock()
-            return
+            return true
         }
         let fresh = WorkerThread()
         fresh.job = job
-        let thread = Thread { fresh.main() }
-        thread.stackSize = Fiber.stackSize
-        thread.name = "keel-worker"
-        thread.start()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, Fiber.stackSize)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(fresh).toOpaque()
+        let made = pthread_create(&thread, &attributes, { context in
+            Unmanaged<WorkerThread>.fromOpaque(context!).takeRetainedValue().main()
+        }, context)
+        if made != 0 {
+            Unmanaged<WorkerThread>.fromOpaque(context).release()
+            return false
+        }
+        return true
     }
 
-    private func main() {
+    private func main() -> UnsafeMutableRawPointer? {
         while true {
             condition.lock()
             while job == nil { condition.wait() }

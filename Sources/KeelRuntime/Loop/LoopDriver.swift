@@ -39,7 +39,10 @@ extension EventLoop {
         driving = true
         defer { driving = false }
         self.goal = goal
-        let runner = restingRunner ?? newFiber()
+        guard let runner = restingRunner ?? newFiber() else {
+            interpreter.options.errorOutput("error: cannot run the event loop: the system makes no more threads")
+            return 1
+        }
         restingRunner = nil
         baton.hand(to: runner.id, thenWaitAs: 0)
         return goalStatus
