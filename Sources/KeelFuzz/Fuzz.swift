@@ -36,7 +36,7 @@ enum FuzzTarget: String {
         o.output = { _ in }
         o.errorOutput = { _ in }
         o.time = VirtualTime(start: 1_767_225_600_000_000_000)
-        o.until = 86_400_000_000_000
+        o.until = 3_600_000_000_000   // an hour of virtual time
         o.queueCapacity = 64
         o.maxCallDepth = 1_000
         o.fuel = 200_000

@@ -18,6 +18,8 @@ extension Interpreter {
             }
         } catch let e as KeelError where e.kind == ErrorKind.interrupted && loop.stopRequested {
             // A signal stopped the run while this turn was busy: it unwinds silently.
+        } catch let e as KeelError where e.kind == ErrorKind.outOfFuel {
+            if loop.fatalError == nil { loop.fatalError = e }   // the budget is the whole run's
         } catch let e as KeelError {
             let label: String
             switch event.kind {

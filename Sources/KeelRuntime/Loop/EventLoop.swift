@@ -263,6 +263,14 @@ package final class EventLoop {
         guard let instance = agent.instance else { agent.busy = false; queueIfReady(agent); return }   // not live: dropped
         if case .closure(_, _, let owner) = event.kind, owner !== instance { agent.busy = false; queueIfReady(agent); return }
         eventsStarted += 1
+        if let fuel = interpreter.fuel {   // with a fuel budget, every turn costs some
+            interpreter.fuel = fuel - 64
+            if fuel <= 0 {
+                agent.busy = false
+                if fatalError == nil { fatalError = KeelError(ErrorKind.outOfFuel, "the run used up its fuel") }
+                return
+            }
+        }
         if lateness != nil, event.due != 0 { lateness!.append(time.monotonicNow - event.due) }
         switchTurn(to: TurnContext(agent: agent, instance: instance))
         interpreter.runTurn(agent, instance, event)
