@@ -35,28 +35,21 @@ package enum Runner {
                 options.errorOutput("error: \(error)")
                 return 2
             }
-            var sources: [DispatchSourceSignal] = []
             if handleSignals {
                 let loop = interpreter.loop.signals
                 let received = SignalCount()
-                for sig in [SIGINT, SIGTERM, SIGQUIT] {
-                    signal(sig, SIG_IGN)
-                    let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                    source.setEventHandler {
-                        // The first signal interrupts busy Keel code and asks the loop to run every
-                        // `@on_stop` and end. A second signal, or a loop that has not taken the
-                        // first within two seconds (stuck outside Keel code), ends the process at once.
-                        if received.increment() > 1 { exit(128 + sig) }
-                        loop.requestStop(signal: sig)
-                        DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
-                            if !loop.stopUnderWay { exit(128 + sig) }
-                        }
+                // The first signal interrupts busy Keel code and asks the loop to run every
+                // `@on_stop` and end. A second signal, or a loop that has not taken the first
+                // within two seconds (stuck outside Keel code), ends the process at once.
+                Signals.onSignal { sig in
+                    if received.increment() > 1 { _exit(128 + sig) }
+                    loop.requestStop(signal: sig)
+                    DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
+                        if !loop.stopUnderWay { _exit(128 + sig) }
                     }
-                    source.resume()
-                    sources.append(source)
                 }
             }
-            defer { sources.forEach { $0.cancel() } }
+            defer { if handleSignals { Signals.onSignal(nil) } }
             return interpreter.runProgram(main)
         }
     }

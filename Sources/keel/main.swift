@@ -45,9 +45,10 @@ struct Run: ParsableCommand {
     }
 }
 
-// SIGQUIT ends every command at once with 131 (Swift's crash backtracer would otherwise take it
-// and can hang); `keel run` and the REPL replace this with a stop that runs `@on_stop`.
-signal(SIGQUIT) { _ in _exit(131) }
+// SIGINT, SIGTERM and SIGQUIT are taken by one thread from here on (see `Signals`): they end a
+// command at once with 128 + the signal, except where `keel run` and the REPL stop agents first.
+// (Swift's crash backtracer never sees SIGQUIT, so it cannot hang on it.)
+Signals.install()
 
 // Agents print while they run: line-buffer standard output even into a pipe or a file.
 setvbuf(keel_stdout(), nil, _IOLBF, 0)

@@ -64,7 +64,10 @@ final class ReplDriver {
     /// Reads and evaluates until the end of input or `:quit`; returns the exit status.
     func run() -> Int32 {
         installSignalHandlers()
-        defer { signalSources.forEach { $0.cancel() } }
+        defer {
+            Signals.onSignal(nil)
+            signalSources.forEach { $0.cancel() }
+        }
         while true {
             let line: ReplLine
             if let editor {
@@ -186,45 +189,37 @@ final class ReplDriver {
     }
 
     /// Ctrl-C: while an input runs, interrupt it; while typing, drop the line; with no terminal,
-    /// leave (as an interrupted program does). SIGWINCH: let the editor re-measure the terminal.
+    /// leave (as an interrupted program does). SIGTERM and SIGQUIT end the session as they end
+    /// `keel run`: the running input is interrupted, every agent's @on_stop runs, the terminal is
+    /// put back, exit 128 + signal. SIGWINCH: let the editor re-measure the terminal.
     private func installSignalHandlers() {
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler { [unowned self] in
-            self.state.lock()
-            let busy = self.evaluating
-            self.state.unlock()
-            if busy {
-                if self.editor != nil { self.console.write("") }   // after the terminal's ^C
-                self.session.interrupt()
-            } else if let editor = self.editor {
-                editor.requestCancel()
-            } else {
-                exit(130)
-            }
-        }
-        interrupt.resume()
-        signalSources.append(interrupt)
-        // SIGTERM and SIGQUIT end the session as they end `keel run`: the running input is
-        // interrupted, every agent's @on_stop runs, the terminal is put back, exit 128 + signal.
         var terminal = termios()
         let onTerminal = editor != nil && tcgetattr(0, &terminal) == 0
         let saved = terminal
-        for sig in [SIGTERM, SIGQUIT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [unowned self] in
-                self.session.interrupt()
-                self.session.close()
+        let driver = Unretained(self)
+        Signals.onSignal { sig in
+            let me = driver.value
+            guard sig == SIGINT else {
+                me.session.interrupt()
+                me.session.close()
                 if onTerminal {
                     var restore = saved
                     tcsetattr(0, TCSANOW, &restore)
-                    self.console.write("")
+                    me.console.write("")
                 }
-                exit(128 + sig)
+                _exit(128 + sig)
             }
-            source.resume()
-            signalSources.append(source)
+            me.state.lock()
+            let busy = me.evaluating
+            me.state.unlock()
+            if busy {
+                if me.editor != nil { me.console.write("") }   // after the terminal's ^C
+                me.session.interrupt()
+            } else if let editor = me.editor {
+                editor.requestCancel()
+            } else {
+                _exit(130)
+            }
         }
         if let editor {
             signal(SIGWINCH, SIG_IGN)
@@ -234,4 +229,11 @@ final class ReplDriver {
             signalSources.append(resize)
         }
     }
+}
+
+/// A reference handed to the signal thread; the driver outlives every signal it handles (the
+/// handler is taken away before `run` returns).
+private struct Unretained<T: AnyObject>: @unchecked Sendable {
+    unowned(unsafe) let value: T
+    init(_ value: T) { self.value = value }
 }
