@@ -3,29 +3,25 @@ import KeelSyntax
 extension Interpreter {
     /// One event for one agent, on its fiber: a message handler or a scheduled closure.
     func runTurn(_ agent: AgentInfo, _ instance: AgentInstance, _ event: Event) {
+        let label: String
+        switch event.kind {
+        case .message(let name, _): label = "handler `\(name)`"
+        case .tick(let s, _): label = s.options.name.map { "scheduled closure \"\($0)\"" } ?? "scheduled closure"
+        }
         do {
             try computeCapabilities(agent)
             switch event.kind {
             case .message(let name, let payload):
                 guard let (handler, takesPayload) = agent.handler(name) else { return }   // no such handler: dropped
                 _ = try call(handler, takesPayload ? [payload] : [])
-            case .closure(let callback, let schedule, _):
-                if let schedule {
-                    guard schedule.live else { return }   // cancelled while it waited
-                    schedule.started()
-                }
-                _ = try call(callback, [])
+            case .tick(let schedule, let tick):
+                try runSchedule(schedule, tick, agent, label)
             }
         } catch let e as KeelError where e.kind == ErrorKind.interrupted && loop.stopRequested {
             // A signal stopped the run while this turn was busy: it unwinds silently.
         } catch let e as KeelError where e.kind == ErrorKind.outOfFuel {
             if loop.fatalError == nil { loop.fatalError = e }   // the budget is the whole run's
         } catch let e as KeelError {
-            let label: String
-            switch event.kind {
-            case .message(let name, _): label = "handler `\(name)`"
-            case .closure: label = "scheduled closure"
-            }
             reportAgentError(e, agent, label)
         } catch is ShutdownSignal {
             // The run is ending while this turn was parked: it just unwinds.
@@ -36,8 +32,26 @@ extension Interpreter {
         }
     }
 
-    /// Prints an error from an agent's turn; the agent goes on with its next event unless the run
-    /// is fail-fast.
+    /// One run of a schedule's callback, with its counters, history and retry.
+    private func runSchedule(_ s: Schedule, _ tick: Tick, _ agent: AgentInfo, _ label: String) throws {
+        guard let run = loop.runStarts(s, tick) else { return }   // cancelled while it waited
+        do {
+            _ = try call(s.callback, [])
+            _ = loop.runEnded(s, tick, run, failed: false)
+        } catch let e as KeelError where !ErrorKind.uncatchable.contains(e.kind) {
+            let retryIn = loop.runEnded(s, tick, run, failed: true)
+            var where_ = label
+            if let retry = s.options.retry {
+                where_ += retryIn.map { ", attempt \(tick.attempt) of \(retry.attempts), retrying in \(formatDuration($0))" }
+                    ?? ", attempt \(tick.attempt) of \(retry.attempts), giving up"
+            }
+            reportAgentError(e, agent, where_)
+        } catch {
+            _ = loop.runEnded(s, tick, run, failed: true)
+            throw error
+        }
+    }
+
     /// The same error again and again (a closure that fails on every tick) is printed once, then
     /// counted: a line at 10, 100, 1,000, ... repeats, and the final count when something else
     /// happens or the agent stops.

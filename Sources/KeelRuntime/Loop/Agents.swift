@@ -93,6 +93,8 @@ package final class AgentInstance {
     var state: [Value] = []
     var attributeValues: [String: Value] = [:]
     var schedules: [Schedule] = []
+    /// Its schedules that have a `name:`.
+    var namedSchedules: [String: Schedule] = [:]
     /// Set once `stop` has begun: a second `stop` (from `@on_stop { stop(self) }`) does nothing.
     var stopping = false
     /// Fibers parked in turns of this instance (its own turn, tasks it spawned), woken to unwind
@@ -106,8 +108,8 @@ struct Event {
     enum Kind {
         /// `send`/`delegate`/`broadcast`: run handler `on <name>`.
         case message(name: String, payload: Value)
-        /// A scheduled closure; it belongs to the instance that registered it.
-        case closure(Value, Schedule?, AgentInstance)
+        /// A run of a schedule's callback (a tick, or a retry); it belongs to the schedule's instance.
+        case tick(Schedule, Tick)
     }
     let kind: Kind
     /// When a scheduled event came due (monotonic ns), for lateness statistics; 0 for messages.

@@ -32,6 +32,8 @@ package final class EventLoop {
     var currentFiber: Fiber?
     var liveAgents = LiveAgents()
     var nextScheduleId = 1
+    /// See `jitterSeed`.
+    var cachedJitterSeed: UInt64?
 
     /// Set when the program must end: an uncaught error in the main program or, with
     /// `failFast`, in a handler.
@@ -235,8 +237,16 @@ package final class EventLoop {
     /// After `stop`: its schedules end, its waiting events are dropped (their slots free), and its
     /// parked turns are woken to unwind.
     func agentStopped(_ agent: AgentInfo, _ instance: AgentInstance) {
-        for s in instance.schedules { s.live = false }
+        for s in instance.schedules {
+            s.live = false
+            s.generation += 1
+            s.nextDeadline = nil
+            s.pendingRetry = nil
+        }
         instance.schedules.removeAll()
+        instance.namedSchedules.removeAll()
+        for event in agent.mailbox { if case .tick(let s, let tick) = event.kind { discard(s, tick) } }
+        discardWaiting(of: instance)
         for fiber in instance.parked where fiber.isParked {
             work.append(.resume(fiber, generation: fiber.parkGeneration))
         }
@@ -261,7 +271,12 @@ package final class EventLoop {
         agent.busy = true
         slotFreed()
         guard let instance = agent.instance else { agent.busy = false; queueIfReady(agent); return }   // not live: dropped
-        if case .closure(_, _, let owner) = event.kind, owner !== instance { agent.busy = false; queueIfReady(agent); return }
+        if case .tick(let s, let tick) = event.kind, s.owner !== instance {   // an earlier instance's
+            discard(s, tick)
+            agent.busy = false
+            queueIfReady(agent)
+            return
+        }
         eventsStarted += 1
         if let fuel = interpreter.fuel {   // with a fuel budget, every turn costs some
             interpreter.fuel = fuel - 64

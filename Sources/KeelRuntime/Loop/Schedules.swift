@@ -1,7 +1,13 @@
-/// A schedule as the loop keeps it: what to run, for which agent instance, when (its timing), what
-/// happens to a tick that comes due (its policy), and its counters. Plain data, apart from the
-/// handle programs hold (`ScheduleHandle`) and from the timers that make it fire
-/// (`EventLoop.arm`), so that a store can keep it.
+/// A schedule as the loop keeps it: what to run, for which agent instance, when (its timing), how
+/// it treats its ticks (its options), its counters and its recent history. Plain data, apart from
+/// the handle programs hold (`ScheduleHandle`) and from the timers that make it fire
+/// (`Loop/Timers.swift`), so that a store can keep it.
+///
+/// Every tick that comes due while the schedule is not paused ends as exactly one of: *fired* (its
+/// callback started; retries of it are not new ticks), *skipped* (the overlap policy merged or
+/// skipped it), or *dropped* (the queue was full, or it was discarded unrun because the schedule
+/// was cancelled or its agent stopped). So `due == fired + skipped + dropped + waiting`, and
+/// `waiting` is 0 once the agent has stopped.
 final class Schedule {
     enum Kind: String { case every, after, at, cron }
     let id: Int
@@ -12,23 +18,44 @@ final class Schedule {
     /// (stopping the instance empties its `schedules`, which breaks this cycle).
     let owner: AgentInstance
     let timing: ScheduleTiming
-    let policy: SchedulePolicy
-    /// When it comes due next (monotonic ns), or nil when nothing more will.
-    var nextDeadline: Int64?
-    /// Ticks that came due so far (the first `every` tick is number 0).
-    var ticks = 0
+    var options: ScheduleOptions
+    /// Cancelled schedules, one-shots that have run (and will not retry), and every schedule of a
+    /// stopped instance are not live.
     var live = true
-    /// Callbacks that started running, and ticks dropped because the queue was full.
-    var fired = 0
-    var dropped = 0
+    var paused = false
 
-    init(id: Int, kind: Kind, callback: Value, owner: AgentInstance, timing: ScheduleTiming, policy: SchedulePolicy = .init()) {
+    /// The next cadence point (monotonic ns, before jitter), or nil when nothing more will come due.
+    var nextNominal: Int64?
+    /// When the next tick comes due (the cadence point plus its jitter).
+    var nextDeadline: Int64?
+    /// Ticks armed so far: the next tick's index (it picks the tick's jitter).
+    var armed = 0
+    /// Bumped whenever the schedule is re-armed (pause, resume, cancel): older timers are stale.
+    var generation = 0
+
+    // Counters (see above).
+    var due = 0
+    var fired = 0
+    var skipped = 0
+    var dropped = 0
+    /// Runs of the callback that raised (each failed attempt counts).
+    var failures = 0
+    /// Ticks delivered (in the mailbox, or waiting for a slot) whose run has not started.
+    var waiting = 0
+    /// A run is under way (running or parked), or a retry of it is pending.
+    var running = false
+    /// The retry of a failed run: its attempt number and when it is due (monotonic ns).
+    var pendingRetry: (attempt: Int, due: Int64)?
+    /// The last `ScheduleRun.kept` runs and ticks, oldest first.
+    var history: [ScheduleRun] = []
+
+    init(id: Int, kind: Kind, callback: Value, owner: AgentInstance, timing: ScheduleTiming, options: ScheduleOptions) {
         self.id = id
         self.kind = kind
         self.callback = callback
         self.owner = owner
         self.timing = timing
-        self.policy = policy
+        self.options = options
     }
 
     /// The interval (`every`) or the expression (`cron`), as `:agents` shows it.
@@ -36,32 +63,29 @@ final class Schedule {
         switch timing {
         case .every(let interval, _): return formatDuration(interval)
         case .cron(let spec): return "\"\(spec.expression)\""
-        case .once: return ""
+        case .after, .at: return ""
         }
     }
 
-    /// Ticks after an `every`'s first, and every `cron` tick, recur: the queue may drop them.
-    var nextTickRecurs: Bool {
+    /// Ticks after an `every`'s first, and every `cron` tick, recur: a full queue drops them.
+    /// One-shots and an `every`'s first tick wait for a slot instead.
+    var tickRecurs: Bool {
         switch timing {
-        case .every: return ticks > 0
+        case .every: return due > 1
         case .cron: return true
-        case .once: return false
+        case .after, .at: return false
         }
     }
 
-    /// The callback of a tick starts running.
-    func started() {
-        fired += 1
-        if case .once = timing { live = false }
+    var isOneShot: Bool {
+        if case .after = timing { return true }
+        if case .at = timing { return true }
+        return false
     }
 
-    /// Stops future ticks; true if the schedule was live.
-    func cancel() -> Bool {
-        let wasLive = live
-        live = false
-        nextDeadline = nil
-        owner.schedules.removeAll { $0 === self }
-        return wasLive
+    func record(_ run: ScheduleRun) {
+        history.append(run)
+        if history.count > ScheduleRun.kept { history.removeFirst(history.count - ScheduleRun.kept) }
     }
 }
 
@@ -71,37 +95,148 @@ enum ScheduleTiming {
     case every(interval: Int64, anchor: Int64)
     /// The cron rule's wall-clock instants.
     case cron(CronSpec)
-    /// Once (`after`, `at`).
-    case once
+    /// Once, `delay` after registration.
+    case after(delay: Int64)
+    /// Once, at a wall-clock time (ns since the epoch).
+    case at(wall: Int64)
 
-    /// The first due time after the tick due at `deadline` (monotonic ns). Missed ticks are
-    /// skipped, never bunched: the next `every` tick is the first `anchor + k·interval` still
+    /// The same timing as `other`, for re-registering a named schedule (an `every`'s anchor is
+    /// where it started, not part of what was asked for).
+    func same(as other: ScheduleTiming) -> Bool {
+        switch (self, other) {
+        case (.every(let a, _), .every(let b, _)): return a == b
+        case (.cron(let a), .cron(let b)): return a.expression == b.expression && a.zone?.identifier == b.zone?.identifier
+        case (.after(let a), .after(let b)): return a == b
+        case (.at(let a), .at(let b)): return a == b
+        default: return false
+        }
+    }
+
+    /// The first cadence point after the one at `nominal` (monotonic ns). Missed ticks are
+    /// skipped, never bunched: the next `every` point is the first `anchor + k·interval` still
     /// ahead of the clock. Nil when nothing more comes due (or it would be past the clock's range).
-    func next(after deadline: Int64, time: TimeSource) -> Int64? {
+    func next(after nominal: Int64, time: TimeSource) -> Int64? {
+        next(after: nominal, notBefore: time.monotonicNow, time: time)
+    }
+
+    /// The first cadence point after `nominal` that is also after `notBefore` (for `every`; cron
+    /// skips by itself since it reads the wall clock).
+    func next(after nominal: Int64, notBefore: Int64, time: TimeSource) -> Int64? {
         switch self {
-        case .once: return nil
+        case .after, .at: return nil
         case .every(let interval, let anchor):
-            let now = max(time.monotonicNow, deadline)
-            let k = (now - anchor) / interval + 1
+            let from = max(notBefore, nominal)
+            let k = (from - anchor) / interval + 1
             let (offset, o1) = k.multipliedReportingOverflow(by: interval)
             let (next, o2) = anchor.addingReportingOverflow(offset)
             return o1 || o2 ? nil : next
         case .cron(let spec):
-            let wallNow = time.wallNow.saturatingAdd(max(time.monotonicNow, deadline) - time.monotonicNow)
-            guard let nextWall = spec.next(after: wallNow) else { return nil }
+            let wallFrom = time.wallNow.saturatingAdd(max(notBefore, nominal) - time.monotonicNow)
+            guard let nextWall = spec.next(after: wallFrom) else { return nil }
             let (next, o) = time.monotonicNow.addingReportingOverflow(nextWall.saturatingSubtract(time.wallNow))
             return o ? nil : next
         }
     }
+
+    /// The next `count` cadence points from `first` on (for `upcoming(n)`), without skipping.
+    func points(from first: Int64, count: Int, time: TimeSource) -> [Int64] {
+        var out: [Int64] = []
+        var at: Int64? = first
+        while let t = at, out.count < count {
+            out.append(t)
+            at = next(after: t, notBefore: t, time: time)
+        }
+        return out
+    }
 }
 
-/// What happens to a tick that comes due while the queue is full: a recurring tick is dropped
-/// (counted in `dropped`), a one-shot or an `every`'s first tick waits for a slot.
-struct SchedulePolicy {
-    enum Decision { case deliver, drop, wait }
+/// What a tick that comes due while an earlier tick of the same schedule waits or runs does.
+enum OverlapPolicy: String, CaseIterable {
+    /// At most one tick waits; a further one merges into it (counted as skipped).
+    case bufferOne = "buffer_one"
+    /// No tick is enqueued while one waits or runs (counted as skipped).
+    case skip
+    /// Every tick is enqueued, bounded only by the queue (a full queue drops it).
+    case bufferAll = "buffer_all"
+}
 
-    func decide(queueFull: Bool, recurring: Bool) -> Decision {
-        guard queueFull else { return .deliver }
-        return recurring ? .drop : .wait
+/// Runs again after a failure: `attempts` runs in all, the k-th retry `backoff · 2^(k-1)` after
+/// the failure, at most `max`. No randomness, so virtual-time runs are exact.
+struct RetryPolicy: Equatable {
+    let attempts: Int
+    let backoff: Int64
+    let max: Int64?
+
+    /// The wait after failed attempt `attempt` (1-based).
+    func delay(after attempt: Int) -> Int64 {
+        var d = backoff
+        for _ in 1..<attempt {
+            let (doubled, o) = d.multipliedReportingOverflow(by: 2)
+            if o { d = Int64.max; break }
+            d = doubled
+            if let max, d >= max { break }
+        }
+        if let max { d = Swift.min(d, max) }
+        return d
+    }
+}
+
+/// The options a schedule was registered with.
+struct ScheduleOptions {
+    /// Its identity within its agent (re-registering the same name is idempotent).
+    var name: String?
+    var overlap: OverlapPolicy = .bufferOne
+    var retry: RetryPolicy?
+    /// Each tick comes due a pseudo-random offset in [0, jitter) after its cadence point.
+    var jitter: Int64 = 0
+    /// Among events due at the same instant, higher priority is enqueued first.
+    var priority = 0
+}
+
+/// One entry of a schedule's history: a run of its callback, or a tick that did not run.
+final class ScheduleRun {
+    enum Outcome: String { case ok, error, retried, skipped, dropped, running }
+    /// How many entries a schedule keeps.
+    static let kept = 20
+    /// When the tick (or retry) was due, wall-clock ns.
+    let due: Int64
+    var started: Int64?
+    var ended: Int64?
+    var outcome: Outcome
+    init(due: Int64, started: Int64? = nil, outcome: Outcome) {
+        self.due = due
+        self.started = started
+        self.outcome = outcome
+    }
+}
+
+/// A schedule's run as an event in its agent's mailbox.
+struct Tick {
+    /// When it came due (monotonic ns).
+    let due: Int64
+    /// 1 for a tick's first run, 2 and up for retries.
+    let attempt: Int
+}
+
+/// The pseudo-random jitter of a schedule's ticks: the same for the same name (or id) and
+/// `KEEL_SEED` on every machine, so a seeded run fires at the same instants every time.
+enum Jitter {
+    /// FNV-1a: a stable hash (Swift's `Hasher` differs from run to run).
+    static func stableHash(_ text: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in text.utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01b3
+        }
+        return h
+    }
+
+    /// The offset of tick `index`, in [0, jitter).
+    static func offset(seed: UInt64, schedule: Schedule, index: Int) -> Int64 {
+        let jitter = schedule.options.jitter
+        guard jitter > 0 else { return 0 }
+        let key = schedule.options.name ?? "#\(schedule.id)"
+        var generator = SeededRandom(seed: seed ^ stableHash(key) ^ UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15)
+        return Int64(generator.next(below: UInt64(jitter)))
     }
 }

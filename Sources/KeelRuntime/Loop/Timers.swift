@@ -1,25 +1,40 @@
-/// A deadline in the timer heap: wake a sleeping turn, or make a schedule come due.
+import Collections
+
+/// A deadline in the timer heap: wake a sleeping turn, make a schedule's tick or retry come due,
+/// or (in the heap of events waiting for a slot) deliver a run. Ordered by deadline, then by
+/// priority (higher first), then by when it was armed.
 struct TimerEntry: Comparable {
     enum Action {
         /// Wake a fiber parked in episode `generation` (stale if it has been woken since).
         case resume(Fiber, generation: Int)
-        case schedule(Schedule)
+        /// A schedule's next tick comes due (stale if the schedule was re-armed since).
+        case tick(Schedule, generation: Int)
+        /// A schedule's retry comes due.
+        case retry(Schedule, generation: Int)
+        /// A run waiting for a slot in the queue.
+        case deliver(Schedule, Tick)
     }
     let deadline: Int64
+    let priority: Int
     let seq: Int
     let action: Action
-    static func < (a: TimerEntry, b: TimerEntry) -> Bool { (a.deadline, a.seq) < (b.deadline, b.seq) }
+    static func < (a: TimerEntry, b: TimerEntry) -> Bool {
+        if a.deadline != b.deadline { return a.deadline < b.deadline }
+        if a.priority != b.priority { return a.priority > b.priority }
+        return a.seq < b.seq
+    }
     static func == (a: TimerEntry, b: TimerEntry) -> Bool { a.deadline == b.deadline && a.seq == b.seq }
 }
 
-/// Timers and the schedules they drive: a schedule is armed at its next due time; when it comes
-/// due, its policy delivers the tick to the owner's mailbox, drops it, or makes it wait.
+/// Timers and the schedules they drive. A schedule is armed at its next cadence point (plus its
+/// jitter); when a tick comes due, the overlap policy lets it through or skips it, then the queue's
+/// overflow policy delivers it, drops it (queue full, recurring tick) or makes it wait for a slot.
 extension EventLoop {
     /// A deadline past the end of the clock's range (a sleep of 300 years, saturated) is never:
     /// no timer is armed for it.
-    func addTimer(at deadline: Int64, _ action: TimerEntry.Action) {
+    func addTimer(at deadline: Int64, _ action: TimerEntry.Action, priority: Int = 0) {
         guard deadline < Int64.max else { return }
-        timers.insert(TimerEntry(deadline: deadline, seq: nextSeq(), action: action))
+        timers.insert(TimerEntry(deadline: deadline, priority: priority, seq: nextSeq(), action: action))
     }
 
     func fireDueTimers() {
@@ -29,56 +44,228 @@ extension EventLoop {
             _ = timers.popMin()
             switch top.action {
             case .resume(let fiber, let generation): work.append(.resume(fiber, generation: generation))
-            case .schedule(let s): comeDue(s, top)
+            case .tick(let s, let generation): if s.generation == generation { comeDue(s, at: top.deadline) }
+            case .retry(let s, let generation): if s.generation == generation { retryDue(s) }
+            case .deliver(let s, let tick): deliverOrWait(s, tick)
             }
         }
     }
 
-    /// Registers a schedule whose first tick is due at `firstDeadline`: a tick already due is
-    /// enqueued now, in registration order.
-    func start(_ s: Schedule, firstDeadline: Int64) {
+    // MARK: arming
+
+    /// Registers a schedule whose first cadence point is `first`. A tick due already (an `every`'s
+    /// first, with no jitter) comes due now, so it is enqueued in registration order.
+    func start(_ s: Schedule, first: Int64) {
         s.owner.schedules.append(s)
-        guard firstDeadline < Int64.max else { return }   // past the clock's range: never
-        s.nextDeadline = firstDeadline
-        if firstDeadline <= time.monotonicNow {
-            comeDue(s, TimerEntry(deadline: time.monotonicNow, seq: nextSeq(), action: .schedule(s)))
+        if let name = s.options.name { s.owner.namedSchedules[name] = s }
+        arm(s, nominal: first)
+    }
+
+    /// Arms the tick whose cadence point is `nominal` (nil: nothing more comes due).
+    func arm(_ s: Schedule, nominal: Int64?) {
+        s.generation += 1
+        s.nextNominal = nominal
+        s.nextDeadline = nil
+        guard let nominal, s.live, !s.paused else { return }
+        let due = nominal.saturatingAdd(Jitter.offset(seed: jitterSeed, schedule: s, index: s.armed))
+        s.armed += 1
+        guard due < Int64.max else { s.nextNominal = nil; return }   // past the clock's range: never
+        s.nextDeadline = due
+        if due <= time.monotonicNow && s.due == 0 {
+            comeDue(s, at: due)   // the first tick of `every`, due at registration
         } else {
-            addTimer(at: firstDeadline, .schedule(s))
+            addTimer(at: due, .tick(s, generation: s.generation), priority: s.options.priority)
         }
     }
 
-    /// A tick came due: the policy decides (deliver, drop, wait for a slot), then the next tick is armed.
-    private func comeDue(_ s: Schedule, _ due: TimerEntry) {
-        guard s.live, s.owner.info.instance === s.owner else { return }
-        switch s.policy.decide(queueFull: isFull, recurring: s.nextTickRecurs) {
-        case .deliver: deliver(s, due: due.deadline)
-        case .drop:
+    /// The seed of every schedule's jitter: `KEEL_SEED`, or a random one per run.
+    var jitterSeed: UInt64 {
+        if let seed = cachedJitterSeed { return seed }
+        let seed = interpreter.options.environment["KEEL_SEED"].flatMap { Int64($0) }.map { UInt64(bitPattern: $0) }
+            ?? UInt64.random(in: 0...UInt64.max)
+        cachedJitterSeed = seed
+        return seed
+    }
+
+    // MARK: ticks
+
+    /// A tick came due: the overlap policy, then the queue's; then the next tick is armed.
+    private func comeDue(_ s: Schedule, at due: Int64) {
+        guard s.live, !s.paused, s.owner.info.instance === s.owner else { return }
+        s.due += 1
+        let nominal = s.nextNominal ?? due
+        let overlapping: Bool
+        switch s.options.overlap {
+        case .bufferAll: overlapping = false
+        case .bufferOne: overlapping = s.waiting > 0
+        case .skip: overlapping = s.waiting > 0 || s.running
+        }
+        if overlapping {
+            s.skipped += 1
+            s.record(ScheduleRun(due: wall(due), outcome: .skipped))
+        } else if isFull && s.tickRecurs {
             s.dropped += 1
             droppedTotal += 1
-        case .wait:
-            waiting.insert(due)   // one-shots never drop: they wait for a slot, in due order
+            s.record(ScheduleRun(due: wall(due), outcome: .dropped))
+        } else {
+            deliverOrWait(s, Tick(due: due, attempt: 1), counted: false)
         }
-        arm(s, after: due.deadline)
+        arm(s, nominal: s.timing.next(after: nominal, time: time))
     }
 
-    /// Arms the tick after the one due at `deadline`.
-    func arm(_ s: Schedule, after deadline: Int64) {
-        s.ticks += 1
-        s.nextDeadline = nil
-        guard s.live, let next = s.timing.next(after: deadline, time: time) else { return }
-        s.nextDeadline = next
-        addTimer(at: next, .schedule(s))
+    /// A retry came due: it never drops; it waits for a slot like a one-shot.
+    private func retryDue(_ s: Schedule) {
+        guard s.live, !s.paused, let retry = s.pendingRetry, s.owner.info.instance === s.owner else { return }
+        s.pendingRetry = nil
+        deliverOrWait(s, Tick(due: retry.due, attempt: retry.attempt), counted: false)
     }
 
-    func deliver(_ s: Schedule, due: Int64) {
-        guard s.live, s.owner.info.instance === s.owner else { return }
-        enqueue(Event(kind: .closure(s.callback, s, s.owner), due: due), to: s.owner.info)
+    /// Puts a run in its agent's mailbox, or in the heap of runs waiting for a slot when the queue
+    /// is full (`counted`: it is already counted as waiting).
+    func deliverOrWait(_ s: Schedule, _ tick: Tick, counted: Bool = true) {
+        if !counted { s.waiting += 1 }
+        guard s.live, s.owner.info.instance === s.owner else {
+            discard(s, tick)
+            return
+        }
+        if isFull {
+            waiting.insert(TimerEntry(deadline: tick.due, priority: s.options.priority, seq: nextSeq(), action: .deliver(s, tick)))
+            return
+        }
+        enqueue(Event(kind: .tick(s, tick), due: tick.due), to: s.owner.info)
     }
 
-    /// A slot was freed: waiting one-shots move into the queue, earliest due first.
+    /// A run that will never start (its schedule was cancelled, or its agent stopped): a tick's
+    /// first run counts as dropped.
+    func discard(_ s: Schedule, _ tick: Tick) {
+        s.waiting -= 1
+        if tick.attempt == 1 {
+            s.dropped += 1
+            s.record(ScheduleRun(due: wall(tick.due), outcome: .dropped))
+        }
+        if s.waiting == 0 && s.pendingRetry == nil { s.running = false }
+    }
+
+    /// A slot was freed: runs waiting for one move into the queue, earliest due first.
     func slotFreed() {
         while pending < capacity, let entry = waiting.popMin() {
-            if case .schedule(let s) = entry.action { deliver(s, due: entry.deadline) }
+            if case .deliver(let s, let tick) = entry.action { deliverOrWait(s, tick) }
         }
+    }
+
+    /// Runs of `instance`'s schedules still waiting for a slot are discarded (it stopped).
+    func discardWaiting(of instance: AgentInstance) {
+        guard !waiting.isEmpty else { return }
+        var kept = Heap<TimerEntry>()
+        while let entry = waiting.popMin() {
+            if case .deliver(let s, let tick) = entry.action, s.owner === instance { discard(s, tick) } else { kept.insert(entry) }
+        }
+        waiting = kept
+    }
+
+    // MARK: runs
+
+    /// A tick's run starts (in its agent's turn). False when it must not run: its schedule was
+    /// cancelled while it waited.
+    func runStarts(_ s: Schedule, _ tick: Tick) -> ScheduleRun? {
+        guard s.live else {
+            discard(s, tick)
+            return nil
+        }
+        s.waiting -= 1
+        if tick.attempt == 1 { s.fired += 1 }
+        // A one-shot that will not retry is done once it starts (its handle reads as not live).
+        if s.isOneShot && s.options.retry == nil { s.live = false }
+        s.running = true
+        let run = ScheduleRun(due: wall(tick.due), started: time.wallNow, outcome: .running)
+        s.record(run)
+        return run
+    }
+
+    /// A run ended: `failed` if its callback raised. Returns the delay before a retry, if the
+    /// schedule will retry.
+    func runEnded(_ s: Schedule, _ tick: Tick, _ run: ScheduleRun, failed: Bool) -> Int64? {
+        run.ended = time.wallNow
+        var retryIn: Int64?
+        if failed {
+            s.failures += 1
+            if let retry = s.options.retry, tick.attempt < retry.attempts, s.live {
+                let delay = retry.delay(after: tick.attempt)
+                let due = time.monotonicNow.saturatingAdd(delay)
+                s.pendingRetry = (tick.attempt + 1, due)
+                if !s.paused { addTimer(at: due, .retry(s, generation: s.generation), priority: s.options.priority) }
+                retryIn = delay
+            }
+            run.outcome = retryIn == nil ? .error : .retried
+        } else {
+            run.outcome = .ok
+        }
+        if retryIn == nil {
+            s.running = false
+            if s.isOneShot { s.live = false }   // done: it ran (and will not retry)
+        }
+        return retryIn
+    }
+
+    // MARK: pause, resume, cancel
+
+    /// Stops ticks from coming due (they are neither skipped nor dropped); a pending retry waits.
+    func pause(_ s: Schedule) {
+        guard s.live, !s.paused else { return }
+        s.paused = true
+        s.generation += 1
+        s.nextDeadline = nil
+    }
+
+    /// Continues at the next cadence point after now, with no burst; a one-shot whose time passed
+    /// fires now; a pending retry comes due when it would have, or now if that has passed.
+    func resume(_ s: Schedule) {
+        guard s.live, s.paused else { return }
+        s.paused = false
+        let now = time.monotonicNow
+        var next: Int64?
+        switch s.timing {
+        case .after, .at:
+            next = s.nextNominal.map { max($0, now) }
+        case .every, .cron:
+            if let nominal = s.nextNominal {
+                next = nominal > now ? nominal : s.timing.next(after: nominal, notBefore: now, time: time)
+            }
+        }
+        let index = s.armed
+        s.armed = max(0, index - 1)   // the tick that was armed when it paused is armed again
+        arm(s, nominal: next)
+        if let retry = s.pendingRetry {
+            addTimer(at: max(retry.due, now), .retry(s, generation: s.generation), priority: s.options.priority)
+        }
+    }
+
+    /// Stops future ticks and any pending retry; true if the schedule was live. Runs already
+    /// waiting are discarded when their turn comes.
+    func cancel(_ s: Schedule) -> Bool {
+        let wasLive = s.live
+        s.live = false
+        s.generation += 1
+        s.nextDeadline = nil
+        s.nextNominal = nil
+        if s.pendingRetry != nil {
+            s.pendingRetry = nil
+            if s.waiting == 0 { s.running = false }
+        }
+        s.owner.schedules.removeAll { $0 === s }
+        if let name = s.options.name, s.owner.namedSchedules[name] === s { s.owner.namedSchedules[name] = nil }
+        return wasLive
+    }
+
+    /// The next `n` times the schedule's ticks come due (honouring pause and jitter).
+    func upcoming(_ s: Schedule, _ n: Int) -> [Int64] {
+        guard s.live, !s.paused, n > 0, let first = s.nextNominal else { return [] }
+        let points = s.timing.points(from: first, count: n, time: time)
+        return points.enumerated().map { i, p in p.saturatingAdd(Jitter.offset(seed: jitterSeed, schedule: s, index: s.armed - 1 + i)) }
+    }
+
+    /// A monotonic time as wall-clock ns.
+    func wall(_ monotonic: Int64) -> Int64 {
+        time.wallNow.saturatingAdd(monotonic.saturatingSubtract(time.monotonicNow))
     }
 }

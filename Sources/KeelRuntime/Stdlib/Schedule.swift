@@ -1,8 +1,12 @@
 import Foundation
 
-/// `std/schedule`: the Keel-facing API. The schedules themselves, their timing and their timers
-/// are the loop's (`Loop/Schedule.swift`, `Loop/Timers.swift`).
+/// `std/schedule`: the Keel-facing API. The schedules themselves, their timing, options and timers
+/// are the loop's (`Loop/Schedules.swift`, `Loop/Timers.swift`).
 enum ScheduleModule {
+    /// Options every schedule takes, and those only recurring ones take.
+    static let commonOptions = ["name", "retry", "priority"]
+    static let recurringOptions = commonOptions + ["overlap", "jitter"]
+
     static func members(_ interpreter: Interpreter) -> [String: Value] {
         func owner(_ call: NativeCall, _ fn: String) throws -> AgentInstance {
             guard let agent = call.interpreter.turn.agent, let instance = agent.instance else {
@@ -10,36 +14,28 @@ enum ScheduleModule {
             }
             return instance
         }
-        func register(_ call: NativeCall, _ kind: Schedule.Kind, _ callback: Value, _ instance: AgentInstance,
-                      timing: ScheduleTiming, firstDeadline: Int64) -> Value {
-            let loop = call.interpreter.loop
-            let s = Schedule(id: loop.nextScheduleId, kind: kind, callback: callback, owner: instance, timing: timing)
-            loop.nextScheduleId += 1
-            loop.start(s, firstDeadline: firstDeadline)
-            return .object(ScheduleHandle(s, loop))
-        }
         func callback(_ call: NativeCall, _ i: Int) throws -> Value {
             guard i < call.args.count else { throw KeelError(ErrorKind.call, "\(call.name): missing closure argument") }
             return try call.callable(i)
         }
         var m = ModuleMembers("schedule")
-        m.fn("every") { call in
+        m.fn("every", labels: recurringOptions) { call in
             let instance = try owner(call, "every")
             let d = try call.duration(0)
             guard d > 0 else { throw KeelError(ErrorKind.value, "schedule.every: the duration must be positive, got \(formatDuration(d))") }
             let cb = try callback(call, 1)
             let now = call.interpreter.loop.time.monotonicNow
-            return register(call, .every, cb, instance, timing: .every(interval: d, anchor: now), firstDeadline: now)
+            return try register(call, .every, cb, instance, timing: .every(interval: d, anchor: now), first: now)
         }
-        m.fn("after") { call in
+        m.fn("after", labels: commonOptions) { call in
             let instance = try owner(call, "after")
             let d = try call.duration(0)
             guard d >= 0 else { throw KeelError(ErrorKind.value, "schedule.after: the delay must not be negative") }
             let cb = try callback(call, 1)
             let now = call.interpreter.loop.time.monotonicNow
-            return register(call, .after, cb, instance, timing: .once, firstDeadline: now.saturatingAdd(d))
+            return try register(call, .after, cb, instance, timing: .after(delay: d), first: now.saturatingAdd(d))
         }
-        m.fn("at") { call in
+        m.fn("at", labels: commonOptions) { call in
             let instance = try owner(call, "at")
             let text = try call.string(0)
             guard let target = try DateTime.parseChecked(text) else {
@@ -47,10 +43,10 @@ enum ScheduleModule {
             }
             let cb = try callback(call, 1)
             let time = call.interpreter.loop.time
-            let deadline = time.monotonicNow.saturatingAdd(max(0, target.saturatingSubtract(time.wallNow)))
-            return register(call, .at, cb, instance, timing: .once, firstDeadline: deadline)
+            let due = time.monotonicNow.saturatingAdd(max(0, target.saturatingSubtract(time.wallNow)))
+            return try register(call, .at, cb, instance, timing: .at(wall: target), first: due)
         }
-        m.fn("cron", labels: ["tz"]) { call in
+        m.fn("cron", labels: recurringOptions + ["tz"]) { call in
             let instance = try owner(call, "cron")
             let expr = try call.string(0)
             var zone: TimeZone?
@@ -69,7 +65,7 @@ enum ScheduleModule {
             guard let first = ScheduleTiming.cron(spec).next(after: time.monotonicNow, time: time) else {
                 throw KeelError(ErrorKind.value, "schedule.cron: `\(expr)` never fires")
             }
-            return register(call, .cron, cb, instance, timing: .cron(spec), firstDeadline: first)
+            return try register(call, .cron, cb, instance, timing: .cron(spec), first: first)
         }
         m.fn("sleep") { call in
             let d = try call.duration(0)
@@ -77,11 +73,112 @@ enum ScheduleModule {
             try loop.sleep(until: loop.time.monotonicNow.saturatingAdd(max(0, d)))
             return .none
         }
-        m.fn("list") { call in
+        m.fn("list", labels: ["name", "kind"]) { call in
             let instance = try owner(call, "list")
-            return .list(instance.schedules.filter(\.live).map { .object(ScheduleHandle($0, call.interpreter.loop)) })
+            let name = try call.optionalString(0, "name")
+            let kind = try call.optionalString(1, "kind")
+            if let kind, Schedule.Kind(rawValue: kind) == nil {
+                throw KeelError(ErrorKind.value, "schedule.list: kind must be every, after, at or cron, got `\(kind)`")
+            }
+            let loop = call.interpreter.loop
+            return .list(instance.schedules.filter { s in
+                s.live && (name == nil || s.options.name == name) && (kind == nil || s.kind.rawValue == kind)
+            }.map { .object(ScheduleHandle($0, loop)) })
+        }
+        m.fn("get") { call in
+            let instance = try owner(call, "get")
+            let name = try call.string(0)
+            guard let s = instance.namedSchedules[name], s.live else { return .none }
+            return .object(ScheduleHandle(s, call.interpreter.loop))
         }
         return m.values
+    }
+
+    /// Makes the schedule, or, for a `name:` already registered with the same kind, timing and
+    /// callback, keeps the existing one (its cadence and counters; the new options apply).
+    static func register(_ call: NativeCall, _ kind: Schedule.Kind, _ callback: Value, _ instance: AgentInstance,
+                         timing: ScheduleTiming, first: Int64) throws -> Value {
+        let loop = call.interpreter.loop
+        let options = try parseOptions(call)
+        if let name = options.name, let existing = instance.namedSchedules[name], existing.live {
+            if existing.kind == kind && existing.timing.same(as: timing) && sameCallback(existing.callback, callback) {
+                existing.options = options
+                return .object(ScheduleHandle(existing, loop))
+            }
+            _ = loop.cancel(existing)   // a different job under the same name replaces it
+        }
+        let s = Schedule(id: loop.nextScheduleId, kind: kind, callback: callback, owner: instance, timing: timing, options: options)
+        loop.nextScheduleId += 1
+        loop.start(s, first: first)
+        return .object(ScheduleHandle(s, loop))
+    }
+
+    /// The same task, or a lambda from the same place in the source.
+    static func sameCallback(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.function(let f), .function(let g)): return f.proto === g.proto
+        case (.native(let f), .native(let g)): return f === g
+        default: return false
+        }
+    }
+
+    static func parseOptions(_ call: NativeCall) throws -> ScheduleOptions {
+        var o = ScheduleOptions()
+        let fn = call.name
+        func bad(_ option: String, _ accepted: String, _ got: Value) -> KeelError {
+            let shown: String
+            if case .str(let s) = got { shown = "\"\(s)\"" } else { shown = got.display }
+            return KeelError(ErrorKind.value, "\(fn): \(option) must be \(accepted), got \(shown)")
+        }
+        if let v = call.named["name"] {
+            guard case .str(let name) = v, !name.isEmpty else { throw bad("name", "a non-empty string", v) }
+            o.name = name
+        }
+        if let v = call.named["overlap"] {
+            guard case .str(let text) = v, let policy = OverlapPolicy(rawValue: text) else {
+                throw bad("overlap", "\"buffer_one\", \"skip\" or \"buffer_all\"", v)
+            }
+            o.overlap = policy
+        }
+        if let v = call.named["jitter"] {
+            guard case .duration(let d) = v, d >= 0 else { throw bad("jitter", "a duration that is not negative", v) }
+            o.jitter = d
+        }
+        if let v = call.named["priority"] {
+            guard case .int(let p) = v else { throw bad("priority", "an int", v) }
+            o.priority = p
+        }
+        if let v = call.named["retry"] { o.retry = try parseRetry(v, fn) }
+        return o
+    }
+
+    /// `retry: {attempts: 4, backoff: 2.seconds, max: 1.minute}`.
+    static func parseRetry(_ v: Value, _ fn: String) throws -> RetryPolicy {
+        let form = "a record such as {attempts: 4, backoff: 2.seconds, max: 1.minute}"
+        guard let fields = fieldsOf(v), !v.isCallable else {
+            throw KeelError(ErrorKind.value, "\(fn): retry must be \(form), got \(v.typeName)")
+        }
+        for key in fields.keys.sorted() where !["attempts", "backoff", "max"].contains(key) {
+            throw KeelError(ErrorKind.value, "\(fn): retry has no option `\(key)` (accepted: attempts, backoff, max)")
+        }
+        guard case .int(let attempts)? = fields["attempts"], attempts >= 1 else {
+            throw KeelError(ErrorKind.value, "\(fn): retry.attempts must be an int of at least 1, got \(fields["attempts"]?.display ?? "none")")
+        }
+        var backoff: Int64 = 0
+        if let b = fields["backoff"], !b.isNone {
+            guard case .duration(let d) = b, d >= 0 else {
+                throw KeelError(ErrorKind.value, "\(fn): retry.backoff must be a duration that is not negative, got \(b.display)")
+            }
+            backoff = d
+        }
+        var maximum: Int64?
+        if let x = fields["max"], !x.isNone {
+            guard case .duration(let d) = x, d >= 0 else {
+                throw KeelError(ErrorKind.value, "\(fn): retry.max must be a duration that is not negative, got \(x.display)")
+            }
+            maximum = d
+        }
+        return RetryPolicy(attempts: attempts, backoff: backoff, max: maximum)
     }
 }
 
@@ -95,20 +192,49 @@ final class ScheduleHandle: HostObject {
     var fieldNames: [String] { ["id", "kind", "next_fire", "fired", "dropped"] }
 
     func field(_ name: String) -> Value? {
+        let s = schedule
         switch name {
-        case "id": return .int(schedule.id)
-        case "kind": return .str(schedule.kind.rawValue)
+        case "id": return .int(s.id)
+        case "kind": return .str(s.kind.rawValue)
+        case "name": return s.options.name.map { .str($0) } ?? Value.none
         case "next_fire":
-            guard schedule.live, let next = schedule.nextDeadline else { return Value.none }
-            return .str(DateTime.format(loop.time.wallNow.saturatingAdd(next.saturatingSubtract(loop.time.monotonicNow))))
-        case "fired": return .int(schedule.fired)
-        case "dropped": return .int(schedule.dropped)
-        case "live": return .bool(schedule.live)
+            guard s.live, let next = s.nextDeadline else { return Value.none }
+            return .str(DateTime.format(loop.wall(next)))
+        case "fired": return .int(s.fired)
+        case "dropped": return .int(s.dropped)
+        case "skipped": return .int(s.skipped)
+        case "failures": return .int(s.failures)
+        case "due": return .int(s.due)
+        case "paused": return .bool(s.paused)
+        case "live": return .bool(s.live)
+        case "history":
+            return .list(s.history.map { run in
+                var m: [MapKey: Value] = [.str("due"): .str(DateTime.format(run.due)), .str("outcome"): .str(run.outcome.rawValue)]
+                m[.str("started")] = run.started.map { .str(DateTime.format($0)) } ?? Value.none
+                m[.str("ended")] = run.ended.map { .str(DateTime.format($0)) } ?? Value.none
+                return .map(m)
+            })
         default: return nil
         }
     }
 
     func method(_ name: String, _ args: [Value], _ interpreter: Interpreter) throws -> Value? {
-        name == "cancel" ? .bool(schedule.cancel()) : nil
+        switch name {
+        case "cancel": return .bool(loop.cancel(schedule))
+        case "pause":
+            loop.pause(schedule)
+            return .none
+        case "resume":
+            loop.resume(schedule)
+            return .none
+        case "upcoming":
+            var n = 1
+            if let v = args.first {
+                guard case .int(let k) = v, k >= 0 else { throw KeelError(ErrorKind.value, "Schedule.upcoming: n must be an int that is not negative, got \(v.display)") }
+                n = min(k, 10_000)
+            }
+            return .list(loop.upcoming(schedule, n).map { .str(DateTime.format(loop.wall($0))) })
+        default: return nil
+        }
     }
 }
