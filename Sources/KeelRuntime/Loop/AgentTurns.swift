@@ -2,12 +2,15 @@ import KeelSyntax
 
 extension Interpreter {
     /// One event for one agent, on its fiber: a message handler or a scheduled closure.
-    func runTurn(_ agent: AgentInfo, _ instance: AgentInstance, _ event: Event) {
-        let label: String
+    /// What a turn's errors say it was (made only when one is reported).
+    static func label(_ event: Event) -> String {
         switch event.kind {
-        case .message(let name, _): label = "handler `\(name)`"
-        case .tick(let s, _): label = s.options.name.map { "scheduled closure \"\($0)\"" } ?? "scheduled closure"
+        case .message(let name, _): return "handler `\(name)`"
+        case .tick(let s, _): return s.options.name.map { "scheduled closure \"\($0)\"" } ?? "scheduled closure"
         }
+    }
+
+    func runTurn(_ agent: AgentInfo, _ instance: AgentInstance, _ event: Event) {
         do {
             try computeCapabilities(agent)
             switch event.kind {
@@ -15,14 +18,14 @@ extension Interpreter {
                 guard let (handler, takesPayload) = agent.handler(name) else { return }   // no such handler: dropped
                 _ = try call(handler, takesPayload ? [payload] : [])
             case .tick(let schedule, let tick):
-                try runSchedule(schedule, tick, agent, label)
+                try runSchedule(schedule, tick, agent, Interpreter.label(event))
             }
         } catch let e as KeelError where e.kind == ErrorKind.interrupted && loop.stopRequested {
             // A signal stopped the run while this turn was busy: it unwinds silently.
         } catch let e as KeelError where e.kind == ErrorKind.outOfFuel {
             if loop.fatalError == nil { loop.fatalError = e }   // the budget is the whole run's
         } catch let e as KeelError {
-            reportAgentError(e, agent, label)
+            reportAgentError(e, agent, Interpreter.label(event))
         } catch is ShutdownSignal {
             // The run is ending while this turn was parked: it just unwinds.
         } catch is TurnEnded {
@@ -33,14 +36,14 @@ extension Interpreter {
     }
 
     /// One run of a schedule's callback, with its counters, history and retry.
-    private func runSchedule(_ s: Schedule, _ tick: Tick, _ agent: AgentInfo, _ label: String) throws {
+    private func runSchedule(_ s: Schedule, _ tick: Tick, _ agent: AgentInfo, _ label: @autoclosure () -> String) throws {
         guard let run = loop.runStarts(s, tick) else { return }   // cancelled while it waited
         do {
             _ = try call(s.callback, [])
             _ = loop.runEnded(s, tick, run, failed: false)
         } catch let e as KeelError where !ErrorKind.uncatchable.contains(e.kind) {
             let retryIn = loop.runEnded(s, tick, run, failed: true)
-            var where_ = label
+            var where_ = label()
             if let retry = s.options.retry {
                 where_ += retryIn.map { ", attempt \(tick.attempt) of \(retry.attempts), retrying in \(formatDuration($0))" }
                     ?? ", attempt \(tick.attempt) of \(retry.attempts), giving up"

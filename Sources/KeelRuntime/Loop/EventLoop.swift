@@ -78,6 +78,10 @@ package final class EventLoop {
     /// For the invariant checks: every agent that had mail, and a step counter.
     var mailboxOwners: [ObjectIdentifier: AgentInfo] = [:]
     var invariantSteps = 0
+    /// Every schedule made, for tests that check the counters after a run.
+    var madeSchedules: [Schedule] = []
+    /// Their counters when the loop ended (the schedules themselves are let go).
+    var finalScheduleCounters: [ScheduleCounters] = []
     #endif
 
     init(interpreter: Interpreter, time: TimeSource, capacity: Int) {
@@ -95,6 +99,25 @@ package final class EventLoop {
     @inline(__always)
     func switchTurn(to next: TurnContext) {
         interpreter.turn = next
+    }
+
+    /// `switchTurn` for the commonest case, a new turn of `agent` (fields written in place: this
+    /// runs once per event).
+    @inline(__always)
+    func beginTurn(_ agent: AgentInfo, _ instance: AgentInstance) {
+        interpreter.turn.agent = agent
+        interpreter.turn.instance = instance
+        interpreter.turn.callDepth = 0
+        if !interpreter.turn.deadlines.isEmpty { interpreter.turn.deadlines = [] }
+    }
+
+    /// `switchTurn(to: .idle)` at the end of a turn that began with `beginTurn`.
+    @inline(__always)
+    func endTurn() {
+        interpreter.turn.agent = nil
+        interpreter.turn.instance = nil
+        interpreter.turn.callDepth = 0
+        if !interpreter.turn.deadlines.isEmpty { interpreter.turn.deadlines = [] }
     }
 
     // MARK: queue
@@ -287,10 +310,10 @@ package final class EventLoop {
             }
         }
         if lateness != nil, event.due != 0 { lateness!.append(time.monotonicNow - event.due) }
-        switchTurn(to: TurnContext(agent: agent, instance: instance))
+        beginTurn(agent, instance)
         interpreter.runTurn(agent, instance, event)
         // The turn is over (perhaps after parking and being resumed: this fiber runs the loop now).
-        switchTurn(to: .idle)
+        endTurn()
         agent.busy = false
         queueIfReady(agent)
     }

@@ -156,6 +156,8 @@ extension EventLoop {
         activeJob = nil
         #if DEBUG
         mailboxOwners.removeAll()
+        finalScheduleCounters = madeSchedules.map(ScheduleCounters.init)
+        madeSchedules.removeAll()
         #endif
     }
 

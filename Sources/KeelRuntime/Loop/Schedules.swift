@@ -46,8 +46,11 @@ final class Schedule {
     var running = false
     /// The retry of a failed run: its attempt number and when it is due (monotonic ns).
     var pendingRetry: (attempt: Int, due: Int64)?
-    /// The last `ScheduleRun.kept` runs and ticks, oldest first.
-    var history: [ScheduleRun] = []
+    /// The last `ScheduleRun.kept` runs and ticks, in a ring (see `history`).
+    private var ring: [ScheduleRun] = []
+    private var ringNext = 0
+    /// How many entries were ever recorded (an entry's number, to find it again in the ring).
+    private(set) var recorded = 0
 
     init(id: Int, kind: Kind, callback: Value, owner: AgentInstance, timing: ScheduleTiming, options: ScheduleOptions) {
         self.id = id
@@ -83,9 +86,29 @@ final class Schedule {
         return false
     }
 
-    func record(_ run: ScheduleRun) {
-        history.append(run)
-        if history.count > ScheduleRun.kept { history.removeFirst(history.count - ScheduleRun.kept) }
+    /// Records a tick or run; returns its number (for `update`).
+    @discardableResult
+    func record(_ run: ScheduleRun) -> Int {
+        if ring.count < ScheduleRun.kept {
+            ring.append(run)
+        } else {
+            ring[ringNext] = run
+            ringNext = (ringNext + 1) % ScheduleRun.kept
+        }
+        recorded += 1
+        return recorded - 1
+    }
+
+    /// Changes entry `number`, if it is still kept.
+    func update(_ number: Int, _ change: (inout ScheduleRun) -> Void) {
+        guard number >= recorded - ring.count else { return }
+        let slot = ring.count < ScheduleRun.kept ? number : (ringNext + number - (recorded - ScheduleRun.kept)) % ScheduleRun.kept
+        change(&ring[slot])
+    }
+
+    /// The kept entries, oldest first.
+    var history: [ScheduleRun] {
+        ring.count < ScheduleRun.kept ? ring : Array(ring[ringNext...] + ring[..<ringNext])
     }
 }
 
@@ -193,12 +216,13 @@ struct ScheduleOptions {
     var priority = 0
 }
 
-/// One entry of a schedule's history: a run of its callback, or a tick that did not run.
-final class ScheduleRun {
+/// One entry of a schedule's history: a run of its callback, or a tick that did not run. Times are
+/// monotonic ns (the handle shows them as wall-clock times).
+struct ScheduleRun {
     enum Outcome: String { case ok, error, retried, skipped, dropped, running }
     /// How many entries a schedule keeps.
     static let kept = 20
-    /// When the tick (or retry) was due, wall-clock ns.
+    /// When the tick (or retry) was due.
     let due: Int64
     var started: Int64?
     var ended: Int64?

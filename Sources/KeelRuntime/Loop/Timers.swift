@@ -56,6 +56,9 @@ extension EventLoop {
     /// Registers a schedule whose first cadence point is `first`. A tick due already (an `every`'s
     /// first, with no jitter) comes due now, so it is enqueued in registration order.
     func start(_ s: Schedule, first: Int64) {
+        #if DEBUG
+        madeSchedules.append(s)
+        #endif
         s.owner.schedules.append(s)
         if let name = s.options.name { s.owner.namedSchedules[name] = s }
         arm(s, nominal: first)
@@ -102,11 +105,11 @@ extension EventLoop {
         }
         if overlapping {
             s.skipped += 1
-            s.record(ScheduleRun(due: wall(due), outcome: .skipped))
+            s.record(ScheduleRun(due: due, outcome: .skipped))
         } else if isFull && s.tickRecurs {
             s.dropped += 1
             droppedTotal += 1
-            s.record(ScheduleRun(due: wall(due), outcome: .dropped))
+            s.record(ScheduleRun(due: due, outcome: .dropped))
         } else {
             deliverOrWait(s, Tick(due: due, attempt: 1), counted: false)
         }
@@ -141,13 +144,15 @@ extension EventLoop {
         s.waiting -= 1
         if tick.attempt == 1 {
             s.dropped += 1
-            s.record(ScheduleRun(due: wall(tick.due), outcome: .dropped))
+            s.record(ScheduleRun(due: tick.due, outcome: .dropped))
         }
         if s.waiting == 0 && s.pendingRetry == nil { s.running = false }
     }
 
     /// A slot was freed: runs waiting for one move into the queue, earliest due first.
+    @inline(__always)
     func slotFreed() {
+        if waiting.isEmpty { return }   // the usual case, once per event
         while pending < capacity, let entry = waiting.popMin() {
             if case .deliver(let s, let tick) = entry.action { deliverOrWait(s, tick) }
         }
@@ -165,9 +170,9 @@ extension EventLoop {
 
     // MARK: runs
 
-    /// A tick's run starts (in its agent's turn). False when it must not run: its schedule was
-    /// cancelled while it waited.
-    func runStarts(_ s: Schedule, _ tick: Tick) -> ScheduleRun? {
+    /// A tick's run starts (in its agent's turn); returns its history entry's number, or nil when
+    /// it must not run: its schedule was cancelled while it waited.
+    func runStarts(_ s: Schedule, _ tick: Tick) -> Int? {
         guard s.live else {
             discard(s, tick)
             return nil
@@ -177,15 +182,13 @@ extension EventLoop {
         // A one-shot that will not retry is done once it starts (its handle reads as not live).
         if s.isOneShot && s.options.retry == nil { s.live = false }
         s.running = true
-        let run = ScheduleRun(due: wall(tick.due), started: time.wallNow, outcome: .running)
-        s.record(run)
-        return run
+        return s.record(ScheduleRun(due: tick.due, started: time.monotonicNow, outcome: .running))
     }
 
     /// A run ended: `failed` if its callback raised. Returns the delay before a retry, if the
     /// schedule will retry.
-    func runEnded(_ s: Schedule, _ tick: Tick, _ run: ScheduleRun, failed: Bool) -> Int64? {
-        run.ended = time.wallNow
+    func runEnded(_ s: Schedule, _ tick: Tick, _ run: Int, failed: Bool) -> Int64? {
+        let ended = time.monotonicNow
         var retryIn: Int64?
         if failed {
             s.failures += 1
@@ -196,9 +199,10 @@ extension EventLoop {
                 if !s.paused { addTimer(at: due, .retry(s, generation: s.generation), priority: s.options.priority) }
                 retryIn = delay
             }
-            run.outcome = retryIn == nil ? .error : .retried
+            let outcome: ScheduleRun.Outcome = retryIn == nil ? .error : .retried
+            s.update(run) { $0.ended = ended; $0.outcome = outcome }
         } else {
-            run.outcome = .ok
+            s.update(run) { $0.ended = ended; $0.outcome = .ok }
         }
         if retryIn == nil {
             s.running = false
@@ -267,5 +271,42 @@ extension EventLoop {
     /// A monotonic time as wall-clock ns.
     func wall(_ monotonic: Int64) -> Int64 {
         time.wallNow.saturatingAdd(monotonic.saturatingSubtract(time.monotonicNow))
+    }
+}
+
+/// A schedule's counters, as tests read them after a run (debug builds keep every schedule).
+package struct ScheduleCounters: CustomStringConvertible {
+    package let id: Int
+    package let name: String?
+    package let kind: String
+    package let due, fired, skipped, dropped, failures, waiting: Int
+    package let live: Bool
+    package var description: String {
+        "#\(id) \(kind) \(name ?? ""): due \(due) fired \(fired) skipped \(skipped) dropped \(dropped) waiting \(waiting) failures \(failures)"
+    }
+
+    init(_ s: Schedule) {
+        id = s.id
+        name = s.options.name
+        kind = s.kind.rawValue
+        due = s.due
+        fired = s.fired
+        skipped = s.skipped
+        dropped = s.dropped
+        failures = s.failures
+        waiting = s.waiting
+        live = s.live
+    }
+}
+
+extension Interpreter {
+    /// Every schedule this interpreter made, with its counters (debug builds; empty otherwise).
+    package var scheduleCounters: [ScheduleCounters] {
+        #if DEBUG
+        guard let loop = loopIfStarted else { return [] }
+        return loop.madeSchedules.isEmpty ? loop.finalScheduleCounters : loop.madeSchedules.map(ScheduleCounters.init)
+        #else
+        return []
+        #endif
     }
 }

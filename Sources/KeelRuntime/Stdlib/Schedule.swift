@@ -208,10 +208,11 @@ final class ScheduleHandle: HostObject {
         case "paused": return .bool(s.paused)
         case "live": return .bool(s.live)
         case "history":
+            func time(_ t: Int64) -> Value { .str(DateTime.format(loop.wall(t))) }
             return .list(s.history.map { run in
-                var m: [MapKey: Value] = [.str("due"): .str(DateTime.format(run.due)), .str("outcome"): .str(run.outcome.rawValue)]
-                m[.str("started")] = run.started.map { .str(DateTime.format($0)) } ?? Value.none
-                m[.str("ended")] = run.ended.map { .str(DateTime.format($0)) } ?? Value.none
+                var m: [MapKey: Value] = [.str("due"): time(run.due), .str("outcome"): .str(run.outcome.rawValue)]
+                m[.str("started")] = run.started.map(time) ?? Value.none
+                m[.str("ended")] = run.ended.map(time) ?? Value.none
                 return .map(m)
             })
         default: return nil
@@ -223,10 +224,10 @@ final class ScheduleHandle: HostObject {
         case "cancel": return .bool(loop.cancel(schedule))
         case "pause":
             loop.pause(schedule)
-            return .none
+            return Value.none
         case "resume":
             loop.resume(schedule)
-            return .none
+            return Value.none
         case "upcoming":
             var n = 1
             if let v = args.first {

@@ -1,0 +1,168 @@
+import Foundation
+import KeelRuntime
+import KeelSyntax
+import XCTest
+
+/// Random mixes of schedules, options, sleeping and failing closures, queue capacities 1 to 8,
+/// pauses and cancels, run on the virtual clock. After every run: each schedule accounts for every
+/// tick that came due (`due == fired + skipped + dropped`, nothing left waiting), no agent ever ran
+/// two turns at once (the program checks it, and so do the loop's invariants in this debug build),
+/// and every one-shot that was neither cancelled nor paused ran exactly once.
+final class SchedulePropertyTests: XCTestCase {
+    /// SplitMix64, so a failing case can be rerun from its number.
+    struct Dice {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
+        mutating func chance(_ percent: Int) -> Bool { int(1...100) <= percent }
+        mutating func pick<T>(_ items: [T]) -> T { items[int(0...items.count - 1)] }
+    }
+
+    /// A random program; the names of the one-shots that must run exactly once.
+    static func program(_ dice: inout Dice) -> (source: String, mustRunOnce: [String]) {
+        var out = "use std/io\nuse std/schedule\n\n"
+        var mustRunOnce: [String] = []
+        for a in 0..<dice.int(1...3) {
+            var start: [String] = []
+            for k in 0..<dice.int(1...4) {
+                let name = "a\(a)s\(k)"
+                let sleep = dice.chance(50) ? "schedule.sleep(\(dice.int(1...150)).seconds)" : ""
+                let failEvery = dice.int(2...5)
+                let body = """
+                () => {
+                      self.running += 1
+                      if self.running > 1 { self.overlaps += 1 }
+                      self.runs += 1
+                      \(sleep)
+                      self.running -= 1
+                      if self.runs % \(failEvery) == 0 { raise "run {self.runs} fails" }
+                    }
+                """
+                var options = ["name: \"\(name)\"", "priority: \(dice.int(-1...2))"]
+                if dice.chance(40) { options.append("retry: {attempts: \(dice.int(1...3)), backoff: \(dice.int(0...20)).seconds}") }
+                let kind = dice.int(0...3)
+                if kind <= 1 {
+                    options.append("overlap: \"\(dice.pick(["buffer_one", "skip", "buffer_all"]))\"")
+                    if dice.chance(40) { options.append("jitter: \(dice.int(1...40)).seconds") }
+                }
+                let call: String
+                switch kind {
+                case 0: call = "schedule.every(\(dice.pick([30, 60, 90, 300])).seconds, \(body), \(options.joined(separator: ", ")))"
+                case 1: call = "schedule.cron(\"\(dice.pick(["* * * * *", "*/5 * * * *", "0 * * * *"]))\", \(body), \(options.joined(separator: ", ")))"
+                case 2: call = "schedule.after(\(dice.int(0...600)).seconds, \(body), \(options.joined(separator: ", ")))"
+                default: call = "schedule.at(\"2026-01-01T00:0\(dice.int(0...9)):00Z\", \(body), \(options.joined(separator: ", ")))"
+                }
+                start.append("h\(k) = \(call)")
+                let fate = dice.int(1...10)
+                if fate == 1 {
+                    start.append("schedule.after(\(dice.int(0...3600)).seconds, () => { h\(k).cancel() })")
+                } else if fate == 2 {
+                    let pauseAt = dice.int(0...3600)
+                    start.append("schedule.after(\(pauseAt).seconds, () => { h\(k).pause() })")
+                    start.append("schedule.after(\(pauseAt + dice.int(0...1800)).seconds, () => { h\(k).resume() })")
+                } else if kind >= 2 {
+                    mustRunOnce.append(name)
+                }
+            }
+            out += """
+            agent A\(a) {
+              @tools [io]
+              state {
+                running: int = 0
+                overlaps: int = 0
+                runs: int = 0
+              }
+              @on_start {
+                \(start.joined(separator: "\n    "))
+              }
+              @on_stop { io.show("A\(a) overlaps {self.overlaps}") }
+            }
+            run(A\(a))
+
+            """
+        }
+        return (out, mustRunOnce)
+    }
+
+    func testCountersAndTurnsOverRandomSchedules() throws {
+        let cases = 200
+        var schedulesChecked = 0
+        for n in 0..<cases {
+            var dice = Dice(state: UInt64(n) &* 7919 &+ 17)
+            let (source, mustRunOnce) = SchedulePropertyTests.program(&dice)
+            let capacity = dice.int(1...8)
+            final class Sink: @unchecked Sendable { var lines: [String] = [] }
+            let out = Sink(), errors = Sink()
+            var options = Interpreter.Options()
+            options.output = { out.lines.append($0) }
+            options.errorOutput = { errors.lines.append($0) }
+            options.time = VirtualTime(start: 1_767_225_600_000_000_000)   // 2026-01-01T00:00:00Z
+            options.until = 3 * 3_600_000_000_000
+            options.queueCapacity = capacity
+            options.environment = ["KEEL_SEED": String(n)]
+            let interpreter = Interpreter(options: options)
+            let main = try interpreter.compile(SourceFile(path: "case\(n).keel", text: source))
+            let status = onLargeStack { interpreter.runProgram(main) }
+            let context = "case \(n), capacity \(capacity):\n\(source)"
+            XCTAssertEqual(status, 0, context + errors.lines.joined(separator: "\n"))
+            for line in out.lines where line.contains("overlaps") {
+                XCTAssertTrue(line.hasSuffix("overlaps 0"), "\(line)\n\(context)")
+            }
+            let counters = interpreter.scheduleCounters
+            XCTAssertFalse(counters.isEmpty, context)
+            for c in counters where c.name != nil {
+                schedulesChecked += 1
+                XCTAssertEqual(c.waiting, 0, "\(c)\n\(context)")
+                XCTAssertEqual(c.due, c.fired + c.skipped + c.dropped, "\(c)\n\(context)")
+                if mustRunOnce.contains(c.name!) {
+                    XCTAssertEqual(c.fired, 1, "\(c)\n\(context)")
+                    XCTAssertEqual(c.due, 1, "\(c)\n\(context)")
+                }
+            }
+        }
+        print("schedule property test: \(cases) cases, \(schedulesChecked) schedules checked")
+    }
+
+    /// Jitter repeats exactly under one KEEL_SEED and changes under another.
+    func testJitterIsReproducibleUnderASeed() throws {
+        let source = """
+        use std/io
+        use std/time
+        use std/schedule
+        agent J {
+          @tools [io]
+          @on_start { schedule.every(1.minute, () => io.show(time.now()), name: "j", jitter: 50.seconds) }
+        }
+        run(J)
+        """
+        func starts(_ seed: String) throws -> [String] {
+            final class Sink: @unchecked Sendable { var lines: [String] = [] }
+            let out = Sink()
+            var options = Interpreter.Options()
+            options.output = { out.lines.append($0) }
+            options.time = VirtualTime(start: 1_767_225_600_000_000_000)
+            options.until = 30 * 60_000_000_000
+            options.environment = ["KEEL_SEED": seed]
+            let interpreter = Interpreter(options: options)
+            let main = try interpreter.compile(SourceFile(path: "j.keel", text: source))
+            _ = onLargeStack { interpreter.runProgram(main) }
+            return out.lines
+        }
+        let first = try starts("42"), again = try starts("42"), other = try starts("43")
+        XCTAssertEqual(first.count, 30)
+        XCTAssertEqual(first, again)
+        XCTAssertNotEqual(first, other)
+        for (k, line) in first.enumerated() {
+            // Tick k is due within [k minutes, k minutes + 50 s).
+            let t = DateTime.parse(line.trimmingCharacters(in: .whitespaces))!
+            let offset = t - (1_767_225_600_000_000_000 + Int64(k) * 60_000_000_000)
+            XCTAssertTrue(offset >= 0 && offset < 50_000_000_000, "tick \(k): \(line)")
+        }
+    }
+}
