@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "KeelSyntax", swiftSettings: [.swiftLanguageMode(.v6)]),
@@ -28,13 +29,20 @@ let package = Package(
             // cost about a tenth of run time and guard nothing here (one thread evaluates at a time).
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
-        .target(name: "KeelKit", dependencies: ["KeelRuntime", "KeelSyntax"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        // The SQLite store for durable agents and schedules (GRDB: migrations, one writer).
+        .target(
+            name: "KeelSQLite",
+            dependencies: ["KeelRuntime", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .target(name: "KeelKit", dependencies: ["KeelRuntime", "KeelSyntax", "KeelSQLite"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // What the command line shares with its tests: the run flags, running files and test blocks.
         .target(
             name: "KeelCLI",
             dependencies: [
                 "KeelRuntime",
                 "KeelSyntax",
+                "KeelSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
@@ -46,6 +54,7 @@ let package = Package(
             dependencies: [
                 "KeelCLI",
                 "KeelRuntime",
+                "KeelSQLite",
                 "CLibEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeelRuntime
+import KeelSQLite
 import KeelSyntax
 
 /// How a program is run: the flags `keel run` and `keel test` share, and the environment variables
@@ -35,6 +36,9 @@ package struct RunOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("With --sandbox: allow std/file inside this folder (repeatable).", valueName: "dir"))
     package var allowFile: [String] = []
+
+    @Option(help: ArgumentHelp("Keep @durable agents' state and named schedules in this SQLite file, across runs (overrides KEEL_STORE).", valueName: "path"))
+    package var store: String?
 
     package init() {}
 
@@ -97,6 +101,12 @@ package struct RunOptions: ParsableArguments {
         o.until = untilDuration
         o.failFast = failFast
         o.stats = stats
+        let storePath = store ?? environment["KEEL_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+        if let storePath {
+            guard !storePath.isEmpty else { throw RunOptions.invalid("--store", storePath, "a file name") }
+            // Opened (and locked) only for a run: `validate()` has no program.
+            if program != nil { o.store = try SQLiteStore(path: storePath, owner: true) }
+        }
         if let oneshot = environment["KEEL_ONESHOT"], !oneshot.isEmpty, oneshot != "0", !virtualTime {
             o.idleExit = 250_000_000
         }

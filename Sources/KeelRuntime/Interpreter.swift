@@ -58,6 +58,8 @@ package final class Interpreter {
         package var fileRoots: [String]?
         /// Why standard input is refused (`io.ask` raises `CapabilityError`); nil: it can be read.
         package var inputRefusal: String?
+        /// Where `@durable` agents keep their state and named schedules; nil: in memory only.
+        package var store: DurableStore?
         package init() {}
     }
 
@@ -88,6 +90,7 @@ package final class Interpreter {
         r.failFast = options.failFast
         r.stopAt = options.until.map { time.monotonicNow.saturatingAdd($0) }
         r.idleExit = options.idleExit
+        if let store = options.store { r.durability = Durability(store: store, loop: r) }
         if options.stats { r.lateness = [] }
         loopIfStarted = r
         return r

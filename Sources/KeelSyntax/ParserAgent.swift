@@ -34,6 +34,11 @@ extension Parser {
             case "tools":
                 agent.attributes.append((try parseTools(), start.to(previous.span)))
             default:
+                // A bare attribute (`@durable` alone on its line) is a flag: its value is true.
+                if check(.newline) || check(.rbrace) || check(.eof) {
+                    agent.attributes.append((.value(name: attr.lexeme, Expr(.bool(true), attr.span)), start.to(attr.span)))
+                    break
+                }
                 let value = try parseExpression()
                 agent.attributes.append((.value(name: attr.lexeme, value), start.to(previous.span)))
             }

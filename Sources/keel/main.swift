@@ -20,11 +20,12 @@ struct Keel: ParsableCommand {
           KEEL_ONESHOT=1             exit after 250 ms without events (real clock only)
           KEEL_LOG_LEVEL             std/log threshold: debug, info (default), warn, error
           KEEL_SEED                  seed for std/random, for reproducible runs
+          KEEL_STORE                 the SQLite store of @durable agents (as --store)
           KEEL_HISTORY               the REPL's history file (default ~/.keel_history; empty: none)
           NO_COLOR                   no colour in diagnostics (colour is only used on a terminal)
         """,
         version: KeelVersion.string,
-        subcommands: [Run.self, Check.self, Test.self, Cron.self, Repl.self],
+        subcommands: [Run.self, Check.self, Test.self, Cron.self, Schedules.self, State.self, Repl.self],
         defaultSubcommand: Run.self
     )
 }
@@ -39,8 +40,15 @@ struct Run: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        let configured = try options.interpreterOptions(environment: ProcessInfo.processInfo.environment, program: file)
+        let configured: Interpreter.Options
+        do {
+            configured = try options.interpreterOptions(environment: ProcessInfo.processInfo.environment, program: file)
+        } catch let e as StoreError {
+            FileHandle.standardError.write("error: \(e.description)\n".data(using: .utf8)!)
+            throw ExitCode(1)
+        }
         let status = Runner.runFile(path: file, options: configured)
+        configured.store?.close()
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -10,15 +10,26 @@ extension Interpreter {
         }
     }
 
-    func runTurn(_ agent: AgentInfo, _ instance: AgentInstance, _ event: Event) {
+    /// How a turn ended: whether it raised nothing, and the schedule occurrence it ran.
+    struct TurnOutcome {
+        var succeeded = false
+        var fire: (Schedule, Tick)?
+    }
+
+    @discardableResult
+    func runTurn(_ agent: AgentInfo, _ instance: AgentInstance, _ event: Event) -> TurnOutcome {
+        var outcome = TurnOutcome()
         do {
             try computeCapabilities(agent)
             switch event.kind {
             case .message(let name, let payload):
-                guard let (handler, takesPayload) = agent.handler(name) else { return }   // no such handler: dropped
+                guard let (handler, takesPayload) = agent.handler(name) else { return TurnOutcome(succeeded: true) }   // no such handler: dropped
                 _ = try call(handler, takesPayload ? [payload] : [])
+                outcome.succeeded = true
             case .tick(let schedule, let tick):
-                try runSchedule(schedule, tick, agent, Interpreter.label(event))
+                if try runSchedule(schedule, tick, agent, Interpreter.label(event)) {
+                    outcome = TurnOutcome(succeeded: true, fire: (schedule, tick))
+                }
             }
         } catch let e as KeelError where e.kind == ErrorKind.interrupted && loop.stopRequested {
             // A signal stopped the run while this turn was busy: it unwinds silently.
@@ -33,14 +44,17 @@ extension Interpreter {
         } catch {
             reportAgentError(KeelError(ErrorKind.base, "\(error)"), agent, "turn")
         }
+        return outcome
     }
 
-    /// One run of a schedule's callback, with its counters, history and retry.
-    private func runSchedule(_ s: Schedule, _ tick: Tick, _ agent: AgentInfo, _ label: @autoclosure () -> String) throws {
-        guard let run = loop.runStarts(s, tick) else { return }   // cancelled while it waited
+    /// One run of a schedule's callback, with its counters, history and retry; true if it ran and
+    /// raised nothing.
+    private func runSchedule(_ s: Schedule, _ tick: Tick, _ agent: AgentInfo, _ label: @autoclosure () -> String) throws -> Bool {
+        guard let run = loop.runStarts(s, tick) else { return false }   // cancelled while it waited
         do {
-            _ = try call(s.callback, [])
+            _ = try call(s.callback, s.args)
             _ = loop.runEnded(s, tick, run, failed: false)
+            return true
         } catch let e as KeelError where !ErrorKind.uncatchable.contains(e.kind) {
             let retryIn = loop.runEnded(s, tick, run, failed: true)
             var where_ = label()
@@ -49,6 +63,7 @@ extension Interpreter {
                     ?? ", attempt \(tick.attempt) of \(retry.attempts), giving up"
             }
             reportAgentError(e, agent, where_)
+            return false
         } catch {
             _ = loop.runEnded(s, tick, run, failed: true)
             throw error
@@ -97,11 +112,22 @@ extension Interpreter {
         if agent.isLive { try stopAgent(agent, runHook: false) }
         let instance = AgentInstance(info: agent)
         instance.state.reserveCapacity(agent.stateFields.count)
+        // A durable agent's stored fields come from the store; a field's default runs only the
+        // first time, or for a field added since.
+        let durability = agent.durable ? loop.durability : nil
+        let stored = try durability?.load(agent)
+        var committed: [Value] = []
         // Defaults and attribute values run as the agent, under its own @tools (those without an
         // `if` guard: a guard may read state that does not exist yet).
         try acting(as: agent) {
             agent.allowedNow = agent.unguardedTools
             for field in agent.stateFields {
+                if let text = stored?.state[field.name] {
+                    let v = try Durability.decode(text, field: field, agent: agent)
+                    instance.state.append(v)
+                    committed.append(v)
+                    continue
+                }
                 var v = try call(.function(Function(proto: field.initial, upvalues: [], selfValue: .undefined)), [])
                 if let t = field.type {
                     guard let c = t.coerce(v) else {
@@ -110,24 +136,29 @@ extension Interpreter {
                     v = c
                 }
                 instance.state.append(v)
+                committed.append(.undefined)   // not in the store yet
             }
             for (name, proto) in agent.attributes {
                 instance.attributeValues[name] = try call(.function(Function(proto: proto, upvalues: [], selfValue: .agent(agent))), [])
             }
         }
+        if agent.durable { instance.committedState = committed }
         agent.instance = instance
         loop.agentStarted(agent)
-        guard let onStart = agent.onStart else { return }
+        if let durability, let stored { try durability.restoreSchedules(stored, agent, instance) }
         let wasBusy = agent.busy
         agent.busy = true
         defer {
             agent.busy = wasBusy
             loop.queueIfReady(agent)   // events that arrived during @on_start
         }
-        try acting(as: agent) {
-            try computeCapabilities(agent)
-            _ = try call(.function(Function(proto: onStart, upvalues: [], selfValue: .agent(agent))), [])
+        if let onStart = agent.onStart {
+            try acting(as: agent) {
+                try computeCapabilities(agent)
+                _ = try call(.function(Function(proto: onStart, upvalues: [], selfValue: .agent(agent))), [])
+            }
         }
+        if let durability, agent.instance === instance { durability.commit(instance) }
     }
 
     /// Runs `body` as `agent` (its `self`, `@tools` and schedules) inside the running turn: an
@@ -150,11 +181,15 @@ extension Interpreter {
                 flushRepeatedErrors(agent)
             }
         }
-        guard runHook, let onStop = agent.onStop else { return }
+        guard runHook, let onStop = agent.onStop else {
+            if agent.durable { loop.durability?.commit(instance) }
+            return
+        }
         try acting(as: agent) {
             try computeCapabilities(agent)
             _ = try call(.function(Function(proto: onStop, upvalues: [], selfValue: .agent(agent))), [])
         }
+        if agent.durable { loop.durability?.commit(instance) }
     }
 }
 

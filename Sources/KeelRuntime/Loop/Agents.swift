@@ -32,6 +32,8 @@ package final class AgentInfo {
     var tasks: [String: FunctionProto] = [:]
     var onStart: FunctionProto?
     var onStop: FunctionProto?
+    /// `@durable`: its state and named schedules live in the store (when the run has one).
+    var durable = false
     /// `@tools all` sets `allowAll`; otherwise only the listed entries (deny by default).
     var allowAll = false
     var tools: [ToolEntry] = []
@@ -100,6 +102,11 @@ package final class AgentInstance {
     /// Fibers parked in turns of this instance (its own turn, tasks it spawned), woken to unwind
     /// when it stops.
     var parked: [Fiber] = []
+    /// A durable agent's state as last committed (a failed turn goes back to it); nil before the
+    /// first commit.
+    var committedState: [Value]?
+    /// Durable schedules removed since the last commit (their rows go).
+    var removedDurableSchedules: [String] = []
     init(info: AgentInfo) { self.info = info }
 }
 

@@ -34,6 +34,8 @@ package final class EventLoop {
     var nextScheduleId = 1
     /// See `jitterSeed`.
     var cachedJitterSeed: UInt64?
+    /// The durable store's side of the loop; nil without a store.
+    var durability: Durability?
 
     /// Set when the program must end: an uncaught error in the main program or, with
     /// `failFast`, in a handler.
@@ -311,8 +313,11 @@ package final class EventLoop {
         }
         if lateness != nil, event.due != 0 { lateness!.append(time.monotonicNow - event.due) }
         beginTurn(agent, instance)
-        interpreter.runTurn(agent, instance, event)
+        let outcome = interpreter.runTurn(agent, instance, event)
         // The turn is over (perhaps after parking and being resumed: this fiber runs the loop now).
+        if let durability, agent.durable, agent.instance === instance {
+            durability.turnEnded(instance, succeeded: outcome.succeeded, fire: outcome.fire)
+        }
         endTurn()
         agent.busy = false
         queueIfReady(agent)

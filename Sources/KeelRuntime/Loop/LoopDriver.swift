@@ -178,6 +178,7 @@ extension EventLoop {
             work.append(.resume(fiber, generation: fiber.parkGeneration))
         }
         if posted.serveEnded, case .serving = goal { return 0 }
+        durability?.pollRequests()
         fireDueTimers()
         for (f, generation) in posted.completed { work.append(.resume(f, generation: generation)) }
         for job in posted.jobs { work.append(.job(job)) }
@@ -256,6 +257,10 @@ extension EventLoop {
             idleSince = since
             if now - since >= idleExit { return 0 }
             wait = min(wait ?? idleExit, idleExit)
+        }
+        if durability != nil {
+            // Requests from `keel schedules` are read at least once a second.
+            wait = min(wait ?? Durability.pollInterval, Durability.pollInterval)
         }
         if let w = wait, w <= 0 { return nil }
         sleepUntilWoken(wait.map { Date(timeIntervalSinceNow: Double($0) / 1e9) })

@@ -12,8 +12,9 @@ final class Schedule {
     enum Kind: String { case every, after, at, cron }
     let id: Int
     let kind: Kind
-    /// A task or lambda, called with no arguments.
+    /// A task or lambda, called with `args` (`args:`; none by default).
     let callback: Value
+    var args: [Value] = []
     /// The agent instance that registered it: its turns run the callback, and it ends with it
     /// (stopping the instance empties its `schedules`, which breaks this cycle).
     let owner: AgentInstance
@@ -44,8 +45,11 @@ final class Schedule {
     var waiting = 0
     /// A run is under way (running or parked), or a retry of it is pending.
     var running = false
-    /// The retry of a failed run: its attempt number and when it is due (monotonic ns).
-    var pendingRetry: (attempt: Int, due: Int64)?
+    /// The retry of a failed run: its attempt number, when it is due, and the occurrence it retries
+    /// (monotonic ns).
+    var pendingRetry: (attempt: Int, due: Int64, nominal: Int64)?
+    /// What a durable schedule keeps beyond this (see `Loop/Durability.swift`); nil for others.
+    var durable: DurableSchedule?
     /// The last `ScheduleRun.kept` runs and ticks, in a ring (see `history`).
     private var ring: [ScheduleRun] = []
     private var ringNext = 0
@@ -238,6 +242,8 @@ struct ScheduleRun {
 struct Tick {
     /// When it came due (monotonic ns).
     let due: Int64
+    /// Its cadence point, before jitter: the occurrence it is (a durable fire's key).
+    let nominal: Int64
     /// 1 for a tick's first run, 2 and up for retries.
     let attempt: Int
 }

@@ -106,12 +106,14 @@ extension EventLoop {
         if overlapping {
             s.skipped += 1
             s.record(ScheduleRun(due: due, outcome: .skipped))
+            s.durable?.accounted(nominal)
         } else if isFull && s.tickRecurs {
             s.dropped += 1
             droppedTotal += 1
             s.record(ScheduleRun(due: due, outcome: .dropped))
+            s.durable?.accounted(nominal)
         } else {
-            deliverOrWait(s, Tick(due: due, attempt: 1), counted: false)
+            deliverOrWait(s, Tick(due: due, nominal: nominal, attempt: 1), counted: false)
         }
         arm(s, nominal: s.timing.next(after: nominal, time: time))
     }
@@ -120,7 +122,7 @@ extension EventLoop {
     private func retryDue(_ s: Schedule) {
         guard s.live, !s.paused, let retry = s.pendingRetry, s.owner.info.instance === s.owner else { return }
         s.pendingRetry = nil
-        deliverOrWait(s, Tick(due: retry.due, attempt: retry.attempt), counted: false)
+        deliverOrWait(s, Tick(due: retry.due, nominal: retry.nominal, attempt: retry.attempt), counted: false)
     }
 
     /// Puts a run in its agent's mailbox, or in the heap of runs waiting for a slot when the queue
@@ -145,6 +147,7 @@ extension EventLoop {
         if tick.attempt == 1 {
             s.dropped += 1
             s.record(ScheduleRun(due: tick.due, outcome: .dropped))
+            s.durable?.accounted(tick.nominal)
         }
         if s.waiting == 0 && s.pendingRetry == nil { s.running = false }
     }
@@ -178,6 +181,7 @@ extension EventLoop {
             return nil
         }
         s.waiting -= 1
+        s.durable?.dirty = true
         if tick.attempt == 1 { s.fired += 1 }
         // A one-shot that will not retry is done once it starts (its handle reads as not live).
         if s.isOneShot && s.options.retry == nil { s.live = false }
@@ -189,13 +193,14 @@ extension EventLoop {
     /// schedule will retry.
     func runEnded(_ s: Schedule, _ tick: Tick, _ run: Int, failed: Bool) -> Int64? {
         let ended = time.monotonicNow
+        s.durable?.dirty = true
         var retryIn: Int64?
         if failed {
             s.failures += 1
             if let retry = s.options.retry, tick.attempt < retry.attempts, s.live {
                 let delay = retry.delay(after: tick.attempt)
                 let due = time.monotonicNow.saturatingAdd(delay)
-                s.pendingRetry = (tick.attempt + 1, due)
+                s.pendingRetry = (tick.attempt + 1, due, tick.nominal)
                 if !s.paused { addTimer(at: due, .retry(s, generation: s.generation), priority: s.options.priority) }
                 retryIn = delay
             }
@@ -205,6 +210,7 @@ extension EventLoop {
             s.update(run) { $0.ended = ended; $0.outcome = .ok }
         }
         if retryIn == nil {
+            s.durable?.accounted(tick.nominal)   // this occurrence is over (ran, or gave up)
             s.running = false
             if s.isOneShot { s.live = false }   // done: it ran (and will not retry)
         }
@@ -217,6 +223,7 @@ extension EventLoop {
     func pause(_ s: Schedule) {
         guard s.live, !s.paused else { return }
         s.paused = true
+        s.durable?.dirty = true
         s.generation += 1
         s.nextDeadline = nil
     }
@@ -226,6 +233,7 @@ extension EventLoop {
     func resume(_ s: Schedule) {
         guard s.live, s.paused else { return }
         s.paused = false
+        s.durable?.dirty = true
         let now = time.monotonicNow
         var next: Int64?
         switch s.timing {
@@ -257,7 +265,10 @@ extension EventLoop {
             if s.waiting == 0 { s.running = false }
         }
         s.owner.schedules.removeAll { $0 === s }
-        if let name = s.options.name, s.owner.namedSchedules[name] === s { s.owner.namedSchedules[name] = nil }
+        if let name = s.options.name, s.owner.namedSchedules[name] === s {
+            s.owner.namedSchedules[name] = nil
+            if s.durable != nil { s.owner.removedDurableSchedules.append(name) }   // its row goes at the next commit
+        }
         return wasLive
     }
 

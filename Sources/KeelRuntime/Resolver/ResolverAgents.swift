@@ -50,6 +50,12 @@ extension Resolver {
                 let proto = function(name: "\(decl.name).@\(name)", isLambda: false, params: [], returnType: nil,
                                      body: block, span: span, parent: nil)
                 if name == "on_start" { info.onStart = proto } else { info.onStop = proto }
+            case .value("durable", let expr):
+                guard case .bool(true) = expr.kind else {
+                    error("@durable takes no value: write `@durable` on a line of its own", span)
+                    continue
+                }
+                info.durable = true
             case .value(let name, let expr):
                 info.attributes.append((name, thunk("\(decl.name).@\(name)", expr)))
             }

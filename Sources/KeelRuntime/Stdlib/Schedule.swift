@@ -4,7 +4,7 @@ import Foundation
 /// are the loop's (`Loop/Schedules.swift`, `Loop/Timers.swift`).
 enum ScheduleModule {
     /// Options every schedule takes, and those only recurring ones take.
-    static let commonOptions = ["name", "retry", "priority"]
+    static let commonOptions = ["name", "retry", "priority", "args", "missed", "catch_up"]
     static let recurringOptions = commonOptions + ["overlap", "jitter"]
 
     static func members(_ interpreter: Interpreter) -> [String: Value] {
@@ -100,17 +100,68 @@ enum ScheduleModule {
                          timing: ScheduleTiming, first: Int64) throws -> Value {
         let loop = call.interpreter.loop
         let options = try parseOptions(call)
-        if let name = options.name, let existing = instance.namedSchedules[name], existing.live {
-            if existing.kind == kind && existing.timing.same(as: timing) && sameCallback(existing.callback, callback) {
-                existing.options = options
+        var args: [Value] = []
+        if let v = call.named["args"] {
+            guard case .list(let list) = v else { throw KeelError(ErrorKind.value, "\(call.name): args must be a list, got \(v.typeName)") }
+            args = list
+        }
+        let durable = try durability(call, instance, callback, args)
+        if let name = options.name, let existing = instance.namedSchedules[name], existing.live || existing.durable != nil {
+            if existing.kind == kind && existing.timing.same(as: timing) && sameCallback(existing.callback, callback) && existing.args == args {
+                // The same job: it goes on (a durable one-shot that has run stays done).
+                if existing.live {
+                    existing.options = options
+                    if let d = existing.durable, let durable {
+                        d.missed = durable.missed
+                        d.catchUp = durable.catchUp
+                        d.dirty = true
+                    }
+                }
                 return .object(ScheduleHandle(existing, loop))
             }
             _ = loop.cancel(existing)   // a different job under the same name replaces it
         }
         let s = Schedule(id: loop.nextScheduleId, kind: kind, callback: callback, owner: instance, timing: timing, options: options)
         loop.nextScheduleId += 1
+        s.args = args
+        s.durable = durable
         loop.start(s, first: first)
         return .object(ScheduleHandle(s, loop))
+    }
+
+    /// A named schedule of a `@durable` agent is durable: its callback must be a task of the agent
+    /// (a lambda cannot be stored) and its arguments data. `missed:` and `catch_up:` apply to
+    /// durable schedules only.
+    static func durability(_ call: NativeCall, _ instance: AgentInstance, _ callback: Value, _ args: [Value]) throws -> DurableSchedule? {
+        let agent = instance.info
+        guard agent.durable, case .str(let name)? = call.named["name"] else {
+            if call.named["missed"] != nil || call.named["catch_up"] != nil {
+                throw KeelError(ErrorKind.value, "\(call.name): missed: and catch_up: apply to named schedules of a @durable agent")
+            }
+            return nil
+        }
+        guard case .function(let f) = callback, let task = agent.tasks.first(where: { $0.value === f.proto })?.key else {
+            throw KeelError(ErrorKind.value, "\(call.name): a durable schedule needs a task: a lambda cannot be stored (schedule \"\(name)\" of \(agent.name); pass a task of the agent, such as self.refresh)")
+        }
+        let argsText: String
+        do { argsText = try StoredValue.encode(.list(args)) } catch let e as StoredValue.Unstorable {
+            throw KeelError(ErrorKind.value, "\(call.name): args of a durable schedule must be data that can be stored, not \(e.kind)")
+        }
+        var missed = MissedPolicy.latest
+        if let v = call.named["missed"] {
+            guard case .str(let text) = v, let p = MissedPolicy(rawValue: text) else {
+                throw KeelError(ErrorKind.value, "\(call.name): missed must be \"latest\", \"skip\" or \"all\", got \(v.display)")
+            }
+            missed = p
+        }
+        var catchUp: Int64 = 86_400_000_000_000
+        if let v = call.named["catch_up"] {
+            guard case .duration(let d) = v, d > 0 else {
+                throw KeelError(ErrorKind.value, "\(call.name): catch_up must be a positive duration, got \(v.display)")
+            }
+            catchUp = d
+        }
+        return DurableSchedule(task: task, argsText: argsText, missed: missed, catchUp: catchUp)
     }
 
     /// The same task, or a lambda from the same place in the source.
@@ -205,6 +256,8 @@ final class ScheduleHandle: HostObject {
         case "skipped": return .int(s.skipped)
         case "failures": return .int(s.failures)
         case "due": return .int(s.due)
+        case "missed": return .int(s.durable?.missedCount ?? 0)
+        case "durable": return .bool(s.durable != nil)
         case "paused": return .bool(s.paused)
         case "live": return .bool(s.live)
         case "history":

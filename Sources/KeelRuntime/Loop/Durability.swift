@@ -1,0 +1,356 @@
+import Foundation
+
+/// What happens to the occurrences of a durable schedule that came due while no process ran.
+enum MissedPolicy: String, CaseIterable {
+    /// One catch-up run at start-up (the latest missed occurrence), then the cadence.
+    case latest
+    /// None: the schedule goes on at its next cadence point.
+    case skip
+    /// Every missed occurrence, oldest first, within the catch-up window and at most 1,000.
+    case all
+}
+
+/// What a durable schedule keeps beyond an in-memory one: the task it calls (a lambda cannot be
+/// stored), its arguments, the missed-fire policy, and where it is in its cadence in terms that
+/// survive a restart.
+final class DurableSchedule {
+    /// The agent task it calls, by name, and its arguments (storable values) as stored.
+    let task: String
+    let argsText: String
+    var missed: MissedPolicy
+    /// How far back `missed: "all"` catches up (ns).
+    var catchUp: Int64
+    /// Occurrences that came due while no process ran.
+    var missedCount = 0
+    /// The cadence point of the last tick accounted for (run, skipped or dropped), monotonic ns.
+    var lastDue: Int64?
+    /// Something changed that the store does not know yet.
+    var dirty = true
+
+    /// At most this many catch-up runs at start-up (`missed: "all"`).
+    static let maxCatchUp = 1_000
+
+    init(task: String, argsText: String, missed: MissedPolicy, catchUp: Int64) {
+        self.task = task
+        self.argsText = argsText
+        self.missed = missed
+        self.catchUp = catchUp
+    }
+
+    func accounted(_ nominal: Int64) {
+        if lastDue.map({ nominal > $0 }) ?? true { lastDue = nominal }
+        dirty = true
+    }
+}
+
+/// The loop's side of a durable store: agents are restored at `run`, every turn of a durable
+/// agent commits what it changed (state, schedules, the occurrence it ran) in one transaction, and
+/// requests from outside are applied. A turn that fails commits nothing of its own and its state is
+/// rolled back, so a scheduled turn's effect on state happens exactly once; the occurrence runs
+/// again after a crash (at least once for what it does outside).
+final class Durability {
+    let store: DurableStore
+    unowned let loop: EventLoop
+    /// When requests were last read (real monotonic ns: also on a virtual clock, so a busy
+    /// virtual run does not read the store every step).
+    var lastPoll: Int64 = 0
+    /// Read requests at most this often.
+    static let pollInterval: Int64 = 1_000_000_000
+
+    init(store: DurableStore, loop: EventLoop) {
+        self.store = store
+        self.loop = loop
+    }
+
+    var time: TimeSource { loop.time }
+
+    // MARK: restoring
+
+    /// What the store holds for durable agent `agent` (nil the first time).
+    func load(_ agent: AgentInfo) throws -> StoredAgent? {
+        do { return try store.loadAgent(agent.name) } catch {
+            throw KeelError("StoreError", "cannot read \(agent.name) from the store: \(error)")
+        }
+    }
+
+    /// A stored state field's value, checked against the field's type.
+    static func decode(_ text: String, field: AgentInfo.StateField, agent: AgentInfo) throws -> Value {
+        var v = try StoredValue.decode(text) { .object(UuidValue($0)) }
+        if let t = field.type {
+            guard let c = t.coerce(v) else {
+                throw KeelError(ErrorKind.type, "state field `\(field.name)` of \(agent.name): the store holds \(v.typeName), the field is \(t.description)")
+            }
+            v = c
+        }
+        return v
+    }
+
+    /// `run(A)` of a durable agent that has stored schedules: they are live again, with their
+    /// counters, and the occurrences missed while no process ran are handled by their policy.
+    func restoreSchedules(_ stored: StoredAgent, _ agent: AgentInfo, _ instance: AgentInstance) throws {
+        for row in stored.schedules { try restore(row, agent, instance) }
+    }
+
+    private func restore(_ row: StoredSchedule, _ agent: AgentInfo, _ instance: AgentInstance) throws {
+        guard let kind = Schedule.Kind(rawValue: row.kind), let proto = agent.tasks[row.task] else {
+            // Its task is gone from the program (or the row is from another version): keep it
+            // stored, but it cannot run.
+            loop.interpreter.options.errorOutput("warning: durable schedule \(agent.name).\(row.name) calls task `\(row.task)`, which \(agent.name) no longer has; it stays stored and does not run")
+            return
+        }
+        let timing = try Durability.decodeTiming(row.timing, time: time)
+        var options = try Durability.decodeOptions(row.options)
+        options.name = row.name
+        let argsValue = try StoredValue.decode(row.args) { .object(UuidValue($0)) }
+        guard case .list(let args) = argsValue else { throw StoreError("durable schedule \(row.name): its arguments are not a list") }
+        let durable = DurableSchedule(task: row.task, argsText: row.args,
+                                      missed: MissedPolicy(rawValue: Durability.option(row.options, "missed") ?? "") ?? .latest,
+                                      catchUp: Int64(Durability.option(row.options, "catch_up") ?? "") ?? 86_400_000_000_000)
+        durable.missedCount = row.missed
+        durable.lastDue = row.lastDue.map(monotonic)
+        durable.dirty = false
+        let callback = Value.function(Function(proto: proto, upvalues: [], selfValue: .agent(agent)))
+        let s = Schedule(id: loop.nextScheduleId, kind: kind, callback: callback, owner: instance, timing: timing, options: options)
+        loop.nextScheduleId += 1
+        s.durable = durable
+        s.args = args
+        s.due = row.due
+        s.fired = row.fired
+        s.skipped = row.skipped
+        s.dropped = row.dropped
+        s.failures = row.failures
+        s.paused = row.paused
+        instance.namedSchedules[row.name] = s
+        if row.done {
+            s.live = false   // a one-shot that ran: its name stays taken, it does not run again
+            return
+        }
+        instance.schedules.append(s)
+        #if DEBUG
+        loop.madeSchedules.append(s)
+        #endif
+        if let attempt = row.retryAttempt, let due = row.retryDue {
+            s.pendingRetry = (attempt, monotonic(due), durable.lastDue ?? monotonic(due))
+            s.running = true
+        }
+        let now = time.monotonicNow
+        // Where the cadence stands: the occurrence after the last one accounted for.
+        var next: Int64?
+        switch timing {
+        case .every(_, let anchor): next = durable.lastDue.map { timing.next(after: $0, notBefore: $0, time: time) } ?? anchor
+        case .cron: next = durable.lastDue.map { timing.next(after: $0, notBefore: $0, time: time) } ?? row.nextDue.map(monotonic)
+        case .after, .at: next = row.nextDue.map(monotonic)
+        }
+        if s.paused {
+            s.nextNominal = next   // resumes from there (see `resume`)
+        } else if row.resumed, let first = next, first <= now {
+            // Resumed while no process ran: what came due while it was paused is not missed; it
+            // goes on from the next cadence point (a one-shot whose time passed fires now).
+            durable.dirty = true
+            loop.arm(s, nominal: s.isOneShot ? first : timing.next(after: first, notBefore: now, time: time))
+        } else if let first = next, first <= now {
+            catchUp(s, from: first, now: now)
+        } else {
+            loop.arm(s, nominal: next)
+        }
+        if let retry = s.pendingRetry, !s.paused {
+            loop.addTimer(at: max(retry.due, now), .retry(s, generation: s.generation), priority: s.options.priority)
+        }
+    }
+
+    /// Occurrences from `first` up to now came due while no process ran.
+    private func catchUp(_ s: Schedule, from first: Int64, now: Int64) {
+        guard let durable = s.durable else { return }
+        if s.isOneShot {
+            // A one-shot whose time passed fires once, now (in due order with the others).
+            loop.arm(s, nominal: first)
+            return
+        }
+        var missed: [Int64] = []
+        var at: Int64? = first
+        var count = 0
+        while let t = at, t <= now, count < 10_000_000 {
+            count += 1
+            if durable.missed == .all && now - t <= durable.catchUp {
+                missed.append(t)
+                if missed.count > DurableSchedule.maxCatchUp { missed.removeFirst() }
+            }
+            if durable.missed == .latest { missed = [t] }
+            at = s.timing.next(after: t, notBefore: t, time: time)
+        }
+        durable.missedCount += count
+        durable.dirty = true
+        if durable.missed == .skip { missed = [] }
+        for nominal in missed {
+            s.due += 1
+            durable.lastDue = nominal
+            loop.deliverOrWait(s, Tick(due: nominal, nominal: nominal, attempt: 1), counted: false)
+        }
+        if let last = missed.last { durable.lastDue = last }
+        loop.arm(s, nominal: at)
+    }
+
+    // MARK: committing
+
+    /// After a turn (or hook) that touched durable agent `instance`: commit what changed. A failed
+    /// turn rolls the state back instead. `fire`: the occurrence the turn ran.
+    func turnEnded(_ instance: AgentInstance, succeeded: Bool, fire: (Schedule, Tick)?) {
+        guard instance.info.durable else { return }
+        if !succeeded {
+            // Its state goes back to the last commit; what it did to schedules (a failure
+            // counted, a retry pending, a schedule registered before it raised) is committed.
+            if let committed = instance.committedState { instance.state = committed }
+            commit(instance)
+            return
+        }
+        commit(instance, fire: fire)
+    }
+
+    func commit(_ instance: AgentInstance, fire: (Schedule, Tick)? = nil) {
+        let agent = instance.info
+        var c = TurnCommit(agent: agent.name)
+        let committed = instance.committedState
+        for (i, field) in agent.stateFields.enumerated() where i < instance.state.count {
+            if let committed, i < committed.count, committed[i] == instance.state[i] { continue }
+            do { c.state[field.name] = try StoredValue.encode(instance.state[i]) } catch let e as StoredValue.Unstorable {
+                fail(KeelError(ErrorKind.value, "state field `\(field.name)` of \(agent.name) holds \(e.kind), which cannot be stored (a durable agent's state must be data: numbers, strings, lists, maps, records...)"))
+                instance.state[i] = committed?[i] ?? .none
+                return
+            } catch { return }
+        }
+        if let (s, tick) = fire, let name = s.options.name, s.durable != nil {
+            s.durable!.accounted(tick.nominal)
+            c.fire = (name, wall(tick.nominal))
+        }
+        for s in instance.durableSchedules where s.durable?.dirty ?? false {
+            c.schedules.append(row(s))
+            s.durable!.dirty = false
+        }
+        c.removedSchedules = instance.removedDurableSchedules
+        instance.removedDurableSchedules.removeAll()
+        guard !c.isEmpty else { return }
+        do {
+            try store.commit(c)
+            instance.committedState = instance.state
+        } catch {
+            fail(KeelError("StoreError", "cannot commit \(agent.name)'s turn to the store: \(error)"))
+        }
+    }
+
+    /// A store that cannot be written ends the run (exit 1): turns of durable agents must not go
+    /// on without their commits.
+    func fail(_ e: KeelError) {
+        loop.interpreter.options.errorOutput(e.render(color: loop.interpreter.color))
+        if loop.fatalError == nil { loop.fatalError = e }
+    }
+
+    /// The stored form of a durable schedule.
+    func row(_ s: Schedule) -> StoredSchedule {
+        let d = s.durable!
+        var options: [String] = ["\"overlap\":\"\(s.options.overlap.rawValue)\"", "\"priority\":\(s.options.priority)",
+                                 "\"jitter\":\(s.options.jitter)", "\"missed\":\"\(d.missed.rawValue)\"", "\"catch_up\":\(d.catchUp)"]
+        if let r = s.options.retry {
+            options.append("\"retry\":{\"attempts\":\(r.attempts),\"backoff\":\(r.backoff),\"max\":\(r.max.map(String.init) ?? "null")}")
+        }
+        let history = s.history.map { r -> String in
+            "{\"due\":\(wall(r.due)),\"started\":\(r.started.map { String(wall($0)) } ?? "null"),\"ended\":\(r.ended.map { String(wall($0)) } ?? "null"),\"outcome\":\"\(r.outcome.rawValue)\"}"
+        }
+        let last = s.history.last(where: { $0.ended != nil })
+        return StoredSchedule(
+            agent: s.owner.info.name, name: s.options.name!, kind: s.kind.rawValue, timing: encodeTiming(s), task: d.task,
+            args: d.argsText, options: "{" + options.joined(separator: ",") + "}",
+            due: s.due - s.waiting, fired: s.fired, skipped: s.skipped, dropped: s.dropped, failures: s.failures,
+            missed: d.missedCount, paused: s.paused, resumed: false, done: !s.live && s.isOneShot,
+            lastDue: d.lastDue.map(wall), nextDue: (s.nextNominal ?? s.nextDeadline).map(wall),
+            retryAttempt: s.pendingRetry?.attempt, retryDue: s.pendingRetry.map { wall($0.due) },
+            history: "[" + history.joined(separator: ",") + "]",
+            lastOutcome: last?.outcome.rawValue, lastRun: last?.ended.map(wall))
+    }
+
+    func encodeTiming(_ s: Schedule) -> String {
+        switch s.timing {
+        case .every(let interval, let anchor): return "{\"every\":\(interval),\"anchor\":\(wall(anchor))}"
+        case .cron(let spec): return "{\"cron\":\(JSON.quote(spec.expression)),\"tz\":\(spec.zone.map { JSON.quote($0.identifier) } ?? "null")}"
+        case .after(let delay): return "{\"after\":\(delay)}"
+        case .at(let w): return "{\"at\":\(w)}"
+        }
+    }
+
+    static func decodeTiming(_ text: String, time: TimeSource) throws -> ScheduleTiming {
+        guard case .map(let m) = try JSON.parse(text) else { throw StoreError("a stored schedule's timing is not an object: \(text)") }
+        func int(_ k: String) -> Int64? { if case .int(let i)? = m[.str(k)] { return Int64(i) }; return nil }
+        if let interval = int("every"), let anchor = int("anchor") {
+            return .every(interval: interval, anchor: time.monotonicNow.saturatingAdd(anchor.saturatingSubtract(time.wallNow)))
+        }
+        if case .str(let expr)? = m[.str("cron")] {
+            var zone: TimeZone?
+            if case .str(let tz)? = m[.str("tz")] { zone = TimeZone(identifier: tz) }
+            return .cron(try CronSpec(expr, zone: zone))
+        }
+        if let delay = int("after") { return .after(delay: delay) }
+        if let at = int("at") { return .at(wall: at) }
+        throw StoreError("a stored schedule's timing is not one this interpreter knows: \(text)")
+    }
+
+    static func decodeOptions(_ text: String) throws -> ScheduleOptions {
+        guard case .map(let m) = try JSON.parse(text) else { throw StoreError("a stored schedule's options are not an object: \(text)") }
+        var o = ScheduleOptions()
+        if case .str(let overlap)? = m[.str("overlap")], let p = OverlapPolicy(rawValue: overlap) { o.overlap = p }
+        if case .int(let p)? = m[.str("priority")] { o.priority = p }
+        if case .int(let j)? = m[.str("jitter")] { o.jitter = Int64(j) }
+        if case .map(let r)? = m[.str("retry")], case .int(let attempts)? = r[.str("attempts")], case .int(let backoff)? = r[.str("backoff")] {
+            var maximum: Int64?
+            if case .int(let x)? = r[.str("max")] { maximum = Int64(x) }
+            o.retry = RetryPolicy(attempts: attempts, backoff: Int64(backoff), max: maximum)
+        }
+        return o
+    }
+
+    /// One option's text from stored options JSON (strings and ints).
+    static func option(_ json: String, _ key: String) -> String? {
+        guard case .map(let m)? = try? JSON.parse(json), let v = m[.str(key)] else { return nil }
+        switch v {
+        case .str(let s): return s
+        case .int(let i): return String(i)
+        default: return nil
+        }
+    }
+
+    // MARK: requests from outside
+
+    /// Applies `keel schedules pause|resume|cancel` requests (read at most once a second).
+    func pollRequests(force: Bool = false) {
+        let now = RealTime.read(CLOCK_MONOTONIC)
+        guard force || now - lastPoll >= Durability.pollInterval else { return }
+        lastPoll = now
+        let requests: [ScheduleRequest]
+        do {
+            try store.heartbeat()
+            requests = try store.takeRequests()
+        } catch {
+            fail(KeelError("StoreError", "cannot read the store: \(error)"))
+            return
+        }
+        for r in requests {
+            guard let agent = loop.liveAgents.all.first(where: { $0.name == r.agent }), let instance = agent.instance,
+                  let s = instance.namedSchedules[r.schedule], s.durable != nil else { continue }
+            switch r.action {
+            case .pause: loop.pause(s)
+            case .resume: loop.resume(s)
+            case .cancel: _ = loop.cancel(s)
+            }
+            s.durable?.dirty = true
+            commit(instance)
+        }
+    }
+
+    // MARK: clocks
+
+    func wall(_ monotonic: Int64) -> Int64 { loop.wall(monotonic) }
+    func monotonic(_ wall: Int64) -> Int64 { time.monotonicNow.saturatingAdd(wall.saturatingSubtract(time.wallNow)) }
+}
+
+extension AgentInstance {
+    /// Its durable schedules (named, of a durable agent), live or not.
+    var durableSchedules: [Schedule] { namedSchedules.values.filter { $0.durable != nil }.sorted { $0.id < $1.id } }
+}

@@ -1,0 +1,159 @@
+/// Where durable agents and their named schedules live between runs: SQLite for one process
+/// (`KeelSQLite`), PostgreSQL for several nodes. The loop talks to a store only through this
+/// protocol; every time in it is wall-clock nanoseconds since the epoch (monotonic time does not
+/// survive a restart).
+package protocol DurableStore: AnyObject {
+    /// What the store holds for durable agent `name`, or nil when it holds nothing yet.
+    func loadAgent(_ name: String) throws -> StoredAgent?
+    /// Commits one turn's changes in one transaction: changed state fields, schedules written or
+    /// removed, and the occurrence the turn ran (unique per agent, schedule and due time).
+    func commit(_ commit: TurnCommit) throws
+    /// Requests made from outside (`keel schedules pause A.sync`) that the running process must
+    /// apply; each is returned once.
+    func takeRequests() throws -> [ScheduleRequest]
+    /// Says the process is alive (a store shared with other tools needs to know).
+    func heartbeat() throws
+    /// Lets go of the store (a clean shutdown).
+    func close()
+
+    // What tools outside the running process use (`keel schedules`, `keel state`).
+
+    /// The durable agents the store holds, by name.
+    func agentNames() throws -> [String]
+    /// Every durable schedule, by agent and name.
+    func listSchedules() throws -> [StoredSchedule]
+    /// Pauses, resumes or cancels a durable schedule: applied at once when no process runs on the
+    /// store, otherwise queued for the running process (`takeRequests`).
+    func request(_ request: ScheduleRequest) throws -> RequestOutcome
+
+    // `std/memory`'s persistent scope.
+
+    func recall(scope: String, key: String) throws -> String?
+    func remember(scope: String, key: String, value: String) throws
+    func forget(scope: String, key: String) throws
+}
+
+/// What became of a `keel schedules pause|resume|cancel` request.
+package enum RequestOutcome: Sendable, Equatable {
+    /// No process runs on the store: the stored schedule was changed.
+    case applied
+    /// A process runs on the store: it applies the request within a second.
+    case queued(pid: Int32)
+    /// The store has no such durable schedule.
+    case notFound
+}
+
+/// A durable agent as stored: its state fields (encoded) and its named schedules.
+package struct StoredAgent: Sendable {
+    package var state: [String: String]
+    package var schedules: [StoredSchedule]
+    package init(state: [String: String], schedules: [StoredSchedule]) {
+        self.state = state
+        self.schedules = schedules
+    }
+}
+
+/// A durable schedule as stored. `timing` is JSON (`{"every": ns, "anchor": wall}`,
+/// `{"cron": "expr", "tz": "zone"}`, `{"after": ns, "due": wall}`, `{"at": wall}`), `options` JSON
+/// too; counters as in `Schedule`.
+package struct StoredSchedule: Sendable, Equatable {
+    package var agent: String
+    package var name: String
+    package var kind: String
+    package var timing: String
+    package var task: String
+    package var args: String
+    package var options: String
+    package var due: Int
+    package var fired: Int
+    package var skipped: Int
+    package var dropped: Int
+    package var failures: Int
+    package var missed: Int
+    package var paused: Bool
+    /// Resumed while no process ran: the next process goes on from the next cadence point after
+    /// its start (what was due meanwhile is not missed).
+    package var resumed: Bool
+    /// Done: a one-shot that ran (or a cancelled schedule kept for its record).
+    package var done: Bool
+    /// The due time of the last tick accounted for (run, skipped or dropped), wall ns.
+    package var lastDue: Int64?
+    /// When the next tick comes due, wall ns (for people: the process recomputes it).
+    package var nextDue: Int64?
+    package var retryAttempt: Int?
+    package var retryDue: Int64?
+    /// The last runs, JSON.
+    package var history: String
+    /// The outcome and end of the last run, for `keel schedules`.
+    package var lastOutcome: String?
+    package var lastRun: Int64?
+
+    package init(agent: String, name: String, kind: String, timing: String, task: String, args: String, options: String,
+                 due: Int = 0, fired: Int = 0, skipped: Int = 0, dropped: Int = 0, failures: Int = 0, missed: Int = 0,
+                 paused: Bool = false, resumed: Bool = false, done: Bool = false, lastDue: Int64? = nil, nextDue: Int64? = nil,
+                 retryAttempt: Int? = nil, retryDue: Int64? = nil, history: String = "[]",
+                 lastOutcome: String? = nil, lastRun: Int64? = nil) {
+        self.agent = agent
+        self.name = name
+        self.kind = kind
+        self.timing = timing
+        self.task = task
+        self.args = args
+        self.options = options
+        self.due = due
+        self.fired = fired
+        self.skipped = skipped
+        self.dropped = dropped
+        self.failures = failures
+        self.missed = missed
+        self.paused = paused
+        self.resumed = resumed
+        self.done = done
+        self.lastDue = lastDue
+        self.nextDue = nextDue
+        self.retryAttempt = retryAttempt
+        self.retryDue = retryDue
+        self.history = history
+        self.lastOutcome = lastOutcome
+        self.lastRun = lastRun
+    }
+}
+
+/// Everything one turn changed for one durable agent.
+package struct TurnCommit: Sendable {
+    package var agent: String
+    /// Changed state fields, encoded (`StoredValue`).
+    package var state: [String: String]
+    package var schedules: [StoredSchedule]
+    package var removedSchedules: [String]
+    /// The occurrence the turn ran: schedule name and nominal due time (wall ns).
+    package var fire: (schedule: String, due: Int64)?
+    package init(agent: String, state: [String: String] = [:], schedules: [StoredSchedule] = [], removedSchedules: [String] = [],
+                 fire: (schedule: String, due: Int64)? = nil) {
+        self.agent = agent
+        self.state = state
+        self.schedules = schedules
+        self.removedSchedules = removedSchedules
+        self.fire = fire
+    }
+    package var isEmpty: Bool { state.isEmpty && schedules.isEmpty && removedSchedules.isEmpty && fire == nil }
+}
+
+/// `keel schedules pause|resume|cancel AGENT.NAME` from another process.
+package struct ScheduleRequest: Sendable, Equatable {
+    package enum Action: String, Sendable { case pause, resume, cancel }
+    package let agent: String
+    package let schedule: String
+    package let action: Action
+    package init(agent: String, schedule: String, action: Action) {
+        self.agent = agent
+        self.schedule = schedule
+        self.action = action
+    }
+}
+
+/// A store that cannot be used: opening it failed, or a commit did (a full disk, a read-only file).
+package struct StoreError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,398 @@
+import Foundation
+import GRDB
+import KeelRuntime
+
+/// The embedded durable store: one SQLite file, through GRDB. WAL mode with `synchronous=FULL`, so
+/// a commit that returned is on disk; one writer (one `DatabaseQueue`), one transaction per turn.
+///
+/// One process runs on a store at a time: it holds an exclusive `flock` on the database file for
+/// as long as it runs (the kernel drops it when the process dies, kill -9 included, so a crash never
+/// leaves the store locked). A second `keel run` on the same file fails at once, naming the first
+/// process. Why not let two processes share it: each would run every durable schedule (two hourly
+/// syncs per hour), and SQLite's one writer would serialise them anyway; sharing schedules between
+/// processes is what the PostgreSQL store is for. Tools that only read (`keel schedules`,
+/// `keel state`) or queue a request do not take the lock.
+package final class SQLiteStore: DurableStore {
+    let path: String
+    let db: DatabaseQueue
+    /// The locked file descriptor while this process runs on the store; -1 for tools.
+    private var lockFD: Int32 = -1
+    /// Fires kept per schedule (older ones are pruned: they only say which occurrences ran).
+    static let firesKept = 1_000
+
+    /// Opens (creating and migrating if needed) the store at `path`. `owner`: this process runs
+    /// durable agents on it and takes the lock.
+    package init(path: String, owner: Bool) throws {
+        self.path = path
+        var config = Configuration()
+        config.journalMode = .wal
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            db = try DatabaseQueue(path: path, configuration: config)
+        } catch {
+            throw StoreError("cannot open the store \(path): \(SQLiteStore.describe(error))")
+        }
+        if owner { try lock() }
+        do {
+            let migrator = SQLiteStore.migrator
+            if try db.read({ try migrator.hasBeenSuperseded($0) }) {
+                throw StoreError("the store \(path) was made by a newer keel (its schema has migrations this one does not know)")
+            }
+            try migrator.migrate(db)
+        } catch let e as StoreError {
+            close()
+            throw e
+        } catch {
+            close()
+            throw StoreError("cannot prepare the store \(path): \(SQLiteStore.describe(error))")
+        }
+        if owner {
+            do {
+                try db.write { db in
+                    try db.execute(sql: """
+                        INSERT INTO owner (id, pid, host, started, heartbeat) VALUES (1, ?, ?, ?, ?)
+                        ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host,
+                          started = excluded.started, heartbeat = excluded.heartbeat
+                        """, arguments: [Int(getpid()), ProcessInfo.processInfo.hostName, SQLiteStore.now(), SQLiteStore.now()])
+                }
+            } catch {
+                close()
+                throw StoreError("cannot write to the store \(path): \(SQLiteStore.describe(error))")
+            }
+        }
+    }
+
+    deinit { close() }
+
+    // MARK: the schema
+
+    /// Version 1: agents, their state, schedules, fires and requests. Version 2: the process that
+    /// owns the store, schedules resumed while no process ran, and `std/memory`'s persistent scope. (Migrations only ever add: a file made
+    /// by any earlier version opens.)
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE agents (
+                  name TEXT PRIMARY KEY,
+                  first_commit INTEGER NOT NULL,
+                  last_commit INTEGER NOT NULL
+                );
+                CREATE TABLE state (
+                  agent TEXT NOT NULL REFERENCES agents(name) ON DELETE CASCADE,
+                  field TEXT NOT NULL,
+                  value TEXT NOT NULL,
+                  PRIMARY KEY (agent, field)
+                ) WITHOUT ROWID;
+                CREATE TABLE schedules (
+                  agent TEXT NOT NULL REFERENCES agents(name) ON DELETE CASCADE,
+                  name TEXT NOT NULL,
+                  kind TEXT NOT NULL,
+                  timing TEXT NOT NULL,
+                  task TEXT NOT NULL,
+                  args TEXT NOT NULL,
+                  options TEXT NOT NULL,
+                  due INTEGER NOT NULL DEFAULT 0,
+                  fired INTEGER NOT NULL DEFAULT 0,
+                  skipped INTEGER NOT NULL DEFAULT 0,
+                  dropped INTEGER NOT NULL DEFAULT 0,
+                  failures INTEGER NOT NULL DEFAULT 0,
+                  missed INTEGER NOT NULL DEFAULT 0,
+                  paused INTEGER NOT NULL DEFAULT 0,
+                  done INTEGER NOT NULL DEFAULT 0,
+                  last_due INTEGER,
+                  next_due INTEGER,
+                  retry_attempt INTEGER,
+                  retry_due INTEGER,
+                  history TEXT NOT NULL DEFAULT '[]',
+                  last_outcome TEXT,
+                  last_run INTEGER,
+                  PRIMARY KEY (agent, name)
+                );
+                CREATE TABLE fires (
+                  agent TEXT NOT NULL,
+                  schedule TEXT NOT NULL,
+                  due INTEGER NOT NULL,
+                  ran INTEGER NOT NULL,
+                  PRIMARY KEY (agent, schedule, due)
+                ) WITHOUT ROWID;
+                CREATE TABLE requests (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  agent TEXT NOT NULL,
+                  schedule TEXT NOT NULL,
+                  action TEXT NOT NULL CHECK (action IN ('pause', 'resume', 'cancel')),
+                  made INTEGER NOT NULL
+                );
+                """)
+        }
+        m.registerMigration("v2") { db in
+            try db.execute(sql: """
+                ALTER TABLE schedules ADD COLUMN resumed INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE owner (
+                  id INTEGER PRIMARY KEY CHECK (id = 1),
+                  pid INTEGER NOT NULL,
+                  host TEXT NOT NULL,
+                  started INTEGER NOT NULL,
+                  heartbeat INTEGER NOT NULL
+                );
+                CREATE TABLE memory (
+                  scope TEXT NOT NULL,
+                  key TEXT NOT NULL,
+                  value TEXT NOT NULL,
+                  PRIMARY KEY (scope, key)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return m
+    }
+
+    // MARK: one process at a time
+
+    private func lock() throws {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError("cannot open the store \(path): \(String(cString: strerror(errno)))") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let why = errno
+            Foundation.close(fd)
+            if why == EWOULDBLOCK {
+                throw StoreError("the store \(path) is in use by another keel process\(ownerText()); one process runs on an SQLite store at a time")
+            }
+            throw StoreError("cannot lock the store \(path): \(String(cString: strerror(why)))")
+        }
+        lockFD = fd
+    }
+
+    /// " (pid N on HOST, since T)", from the owner row, when there is one.
+    private func ownerText() -> String {
+        guard let row = try? db.read({ db -> Row? in
+            guard try db.tableExists("owner") else { return nil }
+            return try Row.fetchOne(db, sql: "SELECT pid, host, started FROM owner WHERE id = 1")
+        }) else { return "" }
+        let pid: Int = row["pid"]
+        let host: String = row["host"]
+        let started: Int64 = row["started"]
+        return " (pid \(pid) on \(host), since \(SQLiteStore.timeText(started)))"
+    }
+
+    /// Is a process running on the store (holding its lock)? Its pid if so.
+    func runningOwner() -> Int32? {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Foundation.close(fd) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return nil
+        }
+        let pid = try? db.read { db in try Int.fetchOne(db, sql: "SELECT pid FROM owner WHERE id = 1") }
+        return Int32((pid ?? 0) ?? 0)
+    }
+
+    package func close() {
+        if lockFD >= 0 {
+            flock(lockFD, LOCK_UN)
+            Foundation.close(lockFD)
+            lockFD = -1
+        }
+    }
+
+    // MARK: DurableStore
+
+    package func loadAgent(_ name: String) throws -> StoredAgent? {
+        try guarded("read") {
+            try db.read { db -> StoredAgent? in
+                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM agents WHERE name = ?", arguments: [name]) != nil else { return nil }
+                var state: [String: String] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT field, value FROM state WHERE agent = ?", arguments: [name]) {
+                    state[row["field"]] = row["value"]
+                }
+                let schedules = try Row.fetchAll(db, sql: "SELECT * FROM schedules WHERE agent = ? ORDER BY rowid", arguments: [name])
+                    .map(SQLiteStore.schedule)
+                return StoredAgent(state: state, schedules: schedules)
+            }
+        }
+    }
+
+    package func commit(_ c: TurnCommit) throws {
+        try guarded("commit to") {
+            try db.write { db in
+                let now = SQLiteStore.now()
+                try db.execute(sql: """
+                    INSERT INTO agents (name, first_commit, last_commit) VALUES (?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET last_commit = excluded.last_commit
+                    """, arguments: [c.agent, now, now])
+                for (field, value) in c.state {
+                    try db.execute(sql: """
+                        INSERT INTO state (agent, field, value) VALUES (?, ?, ?)
+                        ON CONFLICT (agent, field) DO UPDATE SET value = excluded.value
+                        """, arguments: [c.agent, field, value])
+                }
+                for name in c.removedSchedules {
+                    try db.execute(sql: "DELETE FROM schedules WHERE agent = ? AND name = ?", arguments: [c.agent, name])
+                    try db.execute(sql: "DELETE FROM fires WHERE agent = ? AND schedule = ?", arguments: [c.agent, name])
+                }
+                for s in c.schedules { try SQLiteStore.write(s, db) }
+                if let fire = c.fire {
+                    // The key is the occurrence: a second commit of it would be a schedule that
+                    // fired twice, and fails the whole transaction.
+                    try db.execute(sql: "INSERT INTO fires (agent, schedule, due, ran) VALUES (?, ?, ?, ?)",
+                                   arguments: [c.agent, fire.schedule, fire.due, now])
+                    if let s = c.schedules.first(where: { $0.name == fire.schedule }), s.fired % 256 == 0 {
+                        try db.execute(sql: """
+                            DELETE FROM fires WHERE agent = ? AND schedule = ? AND due <
+                              (SELECT due FROM fires WHERE agent = ? AND schedule = ? ORDER BY due DESC LIMIT 1 OFFSET ?)
+                            """, arguments: [c.agent, fire.schedule, c.agent, fire.schedule, SQLiteStore.firesKept - 1])
+                    }
+                }
+            }
+        }
+    }
+
+    package func takeRequests() throws -> [ScheduleRequest] {
+        try guarded("read") {
+            // Most polls find nothing: look before taking the write lock.
+            guard try db.read({ try Bool.fetchOne($0, sql: "SELECT 1 FROM requests LIMIT 1") }) != nil else { return [] }
+            return try db.write { db in
+                let rows = try Row.fetchAll(db, sql: "SELECT agent, schedule, action FROM requests ORDER BY id")
+                try db.execute(sql: "DELETE FROM requests")
+                return rows.compactMap { row in
+                    ScheduleRequest.Action(rawValue: row["action"]).map { ScheduleRequest(agent: row["agent"], schedule: row["schedule"], action: $0) }
+                }
+            }
+        }
+    }
+
+    package func heartbeat() throws {
+        try guarded("write to") {
+            try db.write { db in try db.execute(sql: "UPDATE owner SET heartbeat = ? WHERE id = 1", arguments: [SQLiteStore.now()]) }
+        }
+    }
+
+    package func agentNames() throws -> [String] {
+        try guarded("read") { try db.read { db in try String.fetchAll(db, sql: "SELECT name FROM agents ORDER BY name") } }
+    }
+
+    package func listSchedules() throws -> [StoredSchedule] {
+        try guarded("read") {
+            try db.read { db in try Row.fetchAll(db, sql: "SELECT * FROM schedules ORDER BY agent, name").map(SQLiteStore.schedule) }
+        }
+    }
+
+    package func request(_ r: ScheduleRequest) throws -> RequestOutcome {
+        try guarded("write to") {
+            let exists = try db.read { db in
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM schedules WHERE agent = ? AND name = ?", arguments: [r.agent, r.schedule]) != nil
+            }
+            guard exists else { return .notFound }
+            // Take the lock for the time of the change, so no process starts on the store
+            // between looking and writing.
+            let fd = open(path, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { throw StoreError(String(cString: strerror(errno))) }
+            defer { Foundation.close(fd) }
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                try db.write { db in
+                    try db.execute(sql: "INSERT INTO requests (agent, schedule, action, made) VALUES (?, ?, ?, ?)",
+                                   arguments: [r.agent, r.schedule, r.action.rawValue, SQLiteStore.now()])
+                }
+                return .queued(pid: runningOwnerPid())
+            }
+            defer { flock(fd, LOCK_UN) }
+            try db.write { db in
+                switch r.action {
+                case .pause:
+                    try db.execute(sql: "UPDATE schedules SET paused = 1 WHERE agent = ? AND name = ? AND done = 0", arguments: [r.agent, r.schedule])
+                case .resume:
+                    // Occurrences while it was paused are not missed ones: the next process goes
+                    // on from the next cadence point after its start, as a resume does.
+                    try db.execute(sql: "UPDATE schedules SET paused = 0, resumed = 1 WHERE agent = ? AND name = ? AND paused = 1",
+                                   arguments: [r.agent, r.schedule])
+                case .cancel:
+                    try db.execute(sql: "DELETE FROM schedules WHERE agent = ? AND name = ?", arguments: [r.agent, r.schedule])
+                    try db.execute(sql: "DELETE FROM fires WHERE agent = ? AND schedule = ?", arguments: [r.agent, r.schedule])
+                }
+            }
+            return .applied
+        }
+    }
+
+    private func runningOwnerPid() -> Int32 {
+        let pid = try? db.read { db in try Int.fetchOne(db, sql: "SELECT pid FROM owner WHERE id = 1") }
+        return Int32((pid ?? 0) ?? 0)
+    }
+
+    package func recall(scope: String, key: String) throws -> String? {
+        try guarded("read") {
+            try db.read { db in try String.fetchOne(db, sql: "SELECT value FROM memory WHERE scope = ? AND key = ?", arguments: [scope, key]) }
+        }
+    }
+
+    package func remember(scope: String, key: String, value: String) throws {
+        try guarded("write to") {
+            try db.write { db in
+                try db.execute(sql: """
+                    INSERT INTO memory (scope, key, value) VALUES (?, ?, ?)
+                    ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value
+                    """, arguments: [scope, key, value])
+            }
+        }
+    }
+
+    package func forget(scope: String, key: String) throws {
+        try guarded("write to") {
+            try db.write { db in try db.execute(sql: "DELETE FROM memory WHERE scope = ? AND key = ?", arguments: [scope, key]) }
+        }
+    }
+
+    // MARK: rows
+
+    static func write(_ s: StoredSchedule, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO schedules (agent, name, kind, timing, task, args, options, due, fired, skipped, dropped, failures,
+              missed, paused, resumed, done, last_due, next_due, retry_attempt, retry_due, history, last_outcome, last_run)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (agent, name) DO UPDATE SET kind = excluded.kind, timing = excluded.timing, task = excluded.task,
+              args = excluded.args, options = excluded.options, due = excluded.due, fired = excluded.fired,
+              skipped = excluded.skipped, dropped = excluded.dropped, failures = excluded.failures, missed = excluded.missed,
+              paused = excluded.paused, resumed = excluded.resumed, done = excluded.done, last_due = excluded.last_due, next_due = excluded.next_due,
+              retry_attempt = excluded.retry_attempt, retry_due = excluded.retry_due, history = excluded.history,
+              last_outcome = excluded.last_outcome, last_run = excluded.last_run
+            """, arguments: [s.agent, s.name, s.kind, s.timing, s.task, s.args, s.options, s.due, s.fired, s.skipped, s.dropped,
+                             s.failures, s.missed, s.paused, s.resumed, s.done, s.lastDue, s.nextDue, s.retryAttempt, s.retryDue, s.history,
+                             s.lastOutcome, s.lastRun])
+    }
+
+    static func schedule(_ row: Row) -> StoredSchedule {
+        StoredSchedule(agent: row["agent"], name: row["name"], kind: row["kind"], timing: row["timing"], task: row["task"],
+                       args: row["args"], options: row["options"], due: row["due"], fired: row["fired"], skipped: row["skipped"],
+                       dropped: row["dropped"], failures: row["failures"], missed: row["missed"], paused: row["paused"], resumed: row["resumed"],
+                       done: row["done"], lastDue: row["last_due"], nextDue: row["next_due"], retryAttempt: row["retry_attempt"],
+                       retryDue: row["retry_due"], history: row["history"], lastOutcome: row["last_outcome"], lastRun: row["last_run"])
+    }
+
+    // MARK: helpers
+
+    /// Runs `body`, turning SQLite's errors into a `StoreError` that names the file.
+    private func guarded<T>(_ verb: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as StoreError { throw e } catch {
+            throw StoreError("cannot \(verb) the store \(path): \(SQLiteStore.describe(error))")
+        }
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let e = error as? DatabaseError { return e.message ?? "\(e.resultCode)" }
+        return "\(error)"
+    }
+
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    static func timeText(_ wallNs: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        return f.string(from: Date(timeIntervalSince1970: Double(wallNs) / 1e9))
+    }
+}

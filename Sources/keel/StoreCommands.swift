@@ -1,0 +1,200 @@
+import ArgumentParser
+import Foundation
+import KeelRuntime
+import KeelSQLite
+
+/// The store a tool command reads: `--store` or `KEEL_STORE`.
+struct StoreOption: ParsableArguments {
+    @Option(help: ArgumentHelp("The SQLite store (default: KEEL_STORE).", valueName: "path"))
+    var store: String?
+
+    func validate() throws {
+        guard path != nil else { throw ValidationError("name the store with --store PATH (or KEEL_STORE)") }
+    }
+
+    var path: String? {
+        if let store, !store.isEmpty { return store }
+        if let env = ProcessInfo.processInfo.environment["KEEL_STORE"], !env.isEmpty { return env }
+        return nil
+    }
+
+    /// Opens the store for a tool (no lock: a running process may hold it). It must exist: a tool
+    /// never creates one.
+    func open() throws -> SQLiteStore {
+        let path = self.path!
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreCommandError("no store at \(path)") }
+        do { return try SQLiteStore(path: path, owner: false) } catch let e as StoreError { throw StoreCommandError(e.description) }
+    }
+}
+
+/// A tool command's failure: printed as `error: ...`, exit 1.
+struct StoreCommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs a tool command's body; a store error is printed and exits 1 (not a usage error).
+func runStoreCommand(_ body: () throws -> Void) throws {
+    do { try body() } catch let e as StoreCommandError {
+        FileHandle.standardError.write("error: \(e.description)\n".data(using: .utf8)!)
+        throw ExitCode(1)
+    } catch let e as StoreError {
+        FileHandle.standardError.write("error: \(e.description)\n".data(using: .utf8)!)
+        throw ExitCode(1)
+    }
+}
+
+struct Schedules: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the durable schedules in a store, or pause, resume or cancel one.",
+        discussion: """
+        A request to a store a process is running on is applied by that process within a second; \
+        otherwise the store is changed at once and the next run starts from it.
+        """,
+        subcommands: [List.self, Pause.self, Resume.self, Cancel.self],
+        defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the durable schedules, one per line.")
+        @OptionGroup var store: StoreOption
+        @Flag(help: "Print JSON (one object per schedule) instead of a table.")
+        var json = false
+
+        func run() throws {
+            try runStoreCommand {
+                let schedules = try store.open().listSchedules()
+                print(json ? ScheduleTable.json(schedules) : ScheduleTable.text(schedules), terminator: "")
+            }
+        }
+    }
+
+    struct Pause: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Pause a durable schedule: no tick comes due until it is resumed.")
+        @OptionGroup var target: RequestTarget
+        func run() throws { try target.send(.pause) }
+    }
+
+    struct Resume: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resume a paused schedule at its next cadence point (no burst).")
+        @OptionGroup var target: RequestTarget
+        func run() throws { try target.send(.resume) }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a durable schedule and remove it from the store.")
+        @OptionGroup var target: RequestTarget
+        func run() throws { try target.send(.cancel) }
+    }
+}
+
+/// `AGENT.NAME` and the store, for pause, resume and cancel.
+struct RequestTarget: ParsableArguments {
+    @ArgumentParser.Argument(help: "The schedule, as AGENT.NAME (e.g. Reporter.hourly).")
+    var schedule: String
+    @OptionGroup var store: StoreOption
+
+    func validate() throws {
+        guard parts != nil else { throw ValidationError("expected AGENT.NAME, got `\(schedule)`") }
+    }
+
+    var parts: (agent: String, name: String)? {
+        guard let dot = schedule.firstIndex(of: "."), dot != schedule.startIndex, schedule.index(after: dot) != schedule.endIndex else { return nil }
+        return (String(schedule[..<dot]), String(schedule[schedule.index(after: dot)...]))
+    }
+
+    func send(_ action: ScheduleRequest.Action) throws {
+        try runStoreCommand {
+            let (agent, name) = parts!
+            switch try store.open().request(ScheduleRequest(agent: agent, schedule: name, action: action)) {
+            case .applied: print("\(schedule): \(action.past)")
+            case .queued(let pid): print("\(schedule): \(action.rawValue) requested; the running process (pid \(pid)) applies it within a second")
+            case .notFound: throw StoreCommandError("the store has no durable schedule \(schedule)")
+            }
+        }
+    }
+}
+
+extension ScheduleRequest.Action {
+    var past: String {
+        switch self {
+        case .pause: return "paused"
+        case .resume: return "resumed"
+        case .cancel: return "cancelled"
+        }
+    }
+}
+
+struct State: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a durable agent's stored state (every agent's, without AGENT).")
+    @ArgumentParser.Argument(help: "The agent.")
+    var agent: String?
+    @OptionGroup var store: StoreOption
+
+    func run() throws {
+        try runStoreCommand {
+            let s = try store.open()
+            let names = try agent.map { [$0] } ?? s.agentNames()
+            for name in names {
+                guard let stored = try s.loadAgent(name) else { throw StoreCommandError("the store has no durable agent \(name)") }
+                print("\(name):")
+                for field in stored.state.keys.sorted() { print("  \(field) = \(stored.state[field]!)") }
+            }
+        }
+    }
+}
+
+/// How `keel schedules` shows stored schedules.
+enum ScheduleTable {
+    static func text(_ schedules: [StoredSchedule]) -> String {
+        if schedules.isEmpty { return "no durable schedules\n" }
+        var rows = [["SCHEDULE", "TIMING", "STATUS", "NEXT", "LAST RUN", "DUE", "FIRED", "SKIPPED", "DROPPED", "FAILED", "MISSED"]]
+        for s in schedules {
+            rows.append(["\(s.agent).\(s.name)", timing(s), status(s), s.done ? "-" : (s.nextDue.map(DateTime.format) ?? "-"),
+                         s.lastRun.map { "\(s.lastOutcome ?? "?") \(DateTime.format($0))" } ?? "-",
+                         "\(s.due)", "\(s.fired)", "\(s.skipped)", "\(s.dropped)", "\(s.failures)", "\(s.missed)"])
+        }
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max()! }
+        return rows.map { row in
+            row.enumerated().map { c, cell in cell.padding(toLength: widths[c], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n") + "\n"
+    }
+
+    static func status(_ s: StoredSchedule) -> String {
+        if s.done { return "done" }
+        if s.paused { return "paused" }
+        if s.retryAttempt != nil { return "retrying" }
+        return "active"
+    }
+
+    /// `every 1h`, `cron "0 9 * * *"`, `after 5m`, `at T`.
+    static func timing(_ s: StoredSchedule) -> String {
+        guard case .map(let m)? = try? JSON.parse(s.timing) else { return s.kind }
+        func int(_ k: String) -> Int64? { if case .int(let i)? = m[.str(k)] { return Int64(i) }; return nil }
+        if let every = int("every") { return "every \(formatDuration(every))" }
+        if case .str(let expr)? = m[.str("cron")] {
+            if case .str(let tz)? = m[.str("tz")] { return "cron \"\(expr)\" \(tz)" }
+            return "cron \"\(expr)\""
+        }
+        if let after = int("after") { return "after \(formatDuration(after))" }
+        if let at = int("at") { return "at \(DateTime.format(at))" }
+        return s.kind
+    }
+
+    static func json(_ schedules: [StoredSchedule]) -> String {
+        schedules.map { s -> String in
+            var fields: [String] = [
+                "\"agent\":\(JSON.quote(s.agent))", "\"name\":\(JSON.quote(s.name))", "\"kind\":\(JSON.quote(s.kind))",
+                "\"timing\":\(s.timing)", "\"task\":\(JSON.quote(s.task))", "\"args\":\(JSON.quote(s.args))", "\"options\":\(s.options)",
+                "\"status\":\(JSON.quote(status(s)))",
+                "\"due\":\(s.due)", "\"fired\":\(s.fired)", "\"skipped\":\(s.skipped)", "\"dropped\":\(s.dropped)",
+                "\"failures\":\(s.failures)", "\"missed\":\(s.missed)",
+            ]
+            fields.append("\"next\":\(s.done ? "null" : s.nextDue.map { JSON.quote(DateTime.format($0)) } ?? "null")")
+            fields.append("\"last_run\":\(s.lastRun.map { JSON.quote(DateTime.format($0)) } ?? "null")")
+            fields.append("\"last_outcome\":\(s.lastOutcome.map(JSON.quote) ?? "null")")
+            fields.append("\"history\":\(s.history)")
+            return "{" + fields.joined(separator: ",") + "}\n"
+        }.joined()
+    }
+}
