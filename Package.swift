@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .target(name: "KeelSyntax", swiftSettings: [.swiftLanguageMode(.v6)]),
@@ -24,6 +25,7 @@ let package = Package(
             dependencies: [
                 "KeelSyntax",
                 .product(name: "Collections", package: "swift-collections"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             // The evaluator's hot paths touch class fields constantly; dynamic exclusivity checks
             // cost about a tenth of run time and guard nothing here (one thread evaluates at a time).
@@ -75,7 +77,7 @@ let package = Package(
             exclude: ["thermostat.keel", "expected.txt"]
         ),
         .testTarget(name: "KeelSyntaxTests", dependencies: ["KeelSyntax"]),
-        .testTarget(name: "KeelRuntimeTests", dependencies: ["KeelRuntime", "KeelCLI", "KeelSyntax"]),
+        .testTarget(name: "KeelRuntimeTests", dependencies: ["KeelRuntime", "KeelCLI", "KeelSyntax", "KeelSQLite", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KeelKitTests", dependencies: ["KeelKit"]),
         .testTarget(
             name: "GoldenTests",

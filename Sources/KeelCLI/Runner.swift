@@ -64,6 +64,8 @@ package enum Runner {
             options.errorOutput("\(error)")
             return 2
         }
+        var options = options
+        options.programPath = path == "-" ? nil : FileAccess.resolved(path)
         return run(file: file, options: options, color: useColor(), handleSignals: true)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import KeelRuntime
+import KeelSQLite
 import KeelSyntax
 
 /// A Keel interpreter inside a Swift program: load Keel code, give it host functions, start its
@@ -68,6 +69,10 @@ public final class KeelInterpreter {
         /// set, every module comes from here. When nil, modules are read from `.keel` files if
         /// `capabilities` has `.fileSystem`, and refused otherwise.
         public var loadModule: ((_ path: String) -> String?)?
+        /// An SQLite file where `@durable` agents keep their state and named schedules across
+        /// runs (as `keel run --store`); nil: everything lives in memory. One process at a time
+        /// may run on a store.
+        public var storePath: String?
 
         /// The queue capacity when none is given.
         public static let defaultQueueCapacity = InterpreterDefaults.queueCapacity
@@ -121,11 +126,19 @@ public final class KeelInterpreter {
         o.environment = options.capabilities.contains(.environment) ? options.environment : [:]
         let noInput: @Sendable () -> String? = { nil }
         o.readLine = options.capabilities.contains(.input) ? options.input : noInput
+        if let path = options.storePath {
+            do { o.store = try SQLiteStore(path: path, owner: true) } catch let e as StoreError {
+                throw InvalidOptions(description: e.description)
+            }
+        }
         interpreter = Interpreter(options: o)
         _ = interpreter.loop   // made now, so `interrupt()` from another thread finds it
     }
 
-    deinit { interpreter.shutdown() }
+    deinit {
+        interpreter.shutdown()
+        interpreter.options.store?.close()
+    }
 
     // MARK: host functions
 

@@ -60,6 +60,8 @@ package final class Interpreter {
         package var inputRefusal: String?
         /// Where `@durable` agents keep their state and named schedules; nil: in memory only.
         package var store: DurableStore?
+        /// The program's file (for `@memory persistent` without a store); nil in the REPL or a host.
+        package var programPath: String?
         package init() {}
     }
 

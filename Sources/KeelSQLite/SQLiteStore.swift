@@ -72,7 +72,7 @@ package final class SQLiteStore: DurableStore {
     /// Version 1: agents, their state, schedules, fires and requests. Version 2: the process that
     /// owns the store, schedules resumed while no process ran, and `std/memory`'s persistent scope. (Migrations only ever add: a file made
     /// by any earlier version opens.)
-    static var migrator: DatabaseMigrator {
+    package static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in
             try db.execute(sql: """

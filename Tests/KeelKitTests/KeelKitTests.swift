@@ -62,6 +62,53 @@ final class KeelKitTests: XCTestCase {
         }
     }
 
+    /// `storePath`: a durable agent's state and schedule outlive the interpreter; a second
+    /// interpreter on the same file while the first lives is refused.
+    func testAStoreKeepsDurableAgentsAcrossInterpreters() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keelkit-store-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let program = """
+        use std/io
+        use std/schedule
+        agent Meter {
+          @durable
+          @tools [io]
+          state { ticks: int = 0 }
+          task tick() { self.ticks += 1 }
+          on report(label: str) { io.show("{label}: {self.ticks}") }
+          @on_start { schedule.every(1.minute, self.tick, name: "tick", missed: "skip") }
+        }
+        """
+        let start = Date(timeIntervalSince1970: 1_767_225_600)
+        let lines = Lines()
+        func make(_ at: Date) throws -> KeelInterpreter {
+            var options = KeelInterpreter.Options(clock: .virtual(start: at))
+            options.storePath = dir.appendingPathComponent("s.db").path
+            options.output = { lines.add($0) }
+            options.errorOutput = { lines.add("error: " + $0) }
+            return try KeelInterpreter(options: options)
+        }
+        do {
+            let first = try make(start)
+            try first.evaluate(program)
+            try first.start(agent: "Meter")
+            _ = first.advance(by: .seconds(150))   // ticks at 0, 1 and 2 minutes
+            XCTAssertThrowsError(try make(start)) { error in
+                XCTAssertTrue("\(error)".contains("is in use by another keel process"), "\(error)")
+            }
+            first.stop()
+        }
+        let second = try make(start.addingTimeInterval(3600))
+        try second.evaluate(program)
+        try second.start(agent: "Meter")
+        _ = second.advance(by: .seconds(90))   // missed ones skipped; one tick at 61 minutes
+        try second.send(to: "Meter", "after", handler: "report")
+        second.runUntilIdle()
+        XCTAssertEqual(lines.all, ["  after: 4"])
+    }
+
     func testTwoInterpretersSideBySide() throws {
         let linesA = Lines(), linesB = Lines()
         let a = makeVirtual(linesA), b = makeVirtual(linesB)

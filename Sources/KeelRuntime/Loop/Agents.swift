@@ -34,6 +34,8 @@ package final class AgentInfo {
     var onStop: FunctionProto?
     /// `@durable`: its state and named schedules live in the store (when the run has one).
     var durable = false
+    /// `@memory`: where `std/memory` keeps what it remembers.
+    var memory = MemoryScope.session
     /// `@tools all` sets `allowAll`; otherwise only the listed entries (deny by default).
     var allowAll = false
     var tools: [ToolEntry] = []

@@ -1,3 +1,4 @@
+import Collections
 import Foundation
 
 /// What happens to the occurrences of a durable schedule that came due while no process ran.
@@ -120,6 +121,7 @@ final class Durability {
         s.dropped = row.dropped
         s.failures = row.failures
         s.paused = row.paused
+        for run in Durability.decodeHistory(row.history, monotonic: monotonic) { _ = s.record(run) }
         instance.namedSchedules[row.name] = s
         if row.done {
             s.live = false   // a one-shot that ran: its name stays taken, it does not run again
@@ -158,35 +160,60 @@ final class Durability {
         }
     }
 
-    /// Occurrences from `first` up to now came due while no process ran.
+    /// Occurrences from `first` up to now came due while no process ran. The runs it makes wait
+    /// in the timer heap at their own due times, so the catch-up runs of all schedules (and
+    /// one-shots whose time passed) start in due order.
     private func catchUp(_ s: Schedule, from first: Int64, now: Int64) {
         guard let durable = s.durable else { return }
         if s.isOneShot {
-            // A one-shot whose time passed fires once, now (in due order with the others).
-            loop.arm(s, nominal: first)
+            loop.arm(s, nominal: first)   // fires once, now, in due order with the others
             return
         }
-        var missed: [Int64] = []
+        var recent = Deque<Int64>()   // for "all": the latest ones within the window
+        var last: Int64?
         var at: Int64? = first
         var count = 0
-        while let t = at, t <= now, count < 10_000_000 {
-            count += 1
-            if durable.missed == .all && now - t <= durable.catchUp {
-                missed.append(t)
-                if missed.count > DurableSchedule.maxCatchUp { missed.removeFirst() }
+        if case .every(let interval, _) = s.timing {
+            // Arithmetic: a fast cadence down for long passes millions of occurrences.
+            let n = (now - first) / interval + 1
+            count = Int(n)
+            last = first + (n - 1) * interval
+            if durable.missed == .all {
+                var t = last!
+                while t >= first && now - t <= durable.catchUp && recent.count < DurableSchedule.maxCatchUp {
+                    recent.prepend(t)
+                    t -= interval
+                }
             }
-            if durable.missed == .latest { missed = [t] }
-            at = s.timing.next(after: t, notBefore: t, time: time)
+            at = last! + interval
+        } else {
+            while let t = at, t <= now, count < 10_000_000 {
+                count += 1
+                last = t
+                if durable.missed == .all && now - t <= durable.catchUp {
+                    recent.append(t)
+                    if recent.count > DurableSchedule.maxCatchUp { recent.removeFirst() }
+                }
+                at = s.timing.next(after: t, notBefore: t, time: time)
+            }
+        }
+        var runs: [Int64]
+        switch durable.missed {
+        case .latest: runs = last.map { [$0] } ?? []
+        case .skip: runs = []
+        case .all: runs = Array(recent)
         }
         durable.missedCount += count
         durable.dirty = true
-        if durable.missed == .skip { missed = [] }
-        for nominal in missed {
+        // What does not run is accounted for now; what runs is when its run ends (a crash before
+        // then runs it again at the next start).
+        let accounted = runs.first.map { $0 - 1 } ?? last
+        if let accounted, durable.lastDue.map({ accounted > $0 }) ?? true { durable.lastDue = accounted }
+        for nominal in runs {
             s.due += 1
-            durable.lastDue = nominal
-            loop.deliverOrWait(s, Tick(due: nominal, nominal: nominal, attempt: 1), counted: false)
+            s.waiting += 1
+            loop.addTimer(at: nominal, .deliver(s, Tick(due: nominal, nominal: nominal, attempt: 1)), priority: s.options.priority)
         }
-        if let last = missed.last { durable.lastDue = last }
         loop.arm(s, nominal: at)
     }
 
@@ -304,6 +331,21 @@ final class Durability {
             o.retry = RetryPolicy(attempts: attempts, backoff: Int64(backoff), max: maximum)
         }
         return o
+    }
+
+    /// A stored history (its times wall ns); a run that was going on when the process ended
+    /// reads as an error (it did not finish).
+    static func decodeHistory(_ text: String, monotonic: (Int64) -> Int64) -> [ScheduleRun] {
+        guard case .list(let items)? = try? JSON.parse(text) else { return [] }
+        return items.compactMap { item -> ScheduleRun? in
+            guard case .map(let m) = item, case .int(let due)? = m[.str("due")], case .str(let o)? = m[.str("outcome")],
+                  var outcome = ScheduleRun.Outcome(rawValue: o) else { return nil }
+            func time(_ k: String) -> Int64? { if case .int(let t)? = m[.str(k)] { return monotonic(Int64(t)) }; return nil }
+            if outcome == .running { outcome = .error }
+            var run = ScheduleRun(due: monotonic(Int64(due)), started: time("started"), outcome: outcome)
+            run.ended = time("ended")
+            return run
+        }
     }
 
     /// One option's text from stored options JSON (strings and ints).

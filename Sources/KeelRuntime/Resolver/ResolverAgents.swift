@@ -56,6 +56,19 @@ extension Resolver {
                     continue
                 }
                 info.durable = true
+            case .value("memory", let expr):
+                var word: String?
+                switch expr.kind {
+                case .name(let n): word = n
+                case .none: word = "none"
+                case .string(let parts) where parts.count == 1: if case .text(let t) = parts[0] { word = t }
+                default: break
+                }
+                guard let scope = word.flatMap(MemoryScope.init(rawValue:)) else {
+                    error("@memory takes session, persistent or none", expr.span)
+                    continue
+                }
+                info.memory = scope
             case .value(let name, let expr):
                 info.attributes.append((name, thunk("\(decl.name).@\(name)", expr)))
             }

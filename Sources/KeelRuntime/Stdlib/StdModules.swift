@@ -33,7 +33,7 @@ struct StdModule {
         StdModule("async", AsyncModule.members),
         StdModule("schedule", ScheduleModule.members),
         StdModule("testing", TestingModule.members),
-        StdModule("memory", nil),
+        StdModule("memory", MemoryModule.members),
         StdModule("ai", effectful: true, nil),
         StdModule("http", effectful: true, nil),
         StdModule("email", effectful: true, nil),
