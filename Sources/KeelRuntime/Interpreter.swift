@@ -248,7 +248,7 @@ package final class Interpreter {
             throw KeelError(ErrorKind.type, "field `\(name)` does not exist on \(s.typeName)")
         case .map(let m): return m[.str(name)] ?? .none
         case .module(let m):
-            if let f = m.members[name] { return f }
+            if let f = m.member(name) { return f }
             throw KeelError(ErrorKind.undefined, "\(m.name) has no member `\(name)`")
         case .type(let info):
             if let variant = info.variant(name) {

@@ -25,9 +25,12 @@ package final class SQLiteStore: DurableStore {
     package init(path: String, owner: Bool) throws {
         self.path = path
         var config = Configuration()
-        config.journalMode = .wal
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
+            // Not GRDB's `journalMode = .wal`: that also sets synchronous=NORMAL, which in WAL
+            // mode does not sync at each commit (a power loss could undo committed turns).
+            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            guard mode == "wal" else { throw StoreError("cannot use write-ahead logging (journal mode \(mode ?? "?"))") }
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         do {
@@ -66,6 +69,9 @@ package final class SQLiteStore: DurableStore {
     }
 
     deinit { close() }
+
+    /// `PRAGMA synchronous` on the store's connection (2: FULL), for tests.
+    package var synchronousMode: Int { (try? db.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }) ?? -1 }
 
     // MARK: the schema
 
@@ -219,31 +225,31 @@ package final class SQLiteStore: DurableStore {
         try guarded("commit to") {
             try db.write { db in
                 let now = SQLiteStore.now()
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO agents (name, first_commit, last_commit) VALUES (?, ?, ?)
                     ON CONFLICT (name) DO UPDATE SET last_commit = excluded.last_commit
-                    """, arguments: [c.agent, now, now])
+                    """).execute(arguments: [c.agent, now, now])
                 for (field, value) in c.state {
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO state (agent, field, value) VALUES (?, ?, ?)
                         ON CONFLICT (agent, field) DO UPDATE SET value = excluded.value
-                        """, arguments: [c.agent, field, value])
+                        """).execute(arguments: [c.agent, field, value])
                 }
                 for name in c.removedSchedules {
-                    try db.execute(sql: "DELETE FROM schedules WHERE agent = ? AND name = ?", arguments: [c.agent, name])
-                    try db.execute(sql: "DELETE FROM fires WHERE agent = ? AND schedule = ?", arguments: [c.agent, name])
+                    try db.cachedStatement(sql: "DELETE FROM schedules WHERE agent = ? AND name = ?").execute(arguments: [c.agent, name])
+                    try db.cachedStatement(sql: "DELETE FROM fires WHERE agent = ? AND schedule = ?").execute(arguments: [c.agent, name])
                 }
                 for s in c.schedules { try SQLiteStore.write(s, db) }
                 if let fire = c.fire {
                     // The key is the occurrence: a second commit of it would be a schedule that
                     // fired twice, and fails the whole transaction.
-                    try db.execute(sql: "INSERT INTO fires (agent, schedule, due, ran) VALUES (?, ?, ?, ?)",
-                                   arguments: [c.agent, fire.schedule, fire.due, now])
+                    try db.cachedStatement(sql: "INSERT INTO fires (agent, schedule, due, ran) VALUES (?, ?, ?, ?)")
+                        .execute(arguments: [c.agent, fire.schedule, fire.due, now])
                     if let s = c.schedules.first(where: { $0.name == fire.schedule }), s.fired % 256 == 0 {
-                        try db.execute(sql: """
+                        try db.cachedStatement(sql: """
                             DELETE FROM fires WHERE agent = ? AND schedule = ? AND due <
                               (SELECT due FROM fires WHERE agent = ? AND schedule = ? ORDER BY due DESC LIMIT 1 OFFSET ?)
-                            """, arguments: [c.agent, fire.schedule, c.agent, fire.schedule, SQLiteStore.firesKept - 1])
+                            """).execute(arguments: [c.agent, fire.schedule, c.agent, fire.schedule, SQLiteStore.firesKept - 1])
                     }
                 }
             }
@@ -348,7 +354,9 @@ package final class SQLiteStore: DurableStore {
     // MARK: rows
 
     static func write(_ s: StoredSchedule, _ db: Database) throws {
-        try db.execute(sql: """
+        // Cached: a turn's commit runs the same few statements every time (parsing them again
+        // was a tenth of a durable turn's cost).
+        try db.cachedStatement(sql: """
             INSERT INTO schedules (agent, name, kind, timing, task, args, options, due, fired, skipped, dropped, failures,
               missed, paused, resumed, done, last_due, next_due, retry_attempt, retry_due, history, last_outcome, last_run)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -358,7 +366,7 @@ package final class SQLiteStore: DurableStore {
               paused = excluded.paused, resumed = excluded.resumed, done = excluded.done, last_due = excluded.last_due, next_due = excluded.next_due,
               retry_attempt = excluded.retry_attempt, retry_due = excluded.retry_due, history = excluded.history,
               last_outcome = excluded.last_outcome, last_run = excluded.last_run
-            """, arguments: [s.agent, s.name, s.kind, s.timing, s.task, s.args, s.options, s.due, s.fired, s.skipped, s.dropped,
+            """).execute(arguments: [s.agent, s.name, s.kind, s.timing, s.task, s.args, s.options, s.due, s.fired, s.skipped, s.dropped,
                              s.failures, s.missed, s.paused, s.resumed, s.done, s.lastDue, s.nextDue, s.retryAttempt, s.retryDue, s.history,
                              s.lastOutcome, s.lastRun])
     }

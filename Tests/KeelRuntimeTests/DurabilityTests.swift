@@ -322,7 +322,7 @@ final class DurabilityTests: XCTestCase {
       state {
         log: list[str] = []
       }
-      task add() { self.log.push("x".repeat(1000)) }
+      task add() { self.log = self.log.push("x".repeat(1000)) }
       @on_start {
         schedule.every(1.second, self.add, name: "grow")
       }
@@ -483,6 +483,16 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(agent.schedules.map(\.resumed), [false])
         try store.remember(scope: "A", key: "k", value: "\"v\"")   // a table version 2 added
         XCTAssertEqual(try store.recall(scope: "A", key: "k"), "\"v\"")
+        store.close()
+    }
+
+    func testEveryCommitIsSyncedToDisk() throws {
+        // WAL mode with synchronous=FULL: a commit that returned survives a power loss.
+        let dir = try temporaryFolder(self, "sync")
+        let store = try SQLiteStore(path: dir.appendingPathComponent("s.db").path, owner: true)
+        XCTAssertEqual(store.synchronousMode, 2)
+        let mode = try DatabaseQueue(path: dir.appendingPathComponent("s.db").path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        XCTAssertEqual(mode, "wal")
         store.close()
     }
 

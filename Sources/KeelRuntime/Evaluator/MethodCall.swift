@@ -25,7 +25,7 @@ final class MethodCallNode: Node {
         return try locate(self, f) {
             switch r {
             case .module(let m):
-                guard let member = m.members[name] else { throw KeelError(ErrorKind.undefined, "\(m.name) has no member `\(name)`") }
+                guard let member = m.member(name) else { throw KeelError(ErrorKind.undefined, "\(m.name) has no member `\(name)`") }
                 return try interp.call(member, positional, named: named, span: span, file: f.file)
             case .structure(let s):
                 if let m = interp.impls[s.typeName]?[name] {

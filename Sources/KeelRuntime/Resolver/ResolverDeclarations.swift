@@ -176,7 +176,7 @@ extension Resolver {
         }
         guard case .module(let m) = module else { return }
         for sym in u.symbols {
-            guard let v = m.members[sym.name] else {
+            guard let v = m.member(sym.name) else {
                 error("`\(sym.name)` is not exported by \(m.name)", sym.span)
                 continue
             }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// `std/uuid`: `Uuid` values (printing as lowercase hyphenated text). Random bits come from
@@ -30,6 +31,29 @@ enum UUIDModule {
             b[8] = (b[8] & 0x3F) | 0x80
             return .object(UuidValue(format(b)))
         }
+        // RFC 9562: a name-based UUID, SHA-1 of the namespace's 16 bytes and the name's UTF-8.
+        m.fn("v5", labels: ["ns", "name"]) { call in
+            guard let nsValue = call.named["ns"] ?? call.args.first else { throw KeelError(ErrorKind.call, "uuid.v5: missing ns: (a Uuid such as uuid.DNS)") }
+            guard let nameValue = call.named["name"] ?? (call.args.count > 1 ? call.args[1] : nil) else {
+                throw KeelError(ErrorKind.call, "uuid.v5: missing name:")
+            }
+            var nsText: String?
+            if case .str(let t) = nsValue { nsText = t } else if case .object(let o) = nsValue, let u = o as? UuidValue { nsText = u.text }
+            guard let text = nsText, let ns = UUID(uuidString: text) else {
+                throw KeelError(ErrorKind.value, "uuid.v5: ns must be a Uuid (such as uuid.DNS), got \(nsValue.display)")
+            }
+            guard case .str(let name) = nameValue else { throw KeelError(ErrorKind.type, "uuid.v5: name must be a str, got \(nameValue.typeName)") }
+            let nsBytes = withUnsafeBytes(of: ns.uuid) { Array($0) }
+            var b = Array(Insecure.SHA1.hash(data: nsBytes + Array(name.utf8)).prefix(16))
+            b[6] = (b[6] & 0x0F) | 0x50
+            b[8] = (b[8] & 0x3F) | 0x80
+            return .object(UuidValue(format(b)))
+        }
+        // The namespaces of RFC 9562, appendix C.
+        m.value("DNS", .object(UuidValue("6ba7b810-9dad-11d1-80b4-00c04fd430c8")))
+        m.value("URL", .object(UuidValue("6ba7b811-9dad-11d1-80b4-00c04fd430c8")))
+        m.value("OID", .object(UuidValue("6ba7b812-9dad-11d1-80b4-00c04fd430c8")))
+        m.value("X500", .object(UuidValue("6ba7b814-9dad-11d1-80b4-00c04fd430c8")))
         m.fn("parse") { call in
             let text = try call.string(0)
             guard let u = UUID(uuidString: text) else { return .none }

@@ -100,11 +100,29 @@ package final class ModuleValue {
     var table: GlobalTable?
     /// Effectful modules (io, file, ...) are gated by an agent's `@tools`.
     package let effectful: Bool
-    package init(name: String, members: [String: Value], effectful: Bool = false) {
+    /// A std module this interpreter does not provide yet (`std/http`): `use` compiles, and every
+    /// member is a function that raises `NotImplementedError` when called (or can be mocked).
+    let unprovided: Bool
+    package init(name: String, members: [String: Value], effectful: Bool = false, unprovided: Bool = false) {
         self.name = name
         self.members = members
         self.effectful = effectful
+        self.unprovided = unprovided
         if effectful { for case .native(let n) in members.values { n.gated = true } }
+    }
+
+    /// The member `name`: for an unprovided module, made on first use (and kept, so a mock of it
+    /// holds).
+    package func member(_ name: String) -> Value? {
+        if let v = members[name] { return v }
+        guard unprovided else { return nil }
+        let module = self.name
+        let stub = NativeFunction(name, module: module, labels: nil) { call in
+            throw KeelError("NotImplementedError", "\(call.name): std/\(module) is not implemented in this interpreter yet")
+        }
+        stub.gated = effectful
+        members[name] = .native(stub)
+        return members[name]
     }
 }
 
