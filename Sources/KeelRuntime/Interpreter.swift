@@ -245,8 +245,11 @@ package final class Interpreter {
         switch v {
         case .structure(let s):
             if let f = s.fields[name] { return f }
+            if let v = try propertyMethod(v, name) { return v }
             throw KeelError(ErrorKind.type, "field `\(name)` does not exist on \(s.typeName)")
-        case .map(let m): return m[.str(name)] ?? .none
+        case .map(let m):
+            if let f = m[.str(name)] { return f }
+            return try propertyMethod(v, name) ?? .none
         case .module(let m):
             if let f = m.member(name) { return f }
             throw KeelError(ErrorKind.undefined, "\(m.name) has no member `\(name)`")
@@ -260,6 +263,7 @@ package final class Interpreter {
             throw KeelError(ErrorKind.undefined, "`\(name)` is not a variant of \(info.name)")
         case .variant(let variant):
             if let f = variant.field(name) { return f }
+            if let v = try propertyMethod(v, name) { return v }
             throw KeelError(ErrorKind.type, "\(variant.typeName).\(variant.name) has no field `\(name)`")
         case .agent(let agent): return try agentField(agent, name)
         case .native(let n):
@@ -267,12 +271,38 @@ package final class Interpreter {
             throw KeelError(ErrorKind.type, "\(n.qualifiedName) has no field `\(name)` (mock it with testing.mock first)")
         case .object(let o):
             if let v = o.field(name) { return v }
+            if let v = try o.method(name, [], self) { return v }
             throw KeelError(ErrorKind.type, "\(o.typeName) has no field `\(name)`")
         case .none:
             throw KeelError(ErrorKind.null, "cannot read field `\(name)` of none (use `?.` for optional values)")
         default:
+            if let v = try propertyMethod(v, name) { return v }
             throw KeelError(ErrorKind.type, "\(v.typeName) has no field `\(name)`")
         }
+    }
+
+    /// A zero-argument method read as a property (`xs.count`, `s.length`, `m.keys`, `p.area` for
+    /// an `impl` method taking only `self`), when the value has no field of that name; nil when
+    /// there is no such method.
+    func propertyMethod(_ v: Value, _ name: String) throws -> Value? {
+        switch v {
+        case .structure(let s):
+            if let m = impls[s.typeName]?[name], m.proto.params.count == 1 { return try call(.function(m), [v]) }
+            guard Methods.properties.structure.contains(name) else { return nil }
+        case .variant(let variant):
+            if let m = impls[variant.typeName]?[name], m.proto.params.count == 1 { return try call(.function(m), [v]) }
+            guard name == "to_str" else { return nil }
+        case .map: guard Methods.properties.map.contains(name) else { return nil }
+        case .str: guard Methods.properties.str.contains(name) else { return nil }
+        case .list, .range: guard Methods.properties.list.contains(name) else { return nil }
+        case .set: guard Methods.properties.set.contains(name) else { return nil }
+        case .int, .float: guard Methods.properties.number.contains(name) else { return nil }
+        case .duration: guard Methods.properties.duration.contains(name) else { return nil }
+        case .bool: guard name == "to_str" else { return nil }
+        default: return nil
+        }
+        var c = NativeCall(name: "\(v.typeName).\(name)", args: [], named: [:], interpreter: self)
+        return try Methods.call(v, name, &c)
     }
 
     func selfField(_ selfValue: Value, _ name: String) throws -> Value {

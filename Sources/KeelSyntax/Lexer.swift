@@ -117,7 +117,11 @@ package struct Lexer {
         }
         while true {
             guard pos < end else {
-                error("unterminated string", Span(start, min(start + 1, end)), incomplete: true)
+                // A plain string may span lines (as in Keel), so the error points at where it opened.
+                error("unterminated string: no closing quote for the string that opens here", Span(start, min(start + 1, end)), incomplete: true)
+                // The string still ends here, so the parser reports nothing more about it.
+                flush()
+                tokens.append(Token(.string, Span(start, pos), file.slice(Span(start, pos)), pieces: pieces))
                 return
             }
             let c = bytes[pos]
@@ -125,9 +129,6 @@ package struct Lexer {
                 if !triple { pos += 1; break }
                 if peek(1) == UInt8(ascii: "\""), peek(2) == UInt8(ascii: "\"") { pos += 3; break }
                 text.append(c); pos += 1
-            } else if c == UInt8(ascii: "\n") && !triple {
-                error("unterminated string (a string ends on its own line; use \"\"\" for several lines)", Span(start, start + 1))
-                return
             } else if c == UInt8(ascii: "\\") {
                 let escStart = pos
                 pos += 1

@@ -263,6 +263,8 @@ extension Parser {
 
     // MARK: strings
 
+    static let namesInSlots: Set<TokenKind> = [.kwFrom, .kwType, .kwState, .kwOn, .kwUse]
+
     mutating func parseString(_ t: Token) throws -> Expr {
         var parts: [StringPart] = []
         for piece in t.pieces {
@@ -270,7 +272,13 @@ extension Parser {
             case .text(let s): parts.append(.text(s))
             case .slot(let span, let format):
                 var lexer = Lexer(file: file, range: span.start..<span.end)
-                let toks = lexer.tokenize().filter { $0.kind != .newline }
+                // Words that are keywords only where a declaration starts read as names inside a
+                // slot (as in Keel: `{ body, from } = msg` then "{from}: {body}").
+                let toks = lexer.tokenize().filter { $0.kind != .newline }.map { tok -> Token in
+                    var tok = tok
+                    if Parser.namesInSlots.contains(tok.kind) { tok.kind = .identifier }
+                    return tok
+                }
                 diagnostics += lexer.diagnostics
                 if !lexer.diagnostics.isEmpty { throw Failure() }
                 var sub = Parser(file: file, tokens: toks)

@@ -81,7 +81,12 @@ final class LexerTests: XCTestCase {
         XCTAssertEqual(t.pieces.count, 4)
         if case .slot(_, let format) = t.pieces[3] { XCTAssertEqual(format, ">4") } else { XCTFail() }
         XCTAssertEqual(diagnostics(#""\q""#).first?.contains("unknown escape"), true)
-        XCTAssertEqual(diagnostics("\"open").first, "unterminated string")
+        XCTAssertEqual(diagnostics("\"open").first, "unterminated string: no closing quote for the string that opens here")
+        // A plain string may span lines; its newlines are kept.
+        var multi = Lexer(file: SourceFile(path: "t.keel", text: "\"one\ntwo\" x"))
+        let tokens = multi.tokenize()
+        XCTAssertEqual(tokens.map(\.kind), [.string, .identifier, .eof])
+        if case .text(let text) = tokens[0].pieces[0] { XCTAssertEqual(text, "one\ntwo") } else { XCTFail() }
         XCTAssertEqual(kinds("\"\"\"multi\nline\"\"\""), [.string, .eof])
     }
 

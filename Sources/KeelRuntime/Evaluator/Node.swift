@@ -47,7 +47,12 @@ final class LocalGet: Node {
     init(_ v: VarInfo, _ span: Span) { variable = v; slot = v.slot; super.init(span) }
     override func eval(_ f: Frame) throws -> Value {
         let v = boxed ? f.boxes[slot].value : f.slots[slot]
-        if case .undefined = v { throw f.error(ErrorKind.undefined, "`\(variable.name)` is used before it is assigned", span) }
+        if case .undefined = v {
+            if variable.shadowsGlobal {
+                throw f.error(ErrorKind.undefined, "`\(variable.name)` is local to this task or handler because it assigns it, and is read here before that; use `\(variable.name) += ...` or a state field to update the global", span)
+            }
+            throw f.error(ErrorKind.undefined, "`\(variable.name)` is used before it is assigned", span)
+        }
         return v
     }
 }

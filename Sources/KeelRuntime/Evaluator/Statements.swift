@@ -48,7 +48,14 @@ final class ForNode: Node {
     }
 
     override func eval(_ f: Frame) throws -> Value {
-        let seq = try iterable.eval(f)
+        var seq = try iterable.eval(f)
+        // A value whose type implements `Iterable` is walked through the list its `items()` gives.
+        if let typeName = seq.userTypeName, let items = f.interpreter.impls[typeName]?["items"] {
+            seq = try f.interpreter.call(.function(items), [seq])
+            guard case .list = seq else {
+                throw f.error(ErrorKind.type, "`for`: \(typeName).items() must return a list, got \(seq.typeName)", iterable.span)
+            }
+        }
         switch seq {
         case .list(let items): for item in items { if try !step(item, f) { break } }
         case .set(let items): for item in items { if try !step(item, f) { break } }

@@ -56,6 +56,19 @@ final class Resolver {
         return ConstNode(.none, span)
     }
 
+    /// Keel's old ambient namespaces (`Io.show`, `Schedule.every`, `Agent.broadcast`) when the name
+    /// is not bound: what to write instead.
+    func pascalCaseHint(_ namespace: String, _ member: String) -> String? {
+        guard namespace.first?.isUppercase == true, fs.lookupLocal(namespace) == nil, fs.upvalue(namespace) == nil,
+              !isGlobal(namespace) else { return nil }
+        if namespace == "Agent", Interpreter.builtinNames.contains(member) {
+            return "`Agent.\(member)` is built into the language now: write `\(member)(...)` (no namespace, no `use`)"
+        }
+        let lower = namespace.lowercased()
+        guard StdModule.byName[lower] != nil else { return nil }
+        return "`\(namespace)` is not ambient — add `use std/\(lower)` and write `\(lower).\(member)(...)`"
+    }
+
     func undefinedMessage(_ name: String) -> String {
         let lower = name.lowercased()
         if name != lower, name.first?.isUppercase == true, StdModule.byName[lower] != nil {
@@ -75,7 +88,9 @@ final class Resolver {
             globalNames.insert(name)
             return .global(Unmanaged.passUnretained(globals), unit.slot(name))
         }
-        return .local(localGet(fs.declare(name), span))
+        let v = fs.declare(name)
+        if isGlobal(name) { v.shadowsGlobal = true }
+        return .local(localGet(v, span))
     }
 
     /// Where `name += value` stores: the nearest existing binding anywhere.

@@ -60,10 +60,16 @@ extension Resolver {
             if case .name(let n) = callee.kind, fs.lookupLocal(n) == nil, fs.upvalueNames.firstIndex(of: n) == nil,
                case .native(let native)? = unit.global(n) {
                 checkLabels(native, args)
+                // `use read from std/file`, then `read(...)`: gated like `file.read(...)`.
+                if native.gated, let module = native.module { checkTools(module: module, native.name, e.span) }
             }
             return CallNode(expression(callee), args.map { expression($0.value) }, labels: args.map(\.label),
                             spreads: args.map(\.spread), e.span)
         case .methodCall(let receiver, let name, let args, let optional):
+            if case .name(let m) = receiver.kind, let hint = pascalCaseHint(m, name) {
+                error(hint, receiver.span)
+                return ConstNode(.none, e.span)
+            }
             checkTools(receiver, name, e.span)
             if case .name(let m) = receiver.kind, fs.lookupLocal(m) == nil, fs.upvalueNames.firstIndex(of: m) == nil,
                case .module(let module)? = unit.global(m), case .native(let native)? = module.members[name] {
@@ -151,9 +157,14 @@ extension Resolver {
     func checkTools(_ receiver: Expr, _ member: String, _ span: Span) {
         guard let agent = agentTools, !agent.all, case .name(let m) = receiver.kind, fs.lookupLocal(m) == nil,
               case .module(let module)? = unit.global(m), module.effectful else { return }
-        let allowed = agent.entries.contains { $0.module == module.name && ($0.member == nil || $0.member == member) }
+        checkTools(module: module.name, member, span)
+    }
+
+    func checkTools(module: String, _ member: String, _ span: Span) {
+        guard let agent = agentTools, !agent.all else { return }
+        let allowed = agent.entries.contains { $0.module == module && ($0.member == nil || $0.member == member) }
         if !allowed {
-            error("agent `\(agent.name)` calls `\(module.name).\(member)` but @tools does not allow it — declare `@tools [\(module.name)]` on the agent, or use `@tools all`", span)
+            error("agent `\(agent.name)` calls `\(module).\(member)` but @tools does not allow it — declare `@tools [\(module)]` on the agent, or use `@tools all`", span)
         }
     }
 

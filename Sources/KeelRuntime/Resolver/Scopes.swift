@@ -6,6 +6,9 @@ final class VarInfo {
     let name: String
     let slot: Int
     var captured = false
+    /// A local made by assigning a name a global has (`hs = ...` inside a task): reading it before
+    /// the assignment gets a message saying why it is not the global.
+    var shadowsGlobal = false
     init(name: String, slot: Int) { self.name = name; self.slot = slot }
 }
 

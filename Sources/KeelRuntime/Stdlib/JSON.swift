@@ -21,15 +21,27 @@ extension JSON {
         case .map(let m):
             return "{" + (try m.keys.sorted().map { "\(quote($0.value.display)):\(try stringify(m[$0]!, interp, depth: d))" }).joined(separator: ",") + "}"
         case .structure(let s):
-            if let custom = interp.impls[s.typeName]?["to_json"] { return try stringify(try interp.call(.function(custom), [v]), interp, depth: d) }
+            if let custom = interp.impls[s.typeName]?["to_json"] { return try serialized(v, custom, interp, depth: d) }
             return "{" + (try s.fields.keys.sorted(by: scalarLess).map { "\(quote($0)):\(try stringify(s.fields[$0]!, interp, depth: d))" }).joined(separator: ",") + "}"
         case .variant(let variant):
+            if let custom = interp.impls[variant.typeName]?["to_json"] { return try serialized(v, custom, interp, depth: d) }
             guard let fields = variant.fields else { return quote(variant.name) }
             var m: [MapKey: Value] = [.str("variant"): .str(variant.name)]
             for (k, val) in fields { m[.str(k)] = val }
             return try stringify(.map(m), interp, depth: depth)
         default: throw KeelError("JsonError", "cannot write \(v.typeName) as JSON")
         }
+    }
+
+    /// `impl Serializable`: a `to_json` that returns a string gives the JSON text itself (it must
+    /// parse); one that returns another value gives that value's JSON.
+    static func serialized(_ v: Value, _ toJSON: Function, _ interp: Interpreter, depth: Int) throws -> String {
+        let result = try interp.call(.function(toJSON), [v])
+        guard case .str(let text) = result else { return try stringify(result, interp, depth: depth) }
+        do { _ = try parse(text) } catch {
+            throw KeelError("JsonError", "\(v.typeName).to_json() returned text that is not JSON: \(error)")
+        }
+        return text
     }
 
 }

@@ -7,6 +7,20 @@ enum Methods {
         "pad": ["char"], "format": ["as"], "round": ["places"], "get": ["default"], "sort": ["by"], "min": ["by"], "max": ["by"],
     ]
 
+    /// The built-in methods that take no argument, which a field access also reads
+    /// (`xs.count` as `xs.count()`), by receiver kind.
+    static let properties = (
+        str: Set(["length", "len", "count", "is_empty", "to_str", "upper", "lower", "trim", "strip", "trim_start", "trim_end",
+                  "lines", "chars", "to_int", "to_float", "reverse"]),
+        list: Set(["count", "len", "length", "size", "is_empty", "first", "last", "sum", "min", "max", "sort", "reverse",
+                   "flatten", "enumerate", "unique", "to_set", "to_list", "to_str"]),
+        set: Set(["count", "len", "size", "is_empty", "to_list", "to_str"]),
+        map: Set(["keys", "values", "entries", "items", "count", "len", "size", "length", "is_empty", "to_str"]),
+        structure: Set(["keys", "values", "entries", "items", "to_str"]),
+        number: Set(["abs", "to_str", "to_int", "to_float", "floor", "ceil", "round"]),
+        duration: Set(["to_seconds", "to_ms", "to_millis", "to_milliseconds", "to_minutes", "to_hours", "to_days", "abs", "to_str"])
+    )
+
     static func call(_ r: Value, _ name: String, _ c: inout NativeCall) throws -> Value {
         if !c.named.isEmpty { try NativeFunction.checkLabels(c.name, c.named, accepted: labels[name] ?? []) }
         switch r {

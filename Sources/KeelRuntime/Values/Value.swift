@@ -93,6 +93,17 @@ package final class Box {
 }
 
 /// A namespace: a std module, a host module, or a local file module.
+extension Value {
+    /// The declared type of a struct or enum value (what `impl` blocks attach to); nil for others.
+    var userTypeName: String? {
+        switch self {
+        case .structure(let s): return s.typeName
+        case .variant(let v): return v.typeName
+        default: return nil
+        }
+    }
+}
+
 package final class ModuleValue {
     package let name: String
     package var members: [String: Value]
