@@ -274,7 +274,10 @@ extension EventLoop {
 
     /// Parks the calling turn while `work` runs on another thread; other agents go on meanwhile.
     /// Returns what `work` returned.
-    func awaitOutside<T>(_ work: @escaping () -> T) throws -> T {
+    /// `cancel`: when given, a `control.with_timeout`/`with_deadline` around the call that ends
+    /// first wakes the turn, `cancel` stops the work (a child process is killed), and the limit's
+    /// error is raised; the work's late result is dropped.
+    func awaitOutside<T>(cancel: (() -> Void)? = nil, _ work: @escaping () -> T) throws -> T {
         guard let fiber = currentFiber else { return work() }   // not on the loop: just block
         if shuttingDown || stoppingAll { throw ShutdownSignal() }
         let slot = ResultBox<T>()
@@ -289,8 +292,15 @@ extension EventLoop {
                 self.wakeRequested = true
             }
         }
-        try park(fiber)
-        return baton.locked { slot.result! }
+        let limit = cancel == nil ? nil : interpreter.turn.deadlines.min(by: { $0.at < $1.at })
+        if let limit { addTimer(at: limit.at, .resume(fiber, generation: generation)) }
+        do { try park(fiber) } catch {
+            cancel?()
+            throw error
+        }
+        if let result = baton.locked({ slot.result }) { return result }
+        cancel?()
+        throw KeelError(limit!.kind, limit!.message)
     }
 
     /// What other threads posted since the last step, taken under the baton's lock once per step.

@@ -29,6 +29,11 @@ enum FileModule {
         m.fn("write") { call in
             let path = try path(call, 0)
             let text = try call.interpreter.interpolationText(try call.arg(1))
+            // Missing parent folders are made (as Keel does).
+            let parent = (path as NSString).deletingLastPathComponent
+            if !parent.isEmpty, !fm.fileExists(atPath: parent) {
+                do { try fm.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch { throw failure("cannot create", parent, error) }
+            }
             do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch { throw failure("cannot write", path, error) }
             return .none
         }
@@ -59,6 +64,18 @@ enum FileModule {
             do { try fm.moveItem(atPath: from, toPath: to) } catch { throw failure("cannot move", from, error) }
             return .none
         }
+        m.fn("glob") { call in
+            let pattern = try call.string(0)
+            var found = FileGlob.matches(pattern)
+            if let roots {
+                // With --allow-file, only what lies inside an allowed folder.
+                found = found.filter { p in
+                    let real = FileAccess.resolved(p)
+                    return roots.contains { real == $0 || real.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+                }
+            }
+            return .list(found.map { .str($0) })
+        }
         m.fn("mktemp", labels: ["dir"]) { call in
             let dir = call.optional(0, "dir") == nil ? NSTemporaryDirectory() : try path(call, 0, "dir")
             if let roots, call.optional(0, "dir") == nil {
@@ -69,6 +86,54 @@ enum FileModule {
             return .str(path)
         }
         return m.values
+    }
+}
+
+/// `file.glob`: shell-style patterns, one path segment at a time (`*`, `?`, `[...]` through
+/// fnmatch; a leading dot is matched only explicitly), plus `**` for any number of folders. Paths
+/// come back as the pattern spells them, sorted.
+enum FileGlob {
+    static func matches(_ pattern: String) -> [String] {
+        let absolute = pattern.hasPrefix("/")
+        let segments = pattern.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        var out = Set<String>()
+        walk(absolute ? "/" : "", segments[...], &out)
+        return out.sorted()
+    }
+
+    /// Matches `rest` below the folder `base` ("" for the current folder).
+    private static func walk(_ base: String, _ rest: ArraySlice<String>, _ out: inout Set<String>) {
+        guard let segment = rest.first else {
+            if !base.isEmpty { out.insert(base) }
+            return
+        }
+        let folder = base.isEmpty ? "." : base
+        func join(_ name: String) -> String { base.isEmpty ? name : (base.hasSuffix("/") ? base + name : base + "/" + name) }
+        if segment == "**" {
+            walk(base, rest.dropFirst(), &out)   // no folder
+            for name in entries(folder) where !name.hasPrefix(".") && isFolder(join(name)) {
+                walk(join(name), rest, &out)   // one more folder, still under **
+            }
+            return
+        }
+        if !segment.contains(where: { "*?[".contains($0) }) {
+            let path = join(segment)
+            if FileManager.default.fileExists(atPath: path) { walk(path, rest.dropFirst(), &out) }
+            return
+        }
+        for name in entries(folder) where fnmatch(segment, name, FNM_PERIOD) == 0 {
+            if rest.count > 1 && !isFolder(join(name)) { continue }
+            walk(join(name), rest.dropFirst(), &out)
+        }
+    }
+
+    private static func entries(_ folder: String) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    }
+
+    private static func isFolder(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
     }
 }
 

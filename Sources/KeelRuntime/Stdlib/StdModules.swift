@@ -38,7 +38,7 @@ struct StdModule {
         StdModule("http", effectful: true, nil),
         StdModule("email", effectful: true, nil),
         StdModule("search", effectful: true, nil),
-        StdModule("shell", effectful: true, nil),
+        StdModule("shell", effectful: true, ShellModule.members),
         StdModule("db", effectful: true, nil),
         StdModule("crypto", CryptoModule.members),
     ]
