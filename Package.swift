@@ -26,6 +26,7 @@ let package = Package(
                 "KeelSyntax",
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             // The evaluator's hot paths touch class fields constantly; dynamic exclusivity checks
             // cost about a tenth of run time and guard nothing here (one thread evaluates at a time).

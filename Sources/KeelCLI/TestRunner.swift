@@ -10,10 +10,11 @@ extension Runner {
         package init() {}
     }
 
-    /// Runs the `test` blocks of one file (its top-level statements do not run). Prints a line
-    /// per test and returns (passed, failed), or nil if the file does not compile.
+    /// Runs the `test` blocks of one file (not those of modules it imports; its top-level
+    /// statements do not run). Prints a line per test and returns the counts and the names of the
+    /// tests that failed, or nil if the file does not compile.
     package static func runTests(path: String, options: Interpreter.Options, testOptions: TestOptions,
-                                color: Bool = false) -> (passed: Int, failed: Int)? {
+                                color: Bool = false) -> (passed: Int, failed: Int, failures: [String])? {
         let file: SourceFile
         do { file = try SourceFile.read(path: path) } catch let list as DiagnosticList {
             for d in list.diagnostics { options.errorOutput(d.render(color: color)) }
@@ -36,6 +37,7 @@ extension Runner {
                 return nil
             }
             var passed = 0, failed = 0
+            var failures: [String] = []
             let status = interpreter.runOnLoop {
                 var cases = try interpreter.expandTests(suite)
                 if let filter = testOptions.filter { cases = cases.filter { $0.name.contains(filter) } }
@@ -51,12 +53,16 @@ extension Runner {
                         options.output("FAIL \(c.name)")
                         options.errorOutput(e.render(color: color))
                         failed += 1
+                        failures.append(c.name)
                     }
                     if failed > 0 && testOptions.failFast { break }
                 }
             }
-            if status != 0 && failed == 0 { failed = 1 }
-            return (passed, failed)
+            if status != 0 && failed == 0 {
+                failed = 1
+                failures.append("(the test run itself: exit status \(status))")
+            }
+            return (passed, failed, failures)
         }
     }
 }

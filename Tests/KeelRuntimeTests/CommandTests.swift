@@ -226,6 +226,26 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(listed.out.contains("cases [2]\n"), listed.out)
         let failFast = try keel(["test", dir.path, "--fail-fast", "--filter", "fail"])
         XCTAssertEqual(failFast.status, 1)
+        // Keel's summary on standard error, failures listed.
+        XCTAssertTrue(all.err.contains("4 tests passed, 1 test failed in "), all.err)
+        XCTAssertTrue(all.err.hasSuffix("ms\nfailed:\n  fails\n"), all.err)
+        XCTAssertTrue(filtered.err.hasPrefix("3 tests passed in "), filtered.err)
+        let one = try keel(["test", dir.path, "--filter", "doubling"])
+        XCTAssertTrue(one.err.hasPrefix("1 test passed in "), one.err)
+        let none = try keel(["test", dir.path, "--filter", "no such test"])
+        XCTAssertEqual(none.err, "0 tests found\n")
+    }
+
+    func testKeelTestRunsOnlyTheNamedFilesTests() throws {
+        let dir = try temporaryFolder(self, "keeltests-import")
+        try "task double(n: int) -> int { n * 2 }\ntest \"in the library\" { assert double(2) == 4 }\n"
+            .write(to: dir.appendingPathComponent("lib.keel"), atomically: true, encoding: .utf8)
+        try "use \"./lib.keel\"\ntest \"in main\" { assert lib.double(3) == 6 }\n"
+            .write(to: dir.appendingPathComponent("main.keel"), atomically: true, encoding: .utf8)
+        let r = try keel(["test", dir.appendingPathComponent("main.keel").path])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertFalse(r.out.contains("in the library"), r.out)
+        XCTAssertTrue(r.out.hasSuffix("1 passed, 0 failed\n"), r.out)
     }
 
     func testMocksInTests() throws {

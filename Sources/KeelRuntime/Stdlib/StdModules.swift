@@ -39,7 +39,7 @@ struct StdModule {
         StdModule("email", effectful: true, nil),
         StdModule("search", effectful: true, nil),
         StdModule("shell", effectful: true, ShellModule.members),
-        StdModule("db", effectful: true, nil),
+        StdModule("db", effectful: true, DBModule.members),
         StdModule("crypto", CryptoModule.members),
     ]
 
