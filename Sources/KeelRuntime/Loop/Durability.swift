@@ -132,7 +132,7 @@ final class Durability {
         loop.madeSchedules.append(s)
         #endif
         if let attempt = row.retryAttempt, let due = row.retryDue {
-            s.pendingRetry = (attempt, monotonic(due), durable.lastDue ?? monotonic(due))
+            s.pendingRetry = PendingRetry(attempt, monotonic(due), durable.lastDue ?? monotonic(due))
             s.running = true
         }
         let now = time.monotonicNow

@@ -47,7 +47,7 @@ final class Schedule {
     var running = false
     /// The retry of a failed run: its attempt number, when it is due, and the occurrence it retries
     /// (monotonic ns).
-    var pendingRetry: (attempt: Int, due: Int64, nominal: Int64)?
+    var pendingRetry: PendingRetry?
     /// What a durable schedule keeps beyond this (see `Loop/Durability.swift`); nil for others.
     var durable: DurableSchedule?
     /// The last `ScheduleRun.kept` runs and ticks, in a ring (see `history`).
@@ -121,7 +121,7 @@ enum ScheduleTiming {
     /// `anchor + k·interval` for k = 0, 1, 2, ... (the first tick at registration).
     case every(interval: Int64, anchor: Int64)
     /// The cron rule's wall-clock instants.
-    case cron(CronSpec)
+    indirect case cron(CronSpec)   // boxed: a cron rule is 80 bytes, the other cases 16
     /// Once, `delay` after registration.
     case after(delay: Int64)
     /// Once, at a wall-clock time (ns since the epoch).
@@ -189,10 +189,34 @@ enum OverlapPolicy: String, CaseIterable {
 
 /// Runs again after a failure: `attempts` runs in all, the k-th retry `backoff · 2^(k-1)` after
 /// the failure, at most `max`. No randomness, so virtual-time runs are exact.
-struct RetryPolicy: Equatable {
+/// A failed run's retry: a class, so a schedule without one pays 8 bytes.
+final class PendingRetry {
+    let attempt: Int
+    let due: Int64
+    let nominal: Int64
+    init(_ attempt: Int, _ due: Int64, _ nominal: Int64) {
+        self.attempt = attempt
+        self.due = due
+        self.nominal = nominal
+    }
+}
+
+/// A class, not a struct: most schedules have none, and an optional reference costs a schedule
+/// 8 bytes where the struct cost 32.
+final class RetryPolicy: Equatable {
     let attempts: Int
     let backoff: Int64
     let max: Int64?
+
+    init(attempts: Int, backoff: Int64, max: Int64?) {
+        self.attempts = attempts
+        self.backoff = backoff
+        self.max = max
+    }
+
+    static func == (a: RetryPolicy, b: RetryPolicy) -> Bool {
+        a.attempts == b.attempts && a.backoff == b.backoff && a.max == b.max
+    }
 
     /// The wait after failed attempt `attempt` (1-based).
     func delay(after attempt: Int) -> Int64 {

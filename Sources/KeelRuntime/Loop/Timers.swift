@@ -200,7 +200,7 @@ extension EventLoop {
             if let retry = s.options.retry, tick.attempt < retry.attempts, s.live {
                 let delay = retry.delay(after: tick.attempt)
                 let due = time.monotonicNow.saturatingAdd(delay)
-                s.pendingRetry = (tick.attempt + 1, due, tick.nominal)
+                s.pendingRetry = PendingRetry(tick.attempt + 1, due, tick.nominal)
                 if !s.paused { addTimer(at: due, .retry(s, generation: s.generation), priority: s.options.priority) }
                 retryIn = delay
             }
