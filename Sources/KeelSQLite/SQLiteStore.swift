@@ -183,19 +183,6 @@ package final class SQLiteStore: DurableStore {
         return " (pid \(pid) on \(host), since \(SQLiteStore.timeText(started)))"
     }
 
-    /// Is a process running on the store (holding its lock)? Its pid if so.
-    func runningOwner() -> Int32? {
-        let fd = open(path, O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { Foundation.close(fd) }
-        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
-            flock(fd, LOCK_UN)
-            return nil
-        }
-        let pid = try? db.read { db in try Int.fetchOne(db, sql: "SELECT pid FROM owner WHERE id = 1") }
-        return Int32((pid ?? 0) ?? 0)
-    }
-
     package func close() {
         if lockFD >= 0 {
             flock(lockFD, LOCK_UN)

@@ -244,18 +244,11 @@ final class DurabilityTests: XCTestCase {
         """
         let (dir, file) = try write(program)
         let db = dir.appendingPathComponent("s.db").path
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keel")
-        var seed: UInt64 = 0x5eed_2026
+        var random = SeededRandom(seed: 0x5eed_2026)
         var lastCount = 0
         for round in 0..<20 {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = ["run", "--store", db, file]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            let delay = 60_000 + Int(seed >> 33) % 340_000   // 60 to 400 ms
+            let process = try startKeel(["run", "--store", db, file])
+            let delay = 60_000 + Int(random.next() % 340_000)   // 60 to 400 ms
             usleep(UInt32(delay))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -288,30 +281,14 @@ final class DurabilityTests: XCTestCase {
     /// A tmpfs of `size` mounted for the test (root only: skipped elsewhere).
     func smallDisk(_ size: String) throws -> URL {
         let dir = try temporaryFolder(self, "smalldisk")
-        let mount = Process()
-        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
-        mount.arguments = ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", dir.path]
-        mount.standardError = FileHandle.nullDevice
-        try mount.run()
-        mount.waitUntilExit()
-        try XCTSkipUnless(mount.terminationStatus == 0, "cannot mount a tmpfs here (not root)")
-        addTeardownBlock {
-            let umount = Process()
-            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
-            umount.arguments = [dir.path]
-            try? umount.run()
-            umount.waitUntilExit()
-        }
+        let mounted = try system("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", dir.path])
+        try XCTSkipUnless(mounted == 0, "cannot mount a tmpfs here (not root)")
+        addTeardownBlock { _ = try? system("/bin/umount", [dir.path]) }
         return dir
     }
 
     func remount(_ dir: URL, _ options: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/mount")
-        p.arguments = ["-o", "remount,\(options)", dir.path]
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertEqual(try system("/bin/mount", ["-o", "remount,\(options)", dir.path]), 0)
     }
 
     let hoarder = """
@@ -411,12 +388,7 @@ final class DurabilityTests: XCTestCase {
     func testASecondProcessOnTheSameStoreFailsNamingTheFirst() throws {
         let (dir, file) = try write(hourly("latest"))
         let db = dir.appendingPathComponent("s.db").path
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keel")
-        let first = Process()
-        first.executableURL = binary
-        first.arguments = ["run", "--store", db, file]
-        first.standardOutput = FileHandle.nullDevice
-        try first.run()
+        let first = try startKeel(["run", "--store", db, file])
         defer { first.terminate(); first.waitUntilExit() }
         // Wait (at most 10 s) until the first process has the store.
         var owned = false

@@ -26,6 +26,31 @@ func keel(_ args: [String], stdin: String? = nil, environment: [String: String] 
     return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }
 
+/// Starts the built `keel` with `args` in the background (its output thrown away).
+func startKeel(_ args: [String]) throws -> Process {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keel")
+    try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "keel binary not built")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = args
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// Runs a system command to its end; its exit status.
+@discardableResult
+func system(_ path: String, _ args: [String]) throws -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    return p.terminationStatus
+}
+
 /// A fresh temporary folder (with symbolic links resolved), removed when the test ends.
 func temporaryFolder(_ test: XCTestCase, _ name: String) throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(getpid())-\(UUID().uuidString.prefix(8))")

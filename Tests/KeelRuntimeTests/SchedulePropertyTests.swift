@@ -9,16 +9,11 @@ import XCTest
 /// two turns at once (the program checks it, and so do the loop's invariants in this debug build),
 /// and every one-shot that was neither cancelled nor paused ran exactly once.
 final class SchedulePropertyTests: XCTestCase {
-    /// SplitMix64, so a failing case can be rerun from its number.
+    /// The runtime's seeded generator (SplitMix64), so a failing case can be rerun from its number.
     struct Dice {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random: SeededRandom
+        init(state: UInt64) { random = SeededRandom(seed: state) }
+        mutating func next() -> UInt64 { random.next() }
         mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
         mutating func chance(_ percent: Int) -> Bool { int(1...100) <= percent }
         mutating func pick<T>(_ items: [T]) -> T { items[int(0...items.count - 1)] }

@@ -30,6 +30,8 @@ final class DurableSchedule {
 
     /// At most this many catch-up runs at start-up (`missed: "all"`).
     static let maxCatchUp = 1_000
+    /// `catch_up:` when none is given: a day.
+    static let defaultCatchUp: Int64 = 86_400_000_000_000
 
     init(task: String, argsText: String, missed: MissedPolicy, catchUp: Int64) {
         self.task = task
@@ -100,13 +102,11 @@ final class Durability {
             return
         }
         let timing = try Durability.decodeTiming(row.timing, time: time)
-        var options = try Durability.decodeOptions(row.options)
+        var (options, missedPolicy, catchUpWindow) = try Durability.decodeOptions(row.options)
         options.name = row.name
         let argsValue = try StoredValue.decode(row.args) { .object(UuidValue($0)) }
         guard case .list(let args) = argsValue else { throw StoreError("durable schedule \(row.name): its arguments are not a list") }
-        let durable = DurableSchedule(task: row.task, argsText: row.args,
-                                      missed: MissedPolicy(rawValue: Durability.option(row.options, "missed") ?? "") ?? .latest,
-                                      catchUp: Int64(Durability.option(row.options, "catch_up") ?? "") ?? 86_400_000_000_000)
+        let durable = DurableSchedule(task: row.task, argsText: row.args, missed: missedPolicy, catchUp: catchUpWindow)
         durable.missedCount = row.missed
         durable.lastDue = row.lastDue.map(monotonic)
         durable.dirty = false
@@ -319,8 +319,12 @@ final class Durability {
         throw StoreError("a stored schedule's timing is not one this interpreter knows: \(text)")
     }
 
-    static func decodeOptions(_ text: String) throws -> ScheduleOptions {
+    /// The schedule options stored with a durable schedule, and its missed-fire policy.
+    static func decodeOptions(_ text: String) throws -> (ScheduleOptions, MissedPolicy, catchUp: Int64) {
         guard case .map(let m) = try JSON.parse(text) else { throw StoreError("a stored schedule's options are not an object: \(text)") }
+        var missed = MissedPolicy.latest, catchUp = DurableSchedule.defaultCatchUp
+        if case .str(let text)? = m[.str("missed")], let p = MissedPolicy(rawValue: text) { missed = p }
+        if case .int(let ns)? = m[.str("catch_up")] { catchUp = Int64(ns) }
         var o = ScheduleOptions()
         if case .str(let overlap)? = m[.str("overlap")], let p = OverlapPolicy(rawValue: overlap) { o.overlap = p }
         if case .int(let p)? = m[.str("priority")] { o.priority = p }
@@ -330,7 +334,7 @@ final class Durability {
             if case .int(let x)? = r[.str("max")] { maximum = Int64(x) }
             o.retry = RetryPolicy(attempts: attempts, backoff: Int64(backoff), max: maximum)
         }
-        return o
+        return (o, missed, catchUp)
     }
 
     /// A stored history (its times wall ns); a run that was going on when the process ended
@@ -345,16 +349,6 @@ final class Durability {
             var run = ScheduleRun(due: monotonic(Int64(due)), started: time("started"), outcome: outcome)
             run.ended = time("ended")
             return run
-        }
-    }
-
-    /// One option's text from stored options JSON (strings and ints).
-    static func option(_ json: String, _ key: String) -> String? {
-        guard case .map(let m)? = try? JSON.parse(json), let v = m[.str(key)] else { return nil }
-        switch v {
-        case .str(let s): return s
-        case .int(let i): return String(i)
-        default: return nil
         }
     }
 

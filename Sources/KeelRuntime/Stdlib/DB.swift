@@ -21,12 +21,6 @@ enum DBModule {
                 throw KeelError("DbError", "db.connect: expected sqlite://PATH or sqlite::memory:, got `\(url)`")
             }
             guard !path.isEmpty else { throw KeelError("DbError", "db.connect: the URL names no file") }
-            if let roots = call.interpreter.options.fileRoots, path != ":memory:" {
-                let real = FileAccess.resolved(path)
-                guard roots.contains(where: { real == $0 || real.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else {
-                    throw KeelError(ErrorKind.capability, "db.connect: `\(path)` is outside the folders --allow-file allows")
-                }
-            }
             do {
                 return .object(DBConnection(try DatabaseQueue(path: path), path: path))
             } catch {

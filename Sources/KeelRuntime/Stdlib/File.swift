@@ -14,7 +14,7 @@ enum FileModule {
             let given = try call.string(i, label)
             guard let roots else { return given }
             let real = FileAccess.resolved(given)
-            guard roots.contains(where: { real == $0 || real.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else {
+            guard FileAccess.isInside(real, roots) else {
                 throw KeelError(ErrorKind.capability,
                                 "\(call.name): `\(given)` is outside the folders --allow-file allows (\(roots.joined(separator: ", ")))")
             }
@@ -69,10 +69,7 @@ enum FileModule {
             var found = FileGlob.matches(pattern)
             if let roots {
                 // With --allow-file, only what lies inside an allowed folder.
-                found = found.filter { p in
-                    let real = FileAccess.resolved(p)
-                    return roots.contains { real == $0 || real.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
-                }
+                found = found.filter { FileAccess.isInside(FileAccess.resolved($0), roots) }
             }
             return .list(found.map { .str($0) })
         }
@@ -139,6 +136,24 @@ enum FileGlob {
 
 /// Paths as the operating system will follow them.
 package enum FileAccess {
+    /// Whether the resolved path `real` is one of `roots` or lies below one.
+    static func isInside(_ real: String, _ roots: [String]) -> Bool {
+        roots.contains { real == $0 || real.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+    }
+
+    /// Everything left to read from `fd`, or nil if reading fails.
+    static func readAll(_ fd: Int32) -> [UInt8]? {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { return out }
+            out += buffer[0..<n]
+        }
+    }
+
     /// `path` made absolute, with `..` and every symbolic link resolved as far as the path exists
     /// (the rest, not yet created, is appended as written).
     package static func resolved(_ path: String) -> String {

@@ -131,14 +131,7 @@ enum PersistentMemory {
         defer { close(fd) }
         guard flock(fd, LOCK_EX) == 0 else { throw fail("lock it") }
         defer { flock(fd, LOCK_UN) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = read(fd, &buffer, buffer.count)
-            if n < 0 { throw fail("read it") }
-            if n == 0 { break }
-            bytes += buffer[0..<n]
-        }
+        guard let bytes = FileAccess.readAll(fd) else { throw fail("read it") }
         var entries: [String: Value] = [:]
         if !bytes.isEmpty {
             let stored: Value

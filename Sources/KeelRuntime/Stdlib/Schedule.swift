@@ -154,7 +154,7 @@ enum ScheduleModule {
             }
             missed = p
         }
-        var catchUp: Int64 = 86_400_000_000_000
+        var catchUp = DurableSchedule.defaultCatchUp
         if let v = call.named["catch_up"] {
             guard case .duration(let d) = v, d > 0 else {
                 throw KeelError(ErrorKind.value, "\(call.name): catch_up must be a positive duration, got \(v.display)")

@@ -94,7 +94,7 @@ final class ChildProcess: @unchecked Sendable {
     func finish(input: [UInt8]) -> (stdout: String, stderr: String, status: Int32) {
         let group = DispatchGroup()
         let err = ResultBox<[UInt8]>()
-        DispatchQueue.global().async(group: group) { err.result = ChildProcess.readAll(self.stderrFD) }
+        DispatchQueue.global().async(group: group) { err.result = FileAccess.readAll(self.stderrFD) ?? [] }
         DispatchQueue.global().async(group: group) {
             var offset = 0
             while offset < input.count {
@@ -104,7 +104,7 @@ final class ChildProcess: @unchecked Sendable {
             }
             Foundation.close(self.stdinFD)
         }
-        let out = ChildProcess.readAll(stdoutFD)
+        let out = FileAccess.readAll(stdoutFD) ?? []
         group.wait()
         Foundation.close(stdoutFD); Foundation.close(stderrFD)
         var status: Int32 = 0
@@ -115,16 +115,4 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Kills the child's whole process group.
     func kill() { _ = Foundation.kill(-pid, SIGKILL) }
-
-    static func readAll(_ fd: Int32) -> [UInt8] {
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = read(fd, &buffer, buffer.count)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            out += buffer[0..<n]
-        }
-        return out
-    }
 }

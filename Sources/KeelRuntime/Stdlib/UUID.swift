@@ -7,8 +7,7 @@ enum UUIDModule {
     static func members(_ interpreter: Interpreter) -> [String: Value] {
         let random = interpreter.state(RandomModule.State.self)
         func format(_ bytes: [UInt8]) -> String {
-            let hex = bytes.map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
-            let h = Array(hex)
+            let h = Array(CryptoModule.hex(bytes))
             return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(h[$0]) }.joined(separator: "-")
         }
         func randomBytes() -> [UInt8] {
