@@ -92,8 +92,11 @@ final class ChildProcess: @unchecked Sendable {
     /// Writes `input`, reads both outputs to their end, and waits for the child (on a thread apart
     /// from the loop's).
     func finish(input: [UInt8]) -> (stdout: String, stderr: String, status: Int32) {
+        // The streams are read and written on threads of their own, so the child is reaped as soon
+        // as it ends (even if something it started still holds a pipe), and `kill` can wait for that.
         let group = DispatchGroup()
-        let err = ResultBox<[UInt8]>()
+        let out = ResultBox<[UInt8]>(), err = ResultBox<[UInt8]>()
+        DispatchQueue.global().async(group: group) { out.result = FileAccess.readAll(self.stdoutFD) ?? [] }
         DispatchQueue.global().async(group: group) { err.result = FileAccess.readAll(self.stderrFD) ?? [] }
         DispatchQueue.global().async(group: group) {
             var offset = 0
@@ -104,15 +107,22 @@ final class ChildProcess: @unchecked Sendable {
             }
             Foundation.close(self.stdinFD)
         }
-        let out = FileAccess.readAll(stdoutFD) ?? []
-        group.wait()
-        Foundation.close(stdoutFD); Foundation.close(stderrFD)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        reaped.signal()
+        group.wait()
+        Foundation.close(stdoutFD); Foundation.close(stderrFD)
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (String(decoding: out, as: UTF8.self), String(decoding: err.result ?? [], as: UTF8.self), code)
+        return (String(decoding: out.result ?? [], as: UTF8.self), String(decoding: err.result ?? [], as: UTF8.self), code)
     }
 
-    /// Kills the child's whole process group.
-    func kill() { _ = Foundation.kill(-pid, SIGKILL) }
+    /// Signalled once the child has ended and been reaped.
+    private let reaped = DispatchSemaphore(value: 0)
+
+    /// Kills the child's whole process group and waits (a little) until the child is gone, so
+    /// the caller's next step never sees it still there.
+    func kill() {
+        _ = Foundation.kill(-pid, SIGKILL)
+        if reaped.wait(timeout: .now() + 2) == .success { reaped.signal() }
+    }
 }
