@@ -20,10 +20,13 @@ let package = Package(
     ],
     targets: [
         .target(name: "KeelSyntax", swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Linux calls Swift cannot make directly (futex hash size, thread affinity).
+        .target(name: "CKeelSystem"),
         .target(
             name: "KeelRuntime",
             dependencies: [
                 "KeelSyntax",
+                "CKeelSystem",
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,3 +1,4 @@
+import CKeelSystem
 import Foundation
 
 /// The right to run Keel code. Exactly one thread holds it at a time (participants: 0 is the
@@ -114,9 +115,20 @@ final class Fiber: @unchecked Sendable {
 
 /// Threads with large stacks, kept for reuse across fibers, runs and interpreters: making and
 /// ending threads is slow, and ending thousands of them races inside the thread sanitizer.
+///
+/// Two kernel settings keep hand-overs cheap with thousands of parked fibers (measured in
+/// `bench/schedule/run`, row "10,000 sleeping tasks"): the process's private futex hash is sized
+/// for the threads (Linux gives a 2-CPU process 16 buckets, so every wake-up walked hundreds of
+/// waiters), and every pooled thread is pinned to one CPU. Only the baton's holder runs, so the
+/// fibers lose no parallelism; a wake-up then stays on the waker's CPU instead of costing an
+/// inter-processor interrupt, which on a virtual machine is most of a hand-over.
 final class WorkerThread: @unchecked Sendable {
     private static let poolLock = NSLock()
     private static var idle: [WorkerThread] = []
+    private static var threadCount = 0
+    private static var futexHashSlots = 0
+    /// The CPU every pooled thread runs on: the one the first thread was made from.
+    private static var fiberCPU: Int32 = -1
 
     private let condition = NSCondition()
     private var job: (() -> Void)?
@@ -137,6 +149,16 @@ final class WorkerThread: @unchecked Sendable {
         }
         let fresh = WorkerThread()
         fresh.job = job
+        poolLock.lock()
+        threadCount += 1
+        if fiberCPU < 0 { fiberCPU = keel_current_cpu() }
+        if threadCount * 2 > futexHashSlots {
+            // 16,384 buckets (a few hundred KiB of kernel memory) at the first thread, so that
+            // no rehash happens under load below 8,192 threads (ignored where unsupported).
+            let slots = max(16384, 1 << (Int.bitWidth - (threadCount * 4 - 1).leadingZeroBitCount))
+            futexHashSlots = keel_set_futex_hash_slots(UInt(slots)) == 0 ? slots : Int.max
+        }
+        poolLock.unlock()
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
@@ -155,6 +177,10 @@ final class WorkerThread: @unchecked Sendable {
     }
 
     private func main() -> UnsafeMutableRawPointer? {
+        WorkerThread.poolLock.lock()
+        let cpu = WorkerThread.fiberCPU
+        WorkerThread.poolLock.unlock()
+        if cpu >= 0 { _ = keel_pin_thread_to_cpu(cpu) }
         while true {
             condition.lock()
             while job == nil { condition.wait() }
