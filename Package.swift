@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .target(name: "KeelSyntax", swiftSettings: [.swiftLanguageMode(.v6)]),
@@ -41,7 +44,18 @@ let package = Package(
             dependencies: ["KeelRuntime", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
-        .target(name: "KeelKit", dependencies: ["KeelRuntime", "KeelSyntax", "KeelSQLite"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        // The PostgreSQL store: several nodes share durable agents (leases, fencing, an inbox).
+        .target(
+            name: "KeelPostgres",
+            dependencies: [
+                "KeelRuntime",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .target(name: "KeelKit", dependencies: ["KeelRuntime", "KeelSyntax", "KeelSQLite", "KeelPostgres"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // What the command line shares with its tests: the run flags, running files and test blocks.
         .target(
             name: "KeelCLI",
@@ -61,6 +75,7 @@ let package = Package(
                 "KeelCLI",
                 "KeelRuntime",
                 "KeelSQLite",
+                "KeelPostgres",
                 "CLibEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -37,10 +37,25 @@ package struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With --sandbox: allow std/file inside this folder (repeatable).", valueName: "dir"))
     package var allowFile: [String] = []
 
-    @Option(help: ArgumentHelp("Keep @durable agents' state and named schedules in this SQLite file, across runs (overrides KEEL_STORE).", valueName: "path"))
+    @Option(help: ArgumentHelp("Keep @durable agents' state and named schedules in this SQLite file, or in the PostgreSQL database several nodes share (postgresql://USER@HOST:PORT/DB), across runs (overrides KEEL_STORE).", valueName: "path|url"))
     package var store: String?
 
+    @Option(help: ArgumentHelp("With a PostgreSQL store: how long a node's lease on a durable agent lasts without renewal (default 10.seconds; renewed every third of it).", valueName: "duration"))
+    package var lease: String?
+
     package init() {}
+
+    /// Opens the store a run names (`--store`): location, whether this process runs on it, the
+    /// lease. SQLite here; the `keel` command sets the opener that also knows PostgreSQL.
+    nonisolated(unsafe) package static var openStore: (String, Bool, Int64?) throws -> DurableStore = { location, owner, _ in
+        if isSharedStore(location) { throw StoreError("this build has no PostgreSQL store: \(location)") }
+        return try SQLiteStore(path: location, owner: owner)
+    }
+
+    /// Whether `location` names the PostgreSQL store several nodes share.
+    package static func isSharedStore(_ location: String) -> Bool {
+        location.hasPrefix("postgresql://") || location.hasPrefix("postgres://")
+    }
 
     package mutating func validate() throws {
         _ = try interpreterOptions(environment: ProcessInfo.processInfo.environment, program: nil)
@@ -102,10 +117,21 @@ package struct RunOptions: ParsableArguments {
         o.failFast = failFast
         o.stats = stats
         let storePath = store ?? environment["KEEL_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+        var leaseDuration: Int64?
+        if let lease {
+            guard let d = RunOptions.parseDuration(lease), d >= 300_000_000, d <= 86_400_000_000_000 else {
+                throw RunOptions.invalid("--lease", lease, "a duration from 300.ms to 1.day, such as 10.seconds")
+            }
+            guard let storePath, RunOptions.isSharedStore(storePath) else { throw ValidationError("--lease needs a PostgreSQL store (--store postgresql://...)") }
+            leaseDuration = d
+        }
         if let storePath {
             guard !storePath.isEmpty else { throw RunOptions.invalid("--store", storePath, "a file name") }
+            if RunOptions.isSharedStore(storePath) && virtualTime {
+                throw ValidationError("--virtual-time cannot be used with a PostgreSQL store: nodes share leases on the real clock")
+            }
             // Opened (and locked) only for a run: `validate()` has no program.
-            if program != nil { o.store = try SQLiteStore(path: storePath, owner: true) }
+            if program != nil { o.store = try RunOptions.openStore(storePath, true, leaseDuration) }
         }
         if let oneshot = environment["KEEL_ONESHOT"], !oneshot.isEmpty, oneshot != "0", !virtualTime {
             o.idleExit = 250_000_000

@@ -1,4 +1,5 @@
 import Foundation
+import KeelPostgres
 import KeelRuntime
 import KeelSQLite
 import KeelSyntax
@@ -69,9 +70,9 @@ public final class KeelInterpreter {
         /// set, every module comes from here. When nil, modules are read from `.keel` files if
         /// `capabilities` has `.fileSystem`, and refused otherwise.
         public var loadModule: ((_ path: String) -> String?)?
-        /// An SQLite file where `@durable` agents keep their state and named schedules across
-        /// runs (as `keel run --store`); nil: everything lives in memory. One process at a time
-        /// may run on a store.
+        /// Where `@durable` agents keep their state and named schedules across runs (as `keel run
+        /// --store`): an SQLite file (one process at a time), or a `postgresql://` URL that several
+        /// nodes share (real clock only; the default 10 s lease); nil: everything lives in memory.
         public var storePath: String?
 
         /// The queue capacity when none is given.
@@ -127,7 +128,16 @@ public final class KeelInterpreter {
         let noInput: @Sendable () -> String? = { nil }
         o.readLine = options.capabilities.contains(.input) ? options.input : noInput
         if let path = options.storePath {
-            do { o.store = try SQLiteStore(path: path, owner: true) } catch let e as StoreError {
+            do {
+                if PostgresStore.handles(path) {
+                    if case .virtual = options.clock {
+                        throw StoreError("a PostgreSQL store needs the real clock (nodes share leases on it)")
+                    }
+                    o.store = try PostgresStore(url: path, owner: true)
+                } else {
+                    o.store = try SQLiteStore(path: path, owner: true)
+                }
+            } catch let e as StoreError {
                 throw InvalidOptions(description: e.description)
             }
         }

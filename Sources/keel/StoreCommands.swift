@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
+import KeelCLI
 import KeelRuntime
 import KeelSQLite
 
 /// The store a tool command reads: `--store` or `KEEL_STORE`.
 struct StoreOption: ParsableArguments {
-    @Option(help: ArgumentHelp("The SQLite store (default: KEEL_STORE).", valueName: "path"))
+    @Option(help: ArgumentHelp("The store: an SQLite file or a postgresql:// URL (default: KEEL_STORE).", valueName: "path|url"))
     var store: String?
 
     func validate() throws {
@@ -20,10 +21,10 @@ struct StoreOption: ParsableArguments {
 
     /// Opens the store for a tool (no lock: a running process may hold it). It must exist: a tool
     /// never creates one.
-    func open() throws -> SQLiteStore {
+    func open() throws -> DurableStore {
         let path = self.path!
-        guard FileManager.default.fileExists(atPath: path) else { throw StoreCommandError("no store at \(path)") }
-        do { return try SQLiteStore(path: path, owner: false) } catch let e as StoreError { throw StoreCommandError(e.description) }
+        if !StoreOpener.isShared(path) && !FileManager.default.fileExists(atPath: path) { throw StoreCommandError("no store at \(path)") }
+        do { return try StoreOpener.open(path, owner: false) } catch let e as StoreError { throw StoreCommandError(e.description) }
     }
 }
 
@@ -62,8 +63,10 @@ struct Schedules: ParsableCommand {
 
         func run() throws {
             try runStoreCommand {
-                let schedules = try store.open().listSchedules()
-                print(json ? ScheduleTable.json(schedules) : ScheduleTable.text(schedules), terminator: "")
+                let s = try store.open()
+                let schedules = try s.listSchedules()
+                let owners = try (s as? SharedStore)?.owners()
+                print(json ? ScheduleTable.json(schedules, owners: owners) : ScheduleTable.text(schedules, owners: owners), terminator: "")
             }
         }
     }
@@ -134,30 +137,71 @@ struct State: ParsableCommand {
         try runStoreCommand {
             let s = try store.open()
             let names = try agent.map { [$0] } ?? s.agentNames()
+            let owners = try (s as? SharedStore)?.owners()
             for name in names {
                 guard let stored = try s.loadAgent(name) else { throw StoreCommandError("the store has no durable agent \(name)") }
-                print("\(name):")
+                if let owners { print("\(name): \(ScheduleTable.owner(owners[name]))") } else { print("\(name):") }
                 for field in stored.state.keys.sorted() { print("  \(field) = \(stored.state[field]!)") }
             }
         }
     }
 }
 
+struct Nodes: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the live nodes of a PostgreSQL store, with the agents each owns.")
+    @OptionGroup var store: StoreOption
+
+    func run() throws {
+        try runStoreCommand {
+            guard let s = try store.open() as? SharedStore else {
+                throw StoreCommandError("an SQLite store has one process, not nodes (keel nodes needs --store postgresql://...)")
+            }
+            let nodes = try s.nodes()
+            if nodes.isEmpty {
+                print("no live nodes")
+                return
+            }
+            var rows = [["NODE", "HOST", "PID", "STARTED", "HEARTBEAT", "AGENTS"]]
+            for n in nodes {
+                rows.append([n.id, n.host, "\(n.pid)", DateTime.format(n.started), DateTime.format(n.heartbeat), "\(n.agents)"])
+            }
+            print(ScheduleTable.columns(rows), terminator: "")
+        }
+    }
+}
+
 /// How `keel schedules` shows stored schedules.
 enum ScheduleTable {
-    static func text(_ schedules: [StoredSchedule]) -> String {
-        if schedules.isEmpty { return "no durable schedules\n" }
-        var rows = [["SCHEDULE", "TIMING", "STATUS", "NEXT", "LAST RUN", "DUE", "FIRED", "SKIPPED", "DROPPED", "FAILED", "MISSED"]]
-        for s in schedules {
-            rows.append(["\(s.agent).\(s.name)", timing(s), status(s), s.done ? "-" : (s.nextDue.map(DateTime.format) ?? "-"),
-                         s.lastRun.map { "\(s.lastOutcome ?? "?") \(DateTime.format($0))" } ?? "-",
-                         "\(s.due)", "\(s.fired)", "\(s.skipped)", "\(s.dropped)", "\(s.failures)", "\(s.missed)"])
-        }
+    /// `owned by NODE until T`, `lease released`, or `never run`.
+    static func owner(_ o: AgentOwner?) -> String {
+        guard let o else { return "never owned" }
+        guard let node = o.node, let until = o.leaseExpires else { return "no owner (lease released)" }
+        let live = until > RealTime().wallNow
+        return "owned by \(node), lease \(live ? "until" : "expired at") \(DateTime.format(until))"
+    }
+
+    static func columns(_ rows: [[String]]) -> String {
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max()! }
         return rows.map { row in
             row.enumerated().map { c, cell in cell.padding(toLength: widths[c], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }.joined(separator: "\n") + "\n"
+    }
+
+    static func text(_ schedules: [StoredSchedule], owners: [String: AgentOwner]? = nil) -> String {
+        if schedules.isEmpty { return "no durable schedules\n" }
+        var rows = [["SCHEDULE", "TIMING", "STATUS", "NEXT", "LAST RUN", "DUE", "FIRED", "SKIPPED", "DROPPED", "FAILED", "MISSED"]]
+        if owners != nil { rows[0] += ["OWNER", "LEASE UNTIL"] }
+        for s in schedules {
+            rows.append(["\(s.agent).\(s.name)", timing(s), status(s), s.done ? "-" : (s.nextDue.map(DateTime.format) ?? "-"),
+                         s.lastRun.map { "\(s.lastOutcome ?? "?") \(DateTime.format($0))" } ?? "-",
+                         "\(s.due)", "\(s.fired)", "\(s.skipped)", "\(s.dropped)", "\(s.failures)", "\(s.missed)"])
+            if let owners {
+                let o = owners[s.agent]
+                rows[rows.count - 1] += [o?.node ?? "-", o?.leaseExpires.map(DateTime.format) ?? "-"]
+            }
+        }
+        return columns(rows)
     }
 
     static func status(_ s: StoredSchedule) -> String {
@@ -181,7 +225,7 @@ enum ScheduleTable {
         return s.kind
     }
 
-    static func json(_ schedules: [StoredSchedule]) -> String {
+    static func json(_ schedules: [StoredSchedule], owners: [String: AgentOwner]? = nil) -> String {
         schedules.map { s -> String in
             var fields: [String] = [
                 "\"agent\":\(JSON.quote(s.agent))", "\"name\":\(JSON.quote(s.name))", "\"kind\":\(JSON.quote(s.kind))",
@@ -194,6 +238,11 @@ enum ScheduleTable {
             fields.append("\"last_run\":\(s.lastRun.map { JSON.quote(DateTime.format($0)) } ?? "null")")
             fields.append("\"last_outcome\":\(s.lastOutcome.map(JSON.quote) ?? "null")")
             fields.append("\"history\":\(s.history)")
+            if let owners {
+                let o = owners[s.agent]
+                fields.append("\"owner\":\(o?.node.map(JSON.quote) ?? "null")")
+                fields.append("\"lease_until\":\(o?.leaseExpires.map { JSON.quote(DateTime.format($0)) } ?? "null")")
+            }
             return "{" + fields.joined(separator: ",") + "}\n"
         }.joined()
     }

@@ -25,7 +25,7 @@ struct Keel: ParsableCommand {
           NO_COLOR                   no colour in diagnostics (colour is only used on a terminal)
         """,
         version: KeelVersion.string,
-        subcommands: [Run.self, Check.self, Test.self, Cron.self, Schedules.self, State.self, Repl.self],
+        subcommands: [Run.self, Check.self, Test.self, Cron.self, Schedules.self, State.self, Nodes.self, Repl.self],
         defaultSubcommand: Run.self
     )
 }
@@ -57,6 +57,9 @@ struct Run: ParsableCommand {
 // command at once with 128 + the signal, except where `keel run` and the REPL stop agents first.
 // (Swift's crash backtracer never sees SIGQUIT, so it cannot hang on it.)
 Signals.install()
+
+// `--store` takes an SQLite file or a PostgreSQL URL.
+RunOptions.openStore = { location, owner, lease in try StoreOpener.open(location, owner: owner, lease: lease) }
 
 // Agents print while they run: line-buffer standard output even into a pipe or a file.
 setvbuf(keel_stdout(), nil, _IOLBF, 0)

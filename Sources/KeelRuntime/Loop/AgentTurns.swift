@@ -110,6 +110,8 @@ extension Interpreter {
     /// `run(A)`: a new instance with its state defaults, then `@on_start` inside this call.
     func startAgent(_ agent: AgentInfo) throws {
         if agent.isLive { try stopAgent(agent, runHook: false) }
+        // On a store several nodes share, it starts only on the node that holds its lease.
+        if agent.durable, let durability = loop.durability, try !durability.claim(agent) { return }
         let instance = AgentInstance(info: agent)
         instance.state.reserveCapacity(agent.stateFields.count)
         // A durable agent's stored fields come from the store; a field's default runs only the
@@ -182,14 +184,14 @@ extension Interpreter {
             }
         }
         guard runHook, let onStop = agent.onStop else {
-            if agent.durable { loop.durability?.commit(instance) }
+            if agent.durable { loop.durability?.stopped(instance) }
             return
         }
         try acting(as: agent) {
             try computeCapabilities(agent)
             _ = try call(.function(Function(proto: onStop, upvalues: [], selfValue: .agent(agent))), [])
         }
-        if agent.durable { loop.durability?.commit(instance) }
+        if agent.durable { loop.durability?.stopped(instance) }
     }
 }
 

@@ -123,6 +123,9 @@ struct Event {
     let kind: Kind
     /// When a scheduled event came due (monotonic ns), for lateness statistics; 0 for messages.
     var due: Int64 = 0
+    /// A message that came through a shared store's inbox: it leaves the inbox with the commit of
+    /// the turn that handles it.
+    var inboxId: Int64? = nil
 }
 
 extension Interpreter {

@@ -60,9 +60,17 @@ final class Durability {
     /// Read requests at most this often.
     static let pollInterval: Int64 = 1_000_000_000
 
+    /// With a store several nodes share: leases, standby agents, the inbox.
+    let shared: SharedNodes?
+
+    /// Wall time minus monotonic time, read once (see `wall`).
+    let wallOffset: Int64
+
     init(store: DurableStore, loop: EventLoop) {
         self.store = store
         self.loop = loop
+        wallOffset = loop.time.wallNow.saturatingSubtract(loop.time.monotonicNow)
+        shared = (store as? SharedStore).map(SharedNodes.init)
     }
 
     var time: TimeSource { loop.time }
@@ -101,7 +109,7 @@ final class Durability {
             loop.interpreter.options.errorOutput("warning: durable schedule \(agent.name).\(row.name) calls task `\(row.task)`, which \(agent.name) no longer has; it stays stored and does not run")
             return
         }
-        let timing = try Durability.decodeTiming(row.timing, time: time)
+        let timing = try Durability.decodeTiming(row.timing, time: time, monotonic: monotonic)
         var (options, missedPolicy, catchUpWindow) = try Durability.decodeOptions(row.options)
         options.name = row.name
         let argsValue = try StoredValue.decode(row.args) { .object(UuidValue($0)) }
@@ -221,21 +229,21 @@ final class Durability {
 
     /// After a turn (or hook) that touched durable agent `instance`: commit what changed. A failed
     /// turn rolls the state back instead. `fire`: the occurrence the turn ran.
-    func turnEnded(_ instance: AgentInstance, succeeded: Bool, fire: (Schedule, Tick)?) {
+    func turnEnded(_ instance: AgentInstance, succeeded: Bool, fire: (Schedule, Tick)?, consumed: Int64? = nil) {
         guard instance.info.durable else { return }
         if !succeeded {
             // Its state goes back to the last commit; what it did to schedules (a failure
             // counted, a retry pending, a schedule registered before it raised) is committed.
             if let committed = instance.committedState { instance.state = committed }
-            commit(instance)
+            commit(instance, consumed: consumed)
             return
         }
-        commit(instance, fire: fire)
+        commit(instance, fire: fire, consumed: consumed)
     }
 
-    func commit(_ instance: AgentInstance, fire: (Schedule, Tick)? = nil) {
+    func commit(_ instance: AgentInstance, fire: (Schedule, Tick)? = nil, consumed: Int64? = nil) {
         let agent = instance.info
-        var c = TurnCommit(agent: agent.name)
+        var c = TurnCommit(agent: agent.name, consumed: consumed)
         let committed = instance.committedState
         for (i, field) in agent.stateFields.enumerated() where i < instance.state.count {
             if let committed, i < committed.count, committed[i] == instance.state[i] { continue }
@@ -259,6 +267,8 @@ final class Durability {
         do {
             try store.commit(c)
             instance.committedState = instance.state
+        } catch let e as LeaseLost {
+            lose(e.agent)   // fencing: another node runs it now; this turn's effects are not kept
         } catch {
             fail(KeelError("StoreError", "cannot commit \(agent.name)'s turn to the store: \(error)"))
         }
@@ -303,11 +313,11 @@ final class Durability {
         }
     }
 
-    static func decodeTiming(_ text: String, time: TimeSource) throws -> ScheduleTiming {
+    static func decodeTiming(_ text: String, time: TimeSource, monotonic: (Int64) -> Int64) throws -> ScheduleTiming {
         guard case .map(let m) = try JSON.parse(text) else { throw StoreError("a stored schedule's timing is not an object: \(text)") }
         func int(_ k: String) -> Int64? { if case .int(let i)? = m[.str(k)] { return Int64(i) }; return nil }
         if let interval = int("every"), let anchor = int("anchor") {
-            return .every(interval: interval, anchor: time.monotonicNow.saturatingAdd(anchor.saturatingSubtract(time.wallNow)))
+            return .every(interval: interval, anchor: monotonic(anchor))
         }
         if case .str(let expr)? = m[.str("cron")] {
             var zone: TimeZone?
@@ -382,8 +392,12 @@ final class Durability {
 
     // MARK: clocks
 
-    func wall(_ monotonic: Int64) -> Int64 { loop.wall(monotonic) }
-    func monotonic(_ wall: Int64) -> Int64 { time.monotonicNow.saturatingAdd(wall.saturatingSubtract(time.wallNow)) }
+    /// Stored times are wall ns; the loop's are monotonic. One offset, taken when the store was
+    /// opened, converts both ways, so the conversion is exact arithmetic: a cadence point stored
+    /// and read back (here or on another node) is the same nanosecond, and so is the key of its
+    /// occurrence. (Reading both clocks at each conversion drifted by tens of nanoseconds.)
+    func wall(_ monotonic: Int64) -> Int64 { monotonic.saturatingAdd(wallOffset) }
+    func monotonic(_ wall: Int64) -> Int64 { wall.saturatingSubtract(wallOffset) }
 }
 
 extension AgentInstance {

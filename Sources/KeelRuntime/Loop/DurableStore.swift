@@ -128,15 +128,101 @@ package struct TurnCommit: Sendable {
     package var removedSchedules: [String]
     /// The occurrence the turn ran: schedule name and nominal due time (wall ns).
     package var fire: (schedule: String, due: Int64)?
+    /// The inbox message the turn handled (a shared store): it leaves the inbox with this commit.
+    package var consumed: Int64?
     package init(agent: String, state: [String: String] = [:], schedules: [StoredSchedule] = [], removedSchedules: [String] = [],
-                 fire: (schedule: String, due: Int64)? = nil) {
+                 fire: (schedule: String, due: Int64)? = nil, consumed: Int64? = nil) {
         self.agent = agent
         self.state = state
         self.schedules = schedules
         self.removedSchedules = removedSchedules
         self.fire = fire
+        self.consumed = consumed
     }
-    package var isEmpty: Bool { state.isEmpty && schedules.isEmpty && removedSchedules.isEmpty && fire == nil }
+    package var isEmpty: Bool { state.isEmpty && schedules.isEmpty && removedSchedules.isEmpty && fire == nil && consumed == nil }
+}
+
+/// A store that several nodes (processes, machines) share: each durable agent is owned by one
+/// node at a time through a lease, renewed while the node runs; only the owner runs its turns,
+/// and a commit checks the lease (fencing), so a node that lost it commits nothing. Messages to an
+/// agent owned elsewhere go through the store's inbox.
+package protocol SharedStore: DurableStore {
+    /// This node, as the store knows it.
+    var nodeId: String { get }
+    /// How long a lease lasts without renewal (ns).
+    var leaseDuration: Int64 { get }
+    /// Tries to own `agent`. When another node holds a live lease, returns how long it has left
+    /// (ns), so a standby node knows when to try again. `inboxCapacity`: how many messages from
+    /// other nodes may wait for it (this node's queue capacity).
+    func claim(_ agent: String, inboxCapacity: Int) throws -> ClaimOutcome
+    /// Renews every lease this node holds (also says the node is alive); returns the agents whose
+    /// lease it lost (it expired and another node took it, or it was released).
+    func renewLeases() throws -> [String]
+    /// Gives up the lease of `agent` (its instance stopped here).
+    func release(_ agent: String) throws
+    /// Puts a message for `agent` in the inbox; false when the inbox is full (the owner's bound, or
+    /// `capacity` when it never had one).
+    func post(to agent: String, sender: String, event: String, payload: String, capacity: Int) throws -> Bool
+    /// Takes up to `limit` messages for agents this node owns that no instance of theirs has
+    /// taken yet, oldest first.
+    func takeInbox(limit: Int) throws -> [InboxMessage]
+    /// Who owns each durable agent, and until when (for `keel schedules` and `keel state`).
+    func owners() throws -> [String: AgentOwner]
+    /// The nodes that said they were alive within a lease.
+    func nodes() throws -> [NodeInfo]
+}
+
+package enum ClaimOutcome: Sendable, Equatable {
+    case owned
+    case ownedElsewhere(node: String, remaining: Int64)
+}
+
+/// A message in the inbox of a durable agent.
+package struct InboxMessage: Sendable {
+    package let id: Int64
+    package let agent: String
+    package let event: String
+    package let payload: String
+    package init(id: Int64, agent: String, event: String, payload: String) {
+        self.id = id
+        self.agent = agent
+        self.event = event
+        self.payload = payload
+    }
+}
+
+package struct AgentOwner: Sendable {
+    package let node: String?
+    /// Wall ns; nil when no lease was ever taken or it was released.
+    package let leaseExpires: Int64?
+    package init(node: String?, leaseExpires: Int64?) {
+        self.node = node
+        self.leaseExpires = leaseExpires
+    }
+}
+
+package struct NodeInfo: Sendable {
+    package let id: String
+    package let host: String
+    package let pid: Int
+    package let started: Int64
+    package let heartbeat: Int64
+    package let agents: Int
+    package init(id: String, host: String, pid: Int, started: Int64, heartbeat: Int64, agents: Int) {
+        self.id = id
+        self.host = host
+        self.pid = pid
+        self.started = started
+        self.heartbeat = heartbeat
+        self.agents = agents
+    }
+}
+
+/// A commit refused because this node no longer holds the agent's lease (fencing).
+package struct LeaseLost: Error, CustomStringConvertible {
+    package let agent: String
+    package init(agent: String) { self.agent = agent }
+    package var description: String { "this node no longer holds the lease of \(agent)" }
 }
 
 /// `keel schedules pause|resume|cancel AGENT.NAME` from another process.
@@ -155,5 +241,7 @@ package struct ScheduleRequest: Sendable, Equatable {
 /// A store that cannot be used: opening it failed, or a commit did (a full disk, a read-only file).
 package struct StoreError: Error, CustomStringConvertible {
     package let description: String
+    /// A shared store's row was locked past the wait allowed (another node is busy with it).
+    package var lockBusy = false
     package init(_ description: String) { self.description = description }
 }

@@ -146,6 +146,10 @@ package final class EventLoop {
 
     /// `send`: raises `RuntimeBusy` when the queue is full.
     func send(_ agent: AgentInfo, event name: String, payload: Value) throws {
+        if agent.durable, agent.instance == nil, let durability, durability.isStandby(agent) {
+            try durability.post(to: agent, event: name, payload: payload)   // it runs on another node
+            return
+        }
         if !enqueue(Event(kind: .message(name: name, payload: payload)), to: agent) {
             throw KeelError("RuntimeBusy", "event queue is full (capacity \(capacity)); \(agent.name) did not get `\(name)`")
         }
@@ -316,7 +320,7 @@ package final class EventLoop {
         let outcome = interpreter.runTurn(agent, instance, event)
         // The turn is over (perhaps after parking and being resumed: this fiber runs the loop now).
         if let durability, agent.durable, agent.instance === instance {
-            durability.turnEnded(instance, succeeded: outcome.succeeded, fire: outcome.fire)
+            durability.turnEnded(instance, succeeded: outcome.succeeded, fire: outcome.fire, consumed: event.inboxId)
         }
         endTurn()
         agent.busy = false

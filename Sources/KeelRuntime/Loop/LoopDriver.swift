@@ -179,6 +179,7 @@ extension EventLoop {
         }
         if posted.serveEnded, case .serving = goal { return 0 }
         durability?.pollRequests()
+        durability?.pollShared()
         fireDueTimers()
         for (f, generation) in posted.completed { work.append(.resume(f, generation: generation)) }
         for job in posted.jobs { work.append(.job(job)) }
@@ -212,7 +213,7 @@ extension EventLoop {
     /// Nothing is ready: reach the goal, move virtual time on, or wait for the next deadline.
     private func waitForWork() -> Int32? {
         if case .idle = goal { return 0 }
-        if case .noAgents = goal, liveAgents.isEmpty && parkedTurns == 0 { return 0 }
+        if case .noAgents = goal, liveAgents.isEmpty && parkedTurns == 0 && !(durability?.hasStandby ?? false) { return 0 }
         let next = timers.min?.deadline
         if time.isVirtual && waitingOnOutside > 0 {
             // Virtual time stands still while a turn waits for the outside world.
@@ -261,6 +262,7 @@ extension EventLoop {
         if durability != nil {
             // Requests from `keel schedules` are read at least once a second.
             wait = min(wait ?? Durability.pollInterval, Durability.pollInterval)
+            if let w = durability?.sharedPollWait { wait = min(wait!, w) }
         }
         if let w = wait, w <= 0 { return nil }
         sleepUntilWoken(wait.map { Date(timeIntervalSinceNow: Double($0) / 1e9) })
