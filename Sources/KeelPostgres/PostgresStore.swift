@@ -28,6 +28,11 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
     let owner: Bool
     /// Leases this node holds: agent name to epoch (the fencing token).
     private var held: [String: Int64] = [:]
+    /// The newest inbox id seen, when the inbox was last read in full, and whether it must be
+    /// read in full at the next poll.
+    private var inboxNewest: Int64 = -1
+    private var inboxLastFullRead: Int64 = 0
+    private var inboxMustRead = true
     /// Inbox sends this node may make per agent before it counts the inbox again.
     private var allowance: [String: Int] = [:]
     /// Where reconnection attempts are reported.
@@ -296,7 +301,7 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
 
     private func claimOnce(_ agent: String, inboxCapacity: Int) throws -> ClaimOutcome {
         let seconds = Double(leaseDuration) / 1e9
-        return try transaction("claim a lease in") { c, _ in
+        return try run("claim a lease in") { c in
             let rows = try c.query("""
                 INSERT INTO keel_agents (name, owner, epoch, lease_expires, inbox_capacity)
                 VALUES (\(agent), \(nodeId), 1, now() + \(seconds) * interval '1 second', \(inboxCapacity))
@@ -308,6 +313,7 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
                 """, logger: logger).waitBounded()
             if let row = rows.first {
                 held[agent] = try row.decode(Int64.self)
+                inboxMustRead = true   // messages an earlier owner took and did not handle
                 return .owned
             }
             let other = try c.query("""
@@ -379,110 +385,129 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
         }
     }
 
+    /// One turn's commit is one statement, so one round trip and its own transaction: the fence
+    /// renews the lease under this node's epoch, and every other part (state fields, schedule rows,
+    /// the fire's key, the handled inbox message) runs only when the fence matched (`EXISTS (SELECT
+    /// 1 FROM fence)`). A fire key taken already fails the whole statement.
     package func commit(_ commit: TurnCommit) throws {
         guard let epoch = held[commit.agent] else { throw LeaseLost(agent: commit.agent) }
         let seconds = Double(leaseDuration) / 1e9
-        if commit.schedules.isEmpty && commit.removedSchedules.isEmpty && commit.fire == nil {
-            try commitStateOnly(commit, epoch: epoch, seconds: seconds)
-            return
-        }
-        try transaction("commit to") { c, attempt in
-            let now = PostgresStore.now()
-            // Fencing: the lease is renewed under the epoch this node claimed; when another node
-            // took it (or it ran out), nothing of this turn is written.
-            let fence = try c.query("""
-                UPDATE keel_agents SET lease_expires = now() + \(seconds) * interval '1 second',
-                  first_commit = coalesce(first_commit, \(now)), last_commit = \(now)
-                WHERE name = \(commit.agent) AND owner = \(nodeId) AND epoch = \(epoch) AND lease_expires > now()
-                RETURNING 1
-                """, logger: logger).waitBounded()
-            if fence.isEmpty {
-                held.removeValue(forKey: commit.agent)
-                throw LeaseLost(agent: commit.agent)
-            }
-            for (field, value) in commit.state {
-                _ = try c.query("""
-                    INSERT INTO keel_state (agent, field, value) VALUES (\(commit.agent), \(field), \(value))
-                    ON CONFLICT (agent, field) DO UPDATE SET value = excluded.value
-                    """, logger: logger).waitBounded()
-            }
-            for name in commit.removedSchedules {
-                _ = try c.query("DELETE FROM keel_schedules WHERE agent = \(commit.agent) AND name = \(name)", logger: logger).waitBounded()
-                _ = try c.query("DELETE FROM keel_fires WHERE agent = \(commit.agent) AND schedule = \(name)", logger: logger).waitBounded()
-            }
-            for s in commit.schedules { try write(s, c) }
-            if let fire = commit.fire {
-                // The occurrence's key: a second commit of it fails the transaction. A retried
-                // commit (the connection broke before the first one's answer) may find its own.
-                if attempt == 1 {
-                    _ = try c.query("""
-                        INSERT INTO keel_fires (agent, schedule, due, ran, node) VALUES (\(commit.agent), \(fire.schedule), \(fire.due), \(now), \(nodeId))
-                        """, logger: logger).waitBounded()
-                } else {
-                    _ = try c.query("""
-                        INSERT INTO keel_fires (agent, schedule, due, ran, node) VALUES (\(commit.agent), \(fire.schedule), \(fire.due), \(now), \(nodeId))
-                        ON CONFLICT DO NOTHING
-                        """, logger: logger).waitBounded()
-                }
-                if let s = commit.schedules.first(where: { $0.name == fire.schedule }), s.fired % 256 == 0 {
-                    _ = try c.query("""
-                        DELETE FROM keel_fires WHERE agent = \(commit.agent) AND schedule = \(fire.schedule) AND due <
-                          (SELECT due FROM keel_fires WHERE agent = \(commit.agent) AND schedule = \(fire.schedule)
-                           ORDER BY due DESC LIMIT 1 OFFSET \(PostgresStore.firesKept - 1))
-                        """, logger: logger).waitBounded()
-                }
-            }
-            if let id = commit.consumed {
-                _ = try c.query("DELETE FROM keel_inbox WHERE id = \(id)", logger: logger).waitBounded()
-            }
-        }
-    }
-
-    /// A turn that changed only state (and perhaps handled an inbox message), the common case of a
-    /// message: one statement, so one round trip. Its parts run only when the fence passes, and a
-    /// statement is its own transaction.
-    private func commitStateOnly(_ commit: TurnCommit, epoch: Int64, seconds: Double) throws {
-        let fields = Array(commit.state.keys)
-        let values = fields.map { commit.state[$0]! }
-        let consumed = commit.consumed ?? -1
-        let passed = try run("commit to") { c in
-            let now = PostgresStore.now()
-            return try c.query("""
-                WITH fence AS (
-                  UPDATE keel_agents SET lease_expires = now() + \(seconds) * interval '1 second',
-                    first_commit = coalesce(first_commit, \(now)), last_commit = \(now)
-                  WHERE name = \(commit.agent) AND owner = \(nodeId) AND epoch = \(epoch) AND lease_expires > now()
-                  RETURNING 1),
-                state AS (
-                  INSERT INTO keel_state (agent, field, value)
-                  SELECT \(commit.agent), f, v FROM unnest(\(fields)::text[], \(values)::text[]) AS t(f, v)
-                  WHERE EXISTS (SELECT 1 FROM fence)
-                  ON CONFLICT (agent, field) DO UPDATE SET value = excluded.value),
-                consumed AS (
-                  DELETE FROM keel_inbox WHERE id = \(consumed) AND EXISTS (SELECT 1 FROM fence))
-                SELECT count(*)::int8 FROM fence
-                """, logger: logger).waitBounded().first!.decode(Int64.self)
+        let passed = try run("commit to") { c, attempt in
+            try c.query(commitStatement(commit, epoch: epoch, seconds: seconds, retry: attempt > 1), logger: logger)
+                .waitBounded().first!.decode(Int64.self)
         }
         if passed == 0 {
             held.removeValue(forKey: commit.agent)
             throw LeaseLost(agent: commit.agent)
         }
+        if let fire = commit.fire, let s = commit.schedules.first(where: { $0.name == fire.schedule }), s.fired % 256 == 0 {
+            // Old fires only say which occurrences ran: keep the last 1,000 per schedule.
+            try run("prune") { c in
+                _ = try c.query("""
+                    DELETE FROM keel_fires WHERE agent = \(commit.agent) AND schedule = \(fire.schedule) AND due <
+                      (SELECT due FROM keel_fires WHERE agent = \(commit.agent) AND schedule = \(fire.schedule)
+                       ORDER BY due DESC LIMIT 1 OFFSET \(PostgresStore.firesKept - 1))
+                    """, logger: logger).waitBounded()
+            }
+        }
     }
 
-    private func write(_ s: StoredSchedule, _ c: PostgresConnection) throws {
-        _ = try c.query("""
-            INSERT INTO keel_schedules (agent, name, kind, timing, task, args, options, due, fired, skipped, dropped, failures,
-              missed, paused, resumed, done, last_due, next_due, retry_attempt, retry_due, history, last_outcome, last_run)
-            VALUES (\(s.agent), \(s.name), \(s.kind), \(s.timing), \(s.task), \(s.args), \(s.options), \(s.due), \(s.fired),
-              \(s.skipped), \(s.dropped), \(s.failures), \(s.missed), \(s.paused), \(s.resumed), \(s.done), \(s.lastDue),
-              \(s.nextDue), \(s.retryAttempt), \(s.retryDue), \(s.history), \(s.lastOutcome), \(s.lastRun))
-            ON CONFLICT (agent, name) DO UPDATE SET kind = excluded.kind, timing = excluded.timing, task = excluded.task,
-              args = excluded.args, options = excluded.options, due = excluded.due, fired = excluded.fired,
-              skipped = excluded.skipped, dropped = excluded.dropped, failures = excluded.failures, missed = excluded.missed,
-              paused = excluded.paused, resumed = excluded.resumed, done = excluded.done, last_due = excluded.last_due,
-              next_due = excluded.next_due, retry_attempt = excluded.retry_attempt, retry_due = excluded.retry_due,
-              history = excluded.history, last_outcome = excluded.last_outcome, last_run = excluded.last_run
-            """, logger: logger).waitBounded()
+    private func commitStatement(_ commit: TurnCommit, epoch: Int64, seconds: Double, retry: Bool) -> PostgresQuery {
+        let now = PostgresStore.now()
+        let fenced = " WHERE EXISTS (SELECT 1 FROM fence)"
+        var q = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 64)
+        q.appendLiteral("WITH fence AS (UPDATE keel_agents SET lease_expires = now() + ")
+        q.appendInterpolation(seconds)
+        q.appendLiteral("::float8 * interval '1 second', first_commit = coalesce(first_commit, ")
+        q.appendInterpolation(now)
+        q.appendLiteral("::int8), last_commit = ")
+        q.appendInterpolation(now)
+        q.appendLiteral("::int8 WHERE name = ")
+        q.appendInterpolation(commit.agent)
+        q.appendLiteral(" AND owner = ")
+        q.appendInterpolation(nodeId)
+        q.appendLiteral(" AND epoch = ")
+        q.appendInterpolation(epoch)
+        q.appendLiteral(" AND lease_expires > now() RETURNING 1)")
+        if !commit.state.isEmpty {
+            let fields = Array(commit.state.keys)
+            q.appendLiteral(", state AS (INSERT INTO keel_state (agent, field, value) SELECT ")
+            q.appendInterpolation(commit.agent)
+            q.appendLiteral("::text, f, v FROM unnest(")
+            q.appendInterpolation(fields)
+            q.appendLiteral("::text[], ")
+            q.appendInterpolation(fields.map { commit.state[$0]! })
+            q.appendLiteral("::text[]) AS t(f, v)" + fenced + " ON CONFLICT (agent, field) DO UPDATE SET value = excluded.value)")
+        }
+        for (i, name) in commit.removedSchedules.enumerated() {
+            for table in ["keel_schedules", "keel_fires"] {
+                q.appendLiteral(", removed_\(table)_\(i) AS (DELETE FROM \(table) WHERE agent = ")
+                q.appendInterpolation(commit.agent)
+                q.appendLiteral(table == "keel_fires" ? " AND schedule = " : " AND name = ")
+                q.appendInterpolation(name)
+                q.appendLiteral(" AND EXISTS (SELECT 1 FROM fence))")
+            }
+        }
+        for (i, s) in commit.schedules.enumerated() {
+            q.appendLiteral("""
+                , schedule_\(i) AS (INSERT INTO keel_schedules (agent, name, kind, timing, task, args, options, due, fired, skipped,
+                  dropped, failures, missed, paused, resumed, done, last_due, next_due, retry_attempt, retry_due, history,
+                  last_outcome, last_run) SELECT
+                """)
+            q.appendLiteral(" ")
+            let texts = [s.agent, s.name, s.kind, s.timing, s.task, s.args, s.options]
+            for t in texts {
+                q.appendInterpolation(t)
+                q.appendLiteral("::text, ")
+            }
+            for n in [s.due, s.fired, s.skipped, s.dropped, s.failures, s.missed] {
+                q.appendInterpolation(Int64(n))
+                q.appendLiteral("::int8, ")
+            }
+            for b in [s.paused, s.resumed, s.done] {
+                q.appendInterpolation(b)
+                q.appendLiteral("::bool, ")
+            }
+            for n in [s.lastDue, s.nextDue, s.retryAttempt.map(Int64.init), s.retryDue] {
+                q.appendInterpolation(n)
+                q.appendLiteral("::int8, ")
+            }
+            q.appendInterpolation(s.history)
+            q.appendLiteral("::text, ")
+            q.appendInterpolation(s.lastOutcome)
+            q.appendLiteral("::text, ")
+            q.appendInterpolation(s.lastRun)
+            q.appendLiteral("::int8" + fenced + """
+                 ON CONFLICT (agent, name) DO UPDATE SET kind = excluded.kind, timing = excluded.timing,
+                  task = excluded.task, args = excluded.args, options = excluded.options, due = excluded.due, fired = excluded.fired,
+                  skipped = excluded.skipped, dropped = excluded.dropped, failures = excluded.failures, missed = excluded.missed,
+                  paused = excluded.paused, resumed = excluded.resumed, done = excluded.done, last_due = excluded.last_due,
+                  next_due = excluded.next_due, retry_attempt = excluded.retry_attempt, retry_due = excluded.retry_due,
+                  history = excluded.history, last_outcome = excluded.last_outcome, last_run = excluded.last_run)
+                """)
+        }
+        if let fire = commit.fire {
+            // The occurrence's key. A retried commit (the connection broke before the first
+            // one's answer) may find its own first try's.
+            q.appendLiteral(", fire AS (INSERT INTO keel_fires (agent, schedule, due, ran, node) SELECT ")
+            q.appendInterpolation(commit.agent)
+            q.appendLiteral("::text, ")
+            q.appendInterpolation(fire.schedule)
+            q.appendLiteral("::text, ")
+            q.appendInterpolation(fire.due)
+            q.appendLiteral("::int8, ")
+            q.appendInterpolation(now)
+            q.appendLiteral("::int8, ")
+            q.appendInterpolation(nodeId)
+            q.appendLiteral("::text" + fenced + (retry ? " ON CONFLICT DO NOTHING)" : ")"))
+        }
+        if let id = commit.consumed {
+            q.appendLiteral(", consumed AS (DELETE FROM keel_inbox WHERE id = ")
+            q.appendInterpolation(id)
+            q.appendLiteral(" AND EXISTS (SELECT 1 FROM fence))")
+        }
+        q.appendLiteral(" SELECT count(*)::int8 FROM fence")
+        return PostgresQuery(stringInterpolation: q)
     }
 
     static func schedule(_ row: PostgresRow) throws -> StoredSchedule {
@@ -595,7 +620,18 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
         let names = Array(held.keys)
         guard !names.isEmpty, limit > 0 else { return [] }
         let epochs = names.map { held[$0]! }
-        return try run("read the inbox in") { c in
+        // Most polls find nothing new: a look at the newest id (one index probe) comes first. The
+        // full read runs when it moved, after a claim (messages an earlier owner took), when the
+        // last read was full, and at least every half second (a sender's id can become visible
+        // after a larger one's).
+        let now = PostgresStore.monotonicNow()
+        let newest = try run("read the inbox in") { c in
+            try c.query("SELECT coalesce(max(id), 0)::int8 FROM keel_inbox", logger: logger).waitBounded().first!.decode(Int64.self)
+        }
+        if newest == inboxNewest && !inboxMustRead && now - inboxLastFullRead < 500_000_000 { return [] }
+        inboxNewest = newest
+        inboxLastFullRead = now
+        let taken: [InboxMessage] = try run("read the inbox in") { c in
             // Messages an earlier instance (an earlier epoch, here or on a node that died) had
             // taken but not handled are taken again; a handled one was deleted with its turn.
             let rows = try c.query("""
@@ -612,6 +648,8 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
                 return InboxMessage(id: id, agent: agent, event: event, payload: payload)
             }.sorted { $0.id < $1.id }
         }
+        inboxMustRead = taken.count == limit
+        return taken
     }
 
     // MARK: visibility
@@ -667,6 +705,12 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
         }
     }
 
+    static func monotonicNow() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
     static func now() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
@@ -685,7 +729,7 @@ struct NoAnswer: Error {
     static let seconds: Int64 = 10
 }
 
-extension EventLoopFuture {
+extension EventLoopFuture where Value: Sendable {
     /// `wait()`, but at most `NoAnswer.seconds`: a connection the server dropped can leave a query
     /// unanswered forever, and the loop must not hang on it.
     func waitBounded() throws -> Value {

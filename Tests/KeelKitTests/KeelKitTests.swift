@@ -109,6 +109,53 @@ final class KeelKitTests: XCTestCase {
         XCTAssertEqual(lines.all, ["  after: 4"])
     }
 
+    /// `storePath` with a PostgreSQL URL (`KEEL_TEST_POSTGRES`, which `.ci/run` sets; skipped
+    /// without it): the state outlives the interpreter, and the lease is released at the end, so
+    /// the next interpreter owns the agent at once. A virtual clock with it is refused.
+    func testAPostgreSQLStoreKeepsDurableAgentsAcrossInterpreters() throws {
+        guard let url = ProcessInfo.processInfo.environment["KEEL_TEST_POSTGRES"], !url.isEmpty else {
+            throw XCTSkip("KEEL_TEST_POSTGRES is not set")
+        }
+        let name = "Meter\(UUID().uuidString.prefix(8).filter(\.isLetter))"
+        let program = """
+        use std/io
+        agent \(name) {
+          @durable
+          @tools [io]
+          state { seen: int = 0 }
+          on message(n: int) { self.seen += n }
+          on report(label: str) { io.show("{label}: {self.seen}") }
+        }
+        """
+        let lines = Lines()
+        func make() throws -> KeelInterpreter {
+            var options = KeelInterpreter.Options()
+            options.storePath = url
+            options.output = { lines.add($0) }
+            options.errorOutput = { lines.add("error: " + $0) }
+            return try KeelInterpreter(options: options)
+        }
+        do {
+            let first = try make()
+            try first.evaluate(program)
+            try first.start(agent: name)
+            for n in [1, 2, 3] { try first.send(to: name, n) }
+            first.runUntilIdle()
+            first.stop()
+        }
+        let second = try make()
+        try second.evaluate(program)
+        try second.start(agent: name)
+        try second.send(to: name, "after", handler: "report")
+        second.runUntilIdle()
+        XCTAssertEqual(lines.all, ["  after: 6"])
+        var virtual = KeelInterpreter.Options(clock: .virtual(start: Date()))
+        virtual.storePath = url
+        XCTAssertThrowsError(try KeelInterpreter(options: virtual)) { error in
+            XCTAssertTrue("\(error)".contains("needs the real clock"), "\(error)")
+        }
+    }
+
     func testTwoInterpretersSideBySide() throws {
         let linesA = Lines(), linesB = Lines()
         let a = makeVirtual(linesA), b = makeVirtual(linesB)

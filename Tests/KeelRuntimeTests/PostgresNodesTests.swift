@@ -284,6 +284,13 @@ final class PostgresNodesTests: XCTestCase {
         let noDatabase = try keel(["run", "--store", missing.string!, file])
         XCTAssertEqual(noDatabase.status, 1)
         XCTAssertTrue(noDatabase.err.contains("no_such_database_here"), noDatabase.err)
+        // A database whose schema is newer than this keel knows is refused.
+        let newer = try TestPostgres.database(self)
+        _ = try TestPostgres.query(newer, "CREATE TABLE keel_migrations (version INTEGER PRIMARY KEY, applied TIMESTAMPTZ NOT NULL DEFAULT now())")
+        _ = try TestPostgres.query(newer, "INSERT INTO keel_migrations (version) VALUES (1), (2), (99)")
+        let refused = try keel(["run", "--store", newer, file])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.err.contains("was made by a newer keel (schema version 99"), refused.err)
         // Flags that make no sense with it are usage errors.
         let virtual = try keel(["run", "--virtual-time", "--store", db, file])
         XCTAssertEqual(virtual.status, 2, virtual.err)

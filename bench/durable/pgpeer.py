@@ -27,10 +27,18 @@ def setup(url):
                             [(f"A{i}", now + i * INTERVAL // 1000) for i in range(1000)])
 
 
+stopping = False
+
+
+def stop(*_):
+    global stopping
+    stopping = True
+
+
 def work(url):
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, stop)   # ends between transactions
     with psycopg.connect(url) as c:
-        while True:
+        while not stopping:
             with c.transaction():
                 row = c.execute("SELECT name, next_due FROM jobs WHERE next_due <= %s ORDER BY next_due LIMIT 1 "
                                 "FOR UPDATE SKIP LOCKED", (time.time_ns(),)).fetchone()
