@@ -238,6 +238,59 @@ final class PostgresNodesTests: XCTestCase {
         XCTAssertEqual(sink.process.terminationStatus, 143, sink.err)
     }
 
+    /// The inbox is bounded by the receiver's queue capacity: a sender on another node gets
+    /// `RuntimeBusy` when it is full, and what was accepted arrives.
+    func testAFullInboxRaisesRuntimeBusyInTheSender() throws {
+        let db = try TestPostgres.database(self)
+        let file = try program("""
+            use std/env
+            use std/io
+            use std/schedule
+            agent Slow {
+              @durable
+              state {
+                got: int = 0
+              }
+              on message(n: int) {
+                schedule.sleep(200.ms)
+                self.got += 1
+              }
+            }
+            agent Sender {
+              @tools [env, io]
+              @on_start {
+                sent = 0
+                busy = 0
+                for i in 1..200 {
+                  try {
+                    send(Slow, i)
+                    sent += 1
+                  } catch e: RuntimeBusy {
+                    busy += 1
+                  }
+                }
+                io.show("sent {sent} busy {busy}")
+              }
+            }
+            run(Slow)
+            if env.get("SEND") != none {
+              run(Sender)
+            }
+            """)
+        let owner = try Node(self, url: db, file: file, extra: ["--queue-capacity", "10"])
+        XCTAssertTrue(try eventually(10) { try ownerPid(db, agent: "Slow") == owner.pid }, owner.err)
+        let sender = try keel(["run", "--store", db, "--lease", PostgresNodesTests.lease, file], environment: ["SEND": "1", "KEEL_ONESHOT": "1"])
+        let words = sender.out.split(separator: " ")
+        XCTAssertEqual(words.count, 4, sender.out + sender.err)
+        let sent = Int(words[1]) ?? -1, busy = Int(words[3].trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        XCTAssertEqual(sent + busy, 200)
+        XCTAssertGreaterThan(busy, 100, "the inbox holds about 10, the owner's mailbox 10 more: \(sender.out)")
+        XCTAssertGreaterThanOrEqual(sent, 10)
+        // What was accepted arrives (0.2 s per message).
+        XCTAssertTrue(try eventually(Double(sent) * 0.2 + 20) { field(db, "Slow", "got") == String(sent) }, owner.err)
+        owner.terminate()
+    }
+
     func testAnOwnerThatLosesTheDatabaseWaitsRetriesAndLosesNothing() throws {
         let db = try TestPostgres.database(self)
         let file = try program(PostgresNodesTests.counter)

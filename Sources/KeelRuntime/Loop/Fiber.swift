@@ -122,7 +122,7 @@ final class Fiber: @unchecked Sendable {
 /// waiters), and every pooled thread is pinned to one CPU. Only the baton's holder runs, so the
 /// fibers lose no parallelism; a wake-up then stays on the waker's CPU instead of costing an
 /// inter-processor interrupt, which on a virtual machine is most of a hand-over.
-final class WorkerThread: @unchecked Sendable {
+package final class WorkerThread: @unchecked Sendable {
     private static let poolLock = NSLock()
     private static var idle: [WorkerThread] = []
     private static var threadCount = 0
@@ -174,6 +174,17 @@ final class WorkerThread: @unchecked Sendable {
             return false
         }
         return true
+    }
+
+    /// Pins the calling thread to the fibers' CPU (chosen now, from this thread's, when no fiber
+    /// was made yet). For a thread that hands work to and from the fibers all the time, such as
+    /// the PostgreSQL client's event loop: a wake-up on the same CPU costs no interrupt.
+    package static func pinToFiberCPU() {
+        poolLock.lock()
+        if fiberCPU < 0 { fiberCPU = keel_current_cpu() }
+        let cpu = fiberCPU
+        poolLock.unlock()
+        if cpu >= 0 { _ = keel_pin_thread_to_cpu(cpu) }
     }
 
     private func main() -> UnsafeMutableRawPointer? {
