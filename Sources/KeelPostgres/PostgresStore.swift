@@ -424,68 +424,46 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
         let now = PostgresStore.now()
         let fenced = " WHERE EXISTS (SELECT 1 FROM fence)"
         var q = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 64)
+        /// A bound value with its type spelled out (a parameter in a SELECT list has none), then
+        /// `after`.
+        func value<T: PostgresDynamicTypeEncodable>(_ v: T?, _ type: String, _ after: String = ", ") {
+            q.appendInterpolation(v)
+            q.appendLiteral("::" + type + after)
+        }
         q.appendLiteral("WITH fence AS (UPDATE keel_agents SET lease_expires = now() + ")
-        q.appendInterpolation(seconds)
-        q.appendLiteral("::float8 * interval '1 second', first_commit = coalesce(first_commit, ")
-        q.appendInterpolation(now)
-        q.appendLiteral("::int8), last_commit = ")
-        q.appendInterpolation(now)
-        q.appendLiteral("::int8 WHERE name = ")
-        q.appendInterpolation(commit.agent)
-        q.appendLiteral(" AND owner = ")
-        q.appendInterpolation(nodeId)
-        q.appendLiteral(" AND epoch = ")
-        q.appendInterpolation(epoch)
-        q.appendLiteral(" AND lease_expires > now() RETURNING 1)")
+        value(seconds, "float8", " * interval '1 second', first_commit = coalesce(first_commit, ")
+        value(now, "int8", "), last_commit = ")
+        value(now, "int8", " WHERE name = ")
+        value(commit.agent, "text", " AND owner = ")
+        value(nodeId, "text", " AND epoch = ")
+        value(epoch, "int8", " AND lease_expires > now() RETURNING 1)")
         if !commit.state.isEmpty {
             let fields = Array(commit.state.keys)
             q.appendLiteral(", state AS (INSERT INTO keel_state (agent, field, value) SELECT ")
-            q.appendInterpolation(commit.agent)
-            q.appendLiteral("::text, f, v FROM unnest(")
-            q.appendInterpolation(fields)
-            q.appendLiteral("::text[], ")
-            q.appendInterpolation(fields.map { commit.state[$0]! })
-            q.appendLiteral("::text[]) AS t(f, v)" + fenced + " ON CONFLICT (agent, field) DO UPDATE SET value = excluded.value)")
+            value(commit.agent, "text", ", f, v FROM unnest(")
+            value(fields, "text[]")
+            value(fields.map { commit.state[$0]! }, "text[]", ") AS t(f, v)" + fenced + " ON CONFLICT (agent, field) DO UPDATE SET value = excluded.value)")
         }
         for (i, name) in commit.removedSchedules.enumerated() {
-            for table in ["keel_schedules", "keel_fires"] {
+            for (table, column) in [("keel_schedules", "name"), ("keel_fires", "schedule")] {
                 q.appendLiteral(", removed_\(table)_\(i) AS (DELETE FROM \(table) WHERE agent = ")
-                q.appendInterpolation(commit.agent)
-                q.appendLiteral(table == "keel_fires" ? " AND schedule = " : " AND name = ")
-                q.appendInterpolation(name)
-                q.appendLiteral(" AND EXISTS (SELECT 1 FROM fence))")
+                value(commit.agent, "text", " AND \(column) = ")
+                value(name, "text", " AND EXISTS (SELECT 1 FROM fence))")
             }
         }
         for (i, s) in commit.schedules.enumerated() {
             q.appendLiteral("""
                 , schedule_\(i) AS (INSERT INTO keel_schedules (agent, name, kind, timing, task, args, options, due, fired, skipped,
                   dropped, failures, missed, paused, resumed, done, last_due, next_due, retry_attempt, retry_due, history,
-                  last_outcome, last_run) SELECT
+                  last_outcome, last_run) SELECT\u{20}
                 """)
-            q.appendLiteral(" ")
-            let texts = [s.agent, s.name, s.kind, s.timing, s.task, s.args, s.options]
-            for t in texts {
-                q.appendInterpolation(t)
-                q.appendLiteral("::text, ")
-            }
-            for n in [s.due, s.fired, s.skipped, s.dropped, s.failures, s.missed] {
-                q.appendInterpolation(Int64(n))
-                q.appendLiteral("::int8, ")
-            }
-            for b in [s.paused, s.resumed, s.done] {
-                q.appendInterpolation(b)
-                q.appendLiteral("::bool, ")
-            }
-            for n in [s.lastDue, s.nextDue, s.retryAttempt.map(Int64.init), s.retryDue] {
-                q.appendInterpolation(n)
-                q.appendLiteral("::int8, ")
-            }
-            q.appendInterpolation(s.history)
-            q.appendLiteral("::text, ")
-            q.appendInterpolation(s.lastOutcome)
-            q.appendLiteral("::text, ")
-            q.appendInterpolation(s.lastRun)
-            q.appendLiteral("::int8" + fenced + """
+            for t in [s.agent, s.name, s.kind, s.timing, s.task, s.args, s.options] { value(t, "text") }
+            for n in [s.due, s.fired, s.skipped, s.dropped, s.failures, s.missed] { value(Int64(n), "int8") }
+            for b in [s.paused, s.resumed, s.done] { value(b, "bool") }
+            for n in [s.lastDue, s.nextDue, s.retryAttempt.map(Int64.init), s.retryDue] { value(n, "int8") }
+            value(s.history, "text")
+            value(s.lastOutcome, "text")
+            value(s.lastRun, "int8", fenced + """
                  ON CONFLICT (agent, name) DO UPDATE SET kind = excluded.kind, timing = excluded.timing,
                   task = excluded.task, args = excluded.args, options = excluded.options, due = excluded.due, fired = excluded.fired,
                   skipped = excluded.skipped, dropped = excluded.dropped, failures = excluded.failures, missed = excluded.missed,
@@ -498,21 +476,15 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
             // The occurrence's key. A retried commit (the connection broke before the first
             // one's answer) may find its own first try's.
             q.appendLiteral(", fire AS (INSERT INTO keel_fires (agent, schedule, due, ran, node) SELECT ")
-            q.appendInterpolation(commit.agent)
-            q.appendLiteral("::text, ")
-            q.appendInterpolation(fire.schedule)
-            q.appendLiteral("::text, ")
-            q.appendInterpolation(fire.due)
-            q.appendLiteral("::int8, ")
-            q.appendInterpolation(now)
-            q.appendLiteral("::int8, ")
-            q.appendInterpolation(nodeId)
-            q.appendLiteral("::text" + fenced + (retry ? " ON CONFLICT DO NOTHING)" : ")"))
+            value(commit.agent, "text")
+            value(fire.schedule, "text")
+            value(fire.due, "int8")
+            value(now, "int8")
+            value(nodeId, "text", fenced + (retry ? " ON CONFLICT DO NOTHING)" : ")"))
         }
         if let id = commit.consumed {
             q.appendLiteral(", consumed AS (DELETE FROM keel_inbox WHERE id = ")
-            q.appendInterpolation(id)
-            q.appendLiteral(" AND EXISTS (SELECT 1 FROM fence))")
+            value(id, "int8", " AND EXISTS (SELECT 1 FROM fence))")
         }
         q.appendLiteral(" SELECT count(*)::int8 FROM fence")
         return PostgresQuery(stringInterpolation: q)
