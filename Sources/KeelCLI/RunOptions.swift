@@ -48,13 +48,8 @@ package struct RunOptions: ParsableArguments {
     /// Opens the store a run names (`--store`): location, whether this process runs on it, the
     /// lease. SQLite here; the `keel` command sets the opener that also knows PostgreSQL.
     nonisolated(unsafe) package static var openStore: (String, Bool, Int64?) throws -> DurableStore = { location, owner, _ in
-        if isSharedStore(location) { throw StoreError("this build has no PostgreSQL store: \(location)") }
+        if isSharedStoreLocation(location) { throw StoreError("this build has no PostgreSQL store: \(location)") }
         return try SQLiteStore(path: location, owner: owner)
-    }
-
-    /// Whether `location` names the PostgreSQL store several nodes share.
-    package static func isSharedStore(_ location: String) -> Bool {
-        location.hasPrefix("postgresql://") || location.hasPrefix("postgres://")
     }
 
     package mutating func validate() throws {
@@ -122,12 +117,12 @@ package struct RunOptions: ParsableArguments {
             guard let d = RunOptions.parseDuration(lease), d >= 300_000_000, d <= 86_400_000_000_000 else {
                 throw RunOptions.invalid("--lease", lease, "a duration from 300.ms to 1.day, such as 10.seconds")
             }
-            guard let storePath, RunOptions.isSharedStore(storePath) else { throw ValidationError("--lease needs a PostgreSQL store (--store postgresql://...)") }
+            guard let storePath, isSharedStoreLocation(storePath) else { throw ValidationError("--lease needs a PostgreSQL store (--store postgresql://...)") }
             leaseDuration = d
         }
         if let storePath {
             guard !storePath.isEmpty else { throw RunOptions.invalid("--store", storePath, "a file name") }
-            if RunOptions.isSharedStore(storePath) && virtualTime {
+            if isSharedStoreLocation(storePath) && virtualTime {
                 throw ValidationError("--virtual-time cannot be used with a PostgreSQL store: nodes share leases on the real clock")
             }
             // Opened (and locked) only for a run: `validate()` has no program.

@@ -44,9 +44,7 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
     static let firesKept = 1_000
 
     /// Whether `location` names a PostgreSQL database.
-    package static func handles(_ location: String) -> Bool {
-        location.hasPrefix("postgresql://") || location.hasPrefix("postgres://")
-    }
+    package static func handles(_ location: String) -> Bool { isSharedStoreLocation(location) }
 
     /// Connects (retrying a few times with backoff when the server cannot be reached, and saying
     /// so), migrates the schema, and, for a node, says it is alive.
@@ -333,6 +331,22 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
         }
     }
 
+    package func claimable(_ agents: [String]) throws -> (free: Set<String>, soonest: Int64?) {
+        try run("read leases in") { c in
+            var free = Set(agents)
+            var soonest: Int64?
+            for row in try c.query("""
+                SELECT name, (extract(epoch FROM lease_expires - now()) * 1e9)::int8 FROM keel_agents
+                WHERE name = ANY(\(agents)::text[]) AND owner IS NOT NULL AND lease_expires > now()
+                """, logger: logger).waitBounded() {
+                let (name, remaining) = try row.decode((String, Int64).self)
+                free.remove(name)
+                soonest = min(soonest ?? remaining, remaining)
+            }
+            return (free, soonest)
+        }
+    }
+
     package func renewLeases() throws -> [String] {
         let seconds = Double(leaseDuration) / 1e9
         let names = Array(held.keys)
@@ -518,12 +532,8 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
         }
     }
 
-    package func heartbeat() throws {
-        guard owner else { return }
-        try run("write to") { c in
-            _ = try c.query("UPDATE keel_nodes SET heartbeat = now() WHERE id = \(nodeId)", logger: logger).waitBounded()
-        }
-    }
+    /// Nothing more to do: `renewLeases`, every third of a lease, writes the node's heartbeat.
+    package func heartbeat() throws {}
 
     package func agentNames() throws -> [String] {
         try run("read") { c in

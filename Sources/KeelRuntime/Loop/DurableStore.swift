@@ -155,6 +155,9 @@ package protocol SharedStore: DurableStore {
     /// (ns), so a standby node knows when to try again. `inboxCapacity`: how many messages from
     /// other nodes may wait for it (this node's queue capacity).
     func claim(_ agent: String, inboxCapacity: Int) throws -> ClaimOutcome
+    /// Which of `agents` have no live lease (never claimed, released or expired), and how long the
+    /// soonest of the others' leases has left (ns), in one look.
+    func claimable(_ agents: [String]) throws -> (free: Set<String>, soonest: Int64?)
     /// Renews every lease this node holds (also says the node is alive); returns the agents whose
     /// lease it lost (it expired and another node took it, or it was released).
     func renewLeases() throws -> [String]
@@ -236,6 +239,12 @@ package struct ScheduleRequest: Sendable, Equatable {
         self.schedule = schedule
         self.action = action
     }
+}
+
+/// Whether a store location names the PostgreSQL store several nodes share (`postgresql://`
+/// or `postgres://`); anything else is an SQLite file.
+package func isSharedStoreLocation(_ location: String) -> Bool {
+    location.hasPrefix("postgresql://") || location.hasPrefix("postgres://")
 }
 
 /// A store that cannot be used: opening it failed, or a commit did (a full disk, a read-only file).

@@ -31,6 +31,10 @@ extension EventLoop {
                 invariant(a.queued, "agent \(a.name) is in the work list but not marked queued")
             }
         }
+        // A durable agent runs here or waits as a standby, never both.
+        for agent in durability?.shared?.standby ?? [] {
+            invariant(agent.instance == nil, "standby agent \(agent.name) has a live instance on this node")
+        }
         invariant(parkedTurns == allFibers.filter(\.isParked).count,
                   "parkedTurns is \(parkedTurns) but \(allFibers.filter(\.isParked).count) fibers are parked")
         #endif

@@ -8,7 +8,11 @@ import Foundation
 final class SharedNodes {
     let store: SharedStore
     /// Durable agents `run` here whose lease another node holds, in the order they were run.
-    var standby: [AgentInfo] = []
+    private(set) var standby: [AgentInfo] = []
+    private var standbyIds: Set<ObjectIdentifier> = []
+    /// Every durable agent `run` here, owned or standby, by name (for inbox messages and lost
+    /// leases, which name them).
+    private(set) var agents: [String: AgentInfo] = [:]
     var nextPollTime: Int64 = 0
     var nextRenewTime: Int64 = 0
     /// When a standby agent's owner's lease would run out (tried again then, and every third of
@@ -27,20 +31,31 @@ final class SharedNodes {
 
     static var now: Int64 { RealTime.read(CLOCK_MONOTONIC) }
 
-    func isStandby(_ agent: AgentInfo) -> Bool { standby.contains { $0 === agent } }
+    func isStandby(_ agent: AgentInfo) -> Bool { standbyIds.contains(ObjectIdentifier(agent)) }
+
+    func addStandby(_ agent: AgentInfo) {
+        if standbyIds.insert(ObjectIdentifier(agent)).inserted { standby.append(agent) }
+    }
 
     /// `run(A)` of a durable agent: true when this node owns it now (it starts here); otherwise it
     /// waits here as a standby, tried again when the owner's lease would run out.
     func claim(_ agent: AgentInfo, inboxCapacity: Int) throws -> Bool {
+        agents[agent.name] = agent
         switch try store.claim(agent.name, inboxCapacity: inboxCapacity) {
         case .owned:
-            standby.removeAll { $0 === agent }
+            if standbyIds.remove(ObjectIdentifier(agent)) != nil { standby.removeAll { $0 === agent } }
             return true
         case .ownedElsewhere(_, let remaining):
-            if !isStandby(agent) { standby.append(agent) }
+            addStandby(agent)
             nextClaimTime = min(nextClaimTime, SharedNodes.now + remaining + 1_000_000)
             return false
         }
+    }
+
+    /// A live durable agent of this node, by name.
+    func liveAgent(_ name: String) -> AgentInfo? {
+        guard let agent = agents[name], agent.instance != nil else { return nil }
+        return agent
     }
 }
 
@@ -87,13 +102,12 @@ extension Durability {
     /// This node no longer holds `name`'s lease: its instance here ends without `@on_stop` (it runs
     /// elsewhere now; a parked turn unwinds, nothing more is committed), and it waits as a standby.
     func lose(_ name: String) {
-        guard let shared, let agent = loop.liveAgents.all.first(where: { $0.name == name && $0.durable }),
-              let instance = agent.instance else { return }
+        guard let shared, let agent = shared.liveAgent(name), let instance = agent.instance else { return }
         loop.interpreter.options.errorOutput("note: this node's lease on \(name) ended; it goes on where it is claimed next (another node, or this one)")
         instance.stopping = true
         agent.instance = nil
         loop.agentStopped(agent, instance)
-        if !shared.isStandby(agent) { shared.standby.append(agent) }
+        shared.addStandby(agent)
         shared.nextClaimTime = SharedNodes.now   // a standby now: claim it back if nobody holds it
     }
 
@@ -110,8 +124,10 @@ extension Durability {
                 for name in try shared.store.renewLeases() { lose(name) }
             }
             if !shared.standby.isEmpty && now >= shared.nextClaimTime {
-                shared.nextClaimTime = now + shared.store.leaseDuration / 3
-                for agent in shared.standby {
+                // One look for all standby agents; only those whose lease ended are claimed.
+                let (free, soonest) = try shared.store.claimable(shared.standby.map(\.name))
+                shared.nextClaimTime = now + min(shared.store.leaseDuration / 3, (soonest ?? .max / 2) + 1_000_000)
+                for agent in shared.standby where free.contains(agent.name) {
                     // Claimed: it starts here (state and schedules from the store, the missed
                     // occurrences by their policy, then `@on_start`), as after a restart.
                     do { try loop.interpreter.startAgent(agent) } catch let e as KeelError {
@@ -125,7 +141,7 @@ extension Durability {
             guard room > 0 else { return }
             let messages = try shared.store.takeInbox(limit: room)
             for m in messages {
-                guard let agent = loop.liveAgents.all.first(where: { $0.name == m.agent && $0.durable }), agent.instance != nil else { continue }
+                guard let agent = shared.liveAgent(m.agent) else { continue }   // lost meanwhile: taken again later
                 let payload = (try? StoredValue.decode(m.payload) { .object(UuidValue($0)) }) ?? .none
                 _ = loop.enqueue(Event(kind: .message(name: m.event, payload: payload), inboxId: m.id), to: agent)
             }
