@@ -109,7 +109,7 @@ final class Durability {
             loop.interpreter.options.errorOutput("warning: durable schedule \(agent.name).\(row.name) calls task `\(row.task)`, which \(agent.name) no longer has; it stays stored and does not run")
             return
         }
-        let timing = try Durability.decodeTiming(row.timing, time: time, monotonic: monotonic)
+        let timing = try Durability.decodeTiming(row.timing, monotonic: monotonic)
         var (options, missedPolicy, catchUpWindow) = try Durability.decodeOptions(row.options)
         options.name = row.name
         let argsValue = try StoredValue.decode(row.args) { .object(UuidValue($0)) }
@@ -313,7 +313,7 @@ final class Durability {
         }
     }
 
-    static func decodeTiming(_ text: String, time: TimeSource, monotonic: (Int64) -> Int64) throws -> ScheduleTiming {
+    static func decodeTiming(_ text: String, monotonic: (Int64) -> Int64) throws -> ScheduleTiming {
         guard case .map(let m) = try JSON.parse(text) else { throw StoreError("a stored schedule's timing is not an object: \(text)") }
         func int(_ k: String) -> Int64? { if case .int(let i)? = m[.str(k)] { return Int64(i) }; return nil }
         if let interval = int("every"), let anchor = int("anchor") {
