@@ -30,6 +30,25 @@ final class CommandTests: XCTestCase {
     }
 
     /// Fire times past the clock's range (2262) end the list instead of crashing.
+    /// The two kinds of fiber (copied frames, the default; threads, under sanitizers) run the
+    /// same program to the same bytes, and a misspelt KEEL_FIBERS is reported, not ignored.
+    func testThreadFibersAndCopyingFibersRunAlike() throws {
+        let path = "/tmp/keel-fibers-\(getpid()).keel"
+        try RuntimeTests.busyProgram.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let flags = ["run", "--virtual-time", "--start", "2026-03-01T00:00:00Z", path]
+        let copying = try keel(flags, environment: ["KEEL_FIBERS": "copying"])
+        let threads = try keel(flags, environment: ["KEEL_FIBERS": "threads"])
+        XCTAssertEqual(copying.status, 0, copying.err)
+        XCTAssertEqual(threads.status, 0, threads.err)
+        XCTAssertTrue(copying.out.contains("slow handled 20"), copying.out)
+        XCTAssertEqual(copying.out, threads.out)
+        XCTAssertEqual(copying.err, threads.err)
+        let misspelt = try keel(flags, environment: ["KEEL_FIBERS": "thread"])
+        XCTAssertEqual(misspelt.out, copying.out)
+        XCTAssertTrue(misspelt.err.contains("KEEL_FIBERS must be `copying` or `threads`, not `thread`"), misspelt.err)
+    }
+
     func testCronNearTheEndOfTime() throws {
         let r = try keel(["cron", "0 0 1 1 *", "--next", "300", "--from", "2261-12-31T23:59:00Z"])
         XCTAssertEqual(r.status, 0, r.err)

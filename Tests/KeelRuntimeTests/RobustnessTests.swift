@@ -64,4 +64,27 @@ final class RobustnessTests: XCTestCase {
             }
         }
     }
+    /// Twenty thousand turns suspended at once (copying fibers: each is its saved frames), on the
+    /// virtual clock: all resume, each with its own value, and the parked count returns to zero.
+    func testTwentyThousandSuspendedTasksAllResume() throws {
+        let n = 20_000
+        let source = """
+        use std/async
+        tasks = []
+        for i in 1..\(n) {
+          tasks = tasks.push(async.spawn(() => {
+            async.sleep((i % 7 + 1) * 1.second)
+            i * 3
+          }))
+        }
+        async.join_all(tasks).sum()
+        """
+        var options = Interpreter.Options()
+        options.time = VirtualTime(start: 1_767_225_600_000_000_000)
+        let interpreter = Interpreter(options: options)
+        let value = try interpreter.evaluate(source, path: "many.keel")
+        XCTAssertEqual(value, .int(3 * n * (n + 1) / 2))
+        XCTAssertEqual(interpreter.loop.parkedTurns, 0)
+    }
 }
+

@@ -55,6 +55,38 @@ final class RuntimeTests: XCTestCase {
     run(Slow)
     """
 
+    /// Turns that suspend inside native callbacks (a `sort` key, a `map` closure) while other turns
+    /// do the same: each resumes inside its own call with its own values (with copying fibers, the
+    /// frames of the native call are swapped out and back at every suspension).
+    func testTurnsSuspendInsideNativeCallbacks() throws {
+        let program = """
+        use std/async
+        use std/io
+        tasks = []
+        for i in 1..50 {
+          tasks = tasks.push(async.spawn(() => {
+            xs = [i, i + 1, i + 2].sort(by: x => {
+              async.sleep((x % 3 + 1) * 1.second)
+              -x
+            })
+            ys = xs.map(x => {
+              async.sleep(1.second)
+              x * 2
+            })
+            io.show("{i}: {ys}")
+            ys.sum()
+          }))
+        }
+        io.show(async.join_all(tasks).sum())
+        """
+        let r = try run(program, flags: ["--virtual-time"])
+        XCTAssertEqual(r.status, 0, r.err.joined(separator: "\n"))
+        XCTAssertEqual(r.out.last, "  \((1...50).map { 6 * $0 + 6 }.reduce(0, +))")
+        for i in 1...50 {
+            XCTAssertTrue(r.out.contains("  \(i): [\(2 * i + 4), \(2 * i + 2), \(2 * i)]"), "task \(i): \(r.out)")
+        }
+    }
+
     func testVirtualRunsAreByteIdentical() throws {
         let flags = ["--virtual-time", "--start", "2026-03-01T00:00:00Z"]
         let first = try run(Self.busyProgram, flags: flags)

@@ -1,6 +1,9 @@
-# 10,000 asyncio tasks each awaiting a one-second sleep on a hand-driven virtual clock
+# N asyncio tasks (argument; default 10,000) each awaiting a one-second sleep on a hand-driven virtual clock
 # (the same work as tasks.keel on --virtual-time, without waiting for real).
 import asyncio
+import sys
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
 
 async def main():
     loop = asyncio.get_running_loop()
@@ -16,7 +19,7 @@ async def main():
         await sleep(1.0)
         return i
 
-    tasks = [asyncio.ensure_future(task(i)) for i in range(1, 10001)]
+    tasks = [asyncio.ensure_future(task(i)) for i in range(1, N + 1)]
     await asyncio.sleep(0)
     while timers:
         batch = sorted(timers)

@@ -175,10 +175,11 @@ package final class EventLoop {
 
     // MARK: fibers
 
-    /// How many turns may be parked at once. Each parked turn keeps a thread (see spec/runtime.md,
-    /// "Limits"); past this, or when the system will make no more threads, suspending raises
-    /// `ResourceError` in the turn that tried.
-    static let maxParkedTurns = 30_000
+    /// How many turns may be parked at once. A parked copying fiber keeps the bytes of its frames
+    /// (a few KiB); a parked thread fiber keeps a thread (see spec/runtime.md, "Limits"). Past
+    /// this, or when no more fibers can be made, suspending raises `ResourceError` in the turn
+    /// that tried.
+    static let maxParkedTurns = Baton.copyingFibers ? 1_000_000 : 30_000
 
     func newFiber() -> Fiber? {
         let f = Fiber(id: nextFiberId)
@@ -193,7 +194,7 @@ package final class EventLoop {
         if let idle = idleRunners.popLast() { return idle }
         guard parkedTurns < EventLoop.maxParkedTurns, let fresh = newFiber() else {
             throw KeelError(ErrorKind.resource,
-                            "cannot suspend: \(parkedTurns) turns are suspended already (the limit is \(Limits.formatCount(EventLoop.maxParkedTurns)), or the system makes no more threads)")
+                            "cannot suspend: \(parkedTurns) turns are suspended already (the limit is \(Limits.formatCount(EventLoop.maxParkedTurns)), or no more fibers can be made)")
         }
         return fresh
     }

@@ -1,14 +1,68 @@
 import CKeelSystem
 import Foundation
 
-/// The right to run Keel code. Exactly one thread holds it at a time (participants: 0 is the
-/// thread that drives the loop, others are fibers). Handing it over is explicit, so evaluation
-/// stays synchronous and deterministic while a suspended turn keeps its own thread and stack.
-/// Each participant waits at a gate of its own, so a hand-over wakes exactly the thread whose turn
-/// it is (with ten thousand parked turns, waking all of them at each hand-over costs seconds).
+/// The right to run Keel code. Exactly one participant holds it at a time (0 is the host that
+/// drives the loop, others are fibers). Handing it over is explicit, so evaluation stays
+/// synchronous and deterministic while a suspended turn keeps its frames.
+///
+/// Two ways to be a fiber, with the same hand-over:
+/// - *Copying* (the default): all fibers run on one execution stack on the host's thread; a fiber
+///   that hands over has its frames copied to the heap and back (`Sources/CKeelSystem/fibers.c`).
+///   A parked turn costs the bytes of its frames.
+/// - *Threads* (under the address or thread sanitizer, which do not follow copied stacks, or with
+///   `KEEL_FIBERS=threads`): each fiber is a pooled thread with its own stack, waiting at a gate of
+///   its own, so a hand-over wakes exactly the thread whose turn it is.
 final class Baton: @unchecked Sendable {
     /// For what other threads post to the loop (signals, host jobs, completed outside work).
     let condition = NSCondition()
+
+    /// Whether fibers are copied stacks (else threads), decided once per process.
+    static let copyingFibers: Bool = {
+        if let choice = ProcessInfo.processInfo.environment["KEEL_FIBERS"] {
+            if choice == "threads" { return false }
+            if choice != "copying" {
+                FileHandle.standardError.write(Data("keel: KEEL_FIBERS must be `copying` or `threads`, not `\(choice)`; using copying\n".utf8))
+            }
+        }
+        return keel_fibers_supported() != 0
+    }()
+    let copying = Baton.copyingFibers
+
+    /// The copying fibers' execution stack (made at the first fiber) and the fibers by id.
+    private var executionStack: OpaquePointer?
+    private var copied: [Int: OpaquePointer] = [:]
+
+    deinit {
+        for f in copied.values { keel_fiber_destroy(f) }
+        keel_fiber_stack_destroy(executionStack)
+    }
+
+    /// Registers a copying fiber that runs `body` when first handed the baton. False when its
+    /// stack or record cannot be made.
+    func addCopyingFiber(_ id: Int, _ body: @escaping () -> Void) -> Bool {
+        if executionStack == nil {
+            executionStack = keel_fiber_stack_create(UInt(Fiber.stackSize))
+            if executionStack == nil { return false }
+        }
+        let entry = Unmanaged.passRetained(FiberEntry(body)).toOpaque()
+        guard let f = keel_fiber_create({ argument in
+            let entry = Unmanaged<FiberEntry>.fromOpaque(argument!).takeRetainedValue()
+            entry.body()
+        }, entry) else {
+            Unmanaged<FiberEntry>.fromOpaque(entry).release()
+            return false
+        }
+        copied[id] = f
+        return true
+    }
+
+    /// Bytes of frames held by suspended copying fibers (for tests and benchmarks).
+    var savedFrameBytes: Int { copied.values.reduce(0) { $0 + Int(keel_fiber_saved_bytes($1)) } }
+
+    private final class FiberEntry {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
     private let gatesLock = NSLock()
     private var gates: [Int: Gate] = [:]
 
@@ -41,13 +95,23 @@ final class Baton: @unchecked Sendable {
 
     /// Gives the turn to `next` and blocks until the turn comes back to `me`.
     func hand(to next: Int, thenWaitAs me: Int) {
+        if copying {
+            let target = next == 0 ? nil : copied[next]
+            if me == 0 { keel_fiber_run(executionStack, target) } else { keel_fiber_switch(executionStack, copied[me], target) }
+            return
+        }
         let mine = gate(me)
         gate(next).pass()
         mine.wait()
     }
 
-    /// Gives the turn away without waiting (a thread that is about to end).
+    /// Gives the turn away without waiting (a fiber that is about to end: with copying fibers,
+    /// the hand-over happens when its body has returned).
     func release(to next: Int) {
+        if copying {
+            keel_fiber_exit_to(executionStack, next == 0 ? nil : copied[next])
+            return
+        }
         gate(next).pass()
     }
 
@@ -83,11 +147,11 @@ final class Baton: @unchecked Sendable {
     }
 }
 
-/// A thread that runs the event loop, and the turns it dispatches, inline. Whichever fiber holds
-/// the baton runs the loop. A turn that suspends parks its fiber (stack and all) and hands the
+/// A fiber runs the event loop, and the turns it dispatches, inline. Whichever fiber holds the
+/// baton runs the loop. A turn that suspends parks its fiber (its frames and all) and hands the
 /// loop to an idle fiber; when the turn is resumed, the fiber that resumes it goes idle, and the
 /// resumed fiber finishes its turn and carries on running the loop. So a turn that never
-/// suspends costs no thread switch at all.
+/// suspends costs no switch at all.
 final class Fiber: @unchecked Sendable {
     let id: Int
     /// The turn parked on this fiber.
@@ -106,7 +170,8 @@ final class Fiber: @unchecked Sendable {
     /// Starts the fiber on a pooled thread; it waits for the baton, then runs `body`.
     /// False when no thread could be made for it.
     func launch(baton: Baton, _ body: @escaping (Fiber) -> Void) -> Bool {
-        WorkerThread.run { [self] in
+        if baton.copying { return baton.addCopyingFiber(id) { [self] in body(self) } }
+        return WorkerThread.run { [self] in
             baton.wait(as: self.id)
             body(self)
         }
