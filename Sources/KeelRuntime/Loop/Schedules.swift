@@ -9,21 +9,30 @@
 /// was cancelled or its agent stopped). So `due == fired + skipped + dropped + waiting`, and
 /// `waiting` is 0 once the agent has stopped.
 final class Schedule {
+    // The stored properties are ordered so that the one-byte ones fill the padding after the
+    // optionals: a million pending one-shots are a million of these (spec/runtime.md, "Limits").
     enum Kind: String { case every, after, at, cron }
     let id: Int
-    let kind: Kind
     /// A task or lambda, called with `args` (`args:`; none by default).
     let callback: Value
+    let kind: Kind
+    /// Cancelled schedules, one-shots that have run (and will not retry), and every schedule of a
+    /// stopped instance are not live.
+    var live = true
+    var paused = false
+    /// A run is under way (running or parked), or a retry of it is pending.
+    var running = false
     var args: [Value] = []
     /// The agent instance that registered it: its turns run the callback, and it ends with it
     /// (stopping the instance empties its `schedules`, which breaks this cycle).
     let owner: AgentInstance
     let timing: ScheduleTiming
-    var options: ScheduleOptions
-    /// Cancelled schedules, one-shots that have run (and will not retry), and every schedule of a
-    /// stopped instance are not live.
-    var live = true
-    var paused = false
+    /// Its options, held by reference: most schedules have the defaults and share one box.
+    private var optionsBox: OptionsBox
+    var options: ScheduleOptions {
+        _read { yield optionsBox.value }
+        set { optionsBox = OptionsBox.holding(newValue) }
+    }
 
     /// The next cadence point (monotonic ns, before jitter), or nil when nothing more will come due.
     var nextNominal: Int64?
@@ -43,18 +52,13 @@ final class Schedule {
     var failures = 0
     /// Ticks delivered (in the mailbox, or waiting for a slot) whose run has not started.
     var waiting = 0
-    /// A run is under way (running or parked), or a retry of it is pending.
-    var running = false
     /// The retry of a failed run: its attempt number, when it is due, and the occurrence it retries
     /// (monotonic ns).
     var pendingRetry: PendingRetry?
     /// What a durable schedule keeps beyond this (see `Loop/Durability.swift`); nil for others.
     var durable: DurableSchedule?
-    /// The last `ScheduleRun.kept` runs and ticks, in a ring (see `history`).
-    private var ring: [ScheduleRun] = []
-    private var ringNext = 0
-    /// How many entries were ever recorded (an entry's number, to find it again in the ring).
-    private(set) var recorded = 0
+    /// The last `ScheduleRun.kept` runs and ticks, made at the first entry (see `history`).
+    private var log: RunLog?
 
     init(id: Int, kind: Kind, callback: Value, owner: AgentInstance, timing: ScheduleTiming, options: ScheduleOptions) {
         self.id = id
@@ -62,7 +66,21 @@ final class Schedule {
         self.callback = callback
         self.owner = owner
         self.timing = timing
-        self.options = options
+        self.optionsBox = OptionsBox.holding(options)
+    }
+
+    private final class OptionsBox {
+        let value: ScheduleOptions
+        init(_ value: ScheduleOptions) { self.value = value }
+        static let defaults = OptionsBox(ScheduleOptions())
+        static func holding(_ options: ScheduleOptions) -> OptionsBox { options.isDefault ? defaults : OptionsBox(options) }
+    }
+
+    /// A ring of entries and how many were ever recorded (an entry's number finds it again).
+    private final class RunLog {
+        var ring: [ScheduleRun] = []
+        var next = 0
+        var recorded = 0
     }
 
     /// The interval (`every`) or the expression (`cron`), as `:agents` shows it.
@@ -93,26 +111,29 @@ final class Schedule {
     /// Records a tick or run; returns its number (for `update`).
     @discardableResult
     func record(_ run: ScheduleRun) -> Int {
-        if ring.count < ScheduleRun.kept {
-            ring.append(run)
+        let log = self.log ?? RunLog()
+        self.log = log
+        if log.ring.count < ScheduleRun.kept {
+            log.ring.append(run)
         } else {
-            ring[ringNext] = run
-            ringNext = (ringNext + 1) % ScheduleRun.kept
+            log.ring[log.next] = run
+            log.next = (log.next + 1) % ScheduleRun.kept
         }
-        recorded += 1
-        return recorded - 1
+        log.recorded += 1
+        return log.recorded - 1
     }
 
     /// Changes entry `number`, if it is still kept.
     func update(_ number: Int, _ change: (inout ScheduleRun) -> Void) {
-        guard number >= recorded - ring.count else { return }
-        let slot = ring.count < ScheduleRun.kept ? number : (ringNext + number - (recorded - ScheduleRun.kept)) % ScheduleRun.kept
-        change(&ring[slot])
+        guard let log, number >= log.recorded - log.ring.count else { return }
+        let slot = log.ring.count < ScheduleRun.kept ? number : (log.next + number - (log.recorded - ScheduleRun.kept)) % ScheduleRun.kept
+        change(&log.ring[slot])
     }
 
     /// The kept entries, oldest first.
     var history: [ScheduleRun] {
-        ring.count < ScheduleRun.kept ? ring : Array(ring[ringNext...] + ring[..<ringNext])
+        guard let log else { return [] }
+        return log.ring.count < ScheduleRun.kept ? log.ring : Array(log.ring[log.next...] + log.ring[..<log.next])
     }
 }
 
@@ -242,6 +263,8 @@ struct ScheduleOptions {
     var jitter: Int64 = 0
     /// Among events due at the same instant, higher priority is enqueued first.
     var priority = 0
+
+    var isDefault: Bool { name == nil && overlap == .bufferOne && retry == nil && jitter == 0 && priority == 0 }
 }
 
 /// One entry of a schedule's history: a run of its callback, or a tick that did not run. Times are
