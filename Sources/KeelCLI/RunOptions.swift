@@ -56,10 +56,71 @@ package struct RunOptions: ParsableArguments {
         _ = try interpreterOptions(environment: ProcessInfo.processInfo.environment, program: nil)
     }
 
+    /// The flags' values.
+    package var settings: RunSettings {
+        var s = RunSettings()
+        s.virtualTime = virtualTime
+        s.start = start
+        s.until = until
+        s.queueCapacity = queueCapacity
+        s.failFast = failFast
+        s.logLevel = logLevel
+        s.stats = stats
+        s.sandbox = sandbox
+        s.allowFile = allowFile
+        s.store = store
+        s.lease = lease
+        return s
+    }
+
+    /// The interpreter options these flags and `environment` give (see `RunSettings`).
+    package func interpreterOptions(environment: [String: String], program: String?, base: Interpreter.Options = .init()) throws -> Interpreter.Options {
+        try settings.interpreterOptions(environment: environment, program: program, base: base)
+    }
+
     /// A bad value: what was given and what is accepted.
     static func invalid(_ what: String, _ given: String, _ accepted: String) -> ValidationError {
         ValidationError("\(what): expected \(accepted), got `\(given)`")
     }
+
+    /// `30.days`, `500.ms`, `2.hours` (a Keel duration literal) in nanoseconds.
+    package static func parseDuration(_ text: String) -> Int64? {
+        let parts = text.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2, let n = Int64(parts[0]), n >= 0,
+              let unit = DurationUnit.spellings[String(parts[1])]?.nanoseconds else { return nil }
+        let (r, o) = n.multipliedReportingOverflow(by: unit)
+        return o ? nil : r
+    }
+
+    /// Parses flags given as words, with `validate()` against `environment` (for tests and the
+    /// golden harness). The error is the message `keel run` would print.
+    package static func parse(_ words: [String], environment: [String: String], program: String? = nil,
+                              base: Interpreter.Options = .init()) throws -> Interpreter.Options {
+        let parsed: RunOptions
+        do { parsed = try RunOptions.parse(words) } catch {
+            throw ValidationError(RunOptions.message(for: error))
+        }
+        return try parsed.interpreterOptions(environment: environment, program: program, base: base)
+    }
+}
+
+/// The values of the run flags, apart from how they are parsed: `RunOptions` fills it from the
+/// command line, and `keel run FILE` without flags uses the defaults without building the parser
+/// (reflecting over every option is most of the command's start-up).
+package struct RunSettings {
+    package var virtualTime = false
+    package var start: String?
+    package var until: String?
+    package var queueCapacity: String?
+    package var failFast = false
+    package var logLevel: String?
+    package var stats = false
+    package var sandbox = false
+    package var allowFile: [String] = []
+    package var store: String?
+    package var lease: String?
+
+    package init() {}
 
     /// The interpreter options these flags and `environment` give (on top of `base`'s sinks), for
     /// the program at `program` (a path, or `-` for standard input).
@@ -164,23 +225,4 @@ package struct RunOptions: ParsableArguments {
         o.modules = FileSystemModules(root: folder, confinedBy: " (--sandbox loads modules from there only; run without --sandbox to load it)")
     }
 
-    /// `30.days`, `500.ms`, `2.hours` (a Keel duration literal) in nanoseconds.
-    package static func parseDuration(_ text: String) -> Int64? {
-        let parts = text.split(separator: ".", maxSplits: 1)
-        guard parts.count == 2, let n = Int64(parts[0]), n >= 0,
-              let unit = DurationUnit.spellings[String(parts[1])]?.nanoseconds else { return nil }
-        let (r, o) = n.multipliedReportingOverflow(by: unit)
-        return o ? nil : r
-    }
-
-    /// Parses flags given as words, with `validate()` against `environment` (for tests and the
-    /// golden harness). The error is the message `keel run` would print.
-    package static func parse(_ words: [String], environment: [String: String], program: String? = nil,
-                              base: Interpreter.Options = .init()) throws -> Interpreter.Options {
-        let parsed: RunOptions
-        do { parsed = try RunOptions.parse(words) } catch {
-            throw ValidationError(RunOptions.message(for: error))
-        }
-        return try parsed.interpreterOptions(environment: environment, program: program, base: base)
-    }
 }

@@ -6,6 +6,7 @@ import KeelSyntax
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Parse and resolve programs without running them, and print every problem.",
         discussion: """
         Finds syntax errors, undefined names, wrong arity in calls to known tasks, `self` outside \

@@ -4,6 +4,7 @@ import KeelRuntime
 
 struct Cron: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cron",
         abstract: "Print the next fire times of a cron expression, to check it before deploying it.",
         discussion: """
         Five fields: minute hour day-of-month month day-of-week, with *, lists, ranges, steps, month and \

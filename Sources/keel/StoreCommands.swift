@@ -47,6 +47,7 @@ func runStoreCommand(_ body: () throws -> Void) throws {
 
 struct Schedules: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "schedules",
         abstract: "List the durable schedules in a store, or pause, resume or cancel one.",
         discussion: """
         A request to a store a process is running on is applied by that process within a second; \
@@ -56,7 +57,7 @@ struct Schedules: ParsableCommand {
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the durable schedules, one per line.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the durable schedules, one per line.")
         @OptionGroup var store: StoreOption
         @Flag(help: "Print JSON (one object per schedule) instead of a table.")
         var json = false
@@ -72,19 +73,19 @@ struct Schedules: ParsableCommand {
     }
 
     struct Pause: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Pause a durable schedule: no tick comes due until it is resumed.")
+        static let configuration = CommandConfiguration(commandName: "pause", abstract: "Pause a durable schedule: no tick comes due until it is resumed.")
         @OptionGroup var target: RequestTarget
         func run() throws { try target.send(.pause) }
     }
 
     struct Resume: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Resume a paused schedule at its next cadence point (no burst).")
+        static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume a paused schedule at its next cadence point (no burst).")
         @OptionGroup var target: RequestTarget
         func run() throws { try target.send(.resume) }
     }
 
     struct Cancel: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cancel a durable schedule and remove it from the store.")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a durable schedule and remove it from the store.")
         @OptionGroup var target: RequestTarget
         func run() throws { try target.send(.cancel) }
     }
@@ -128,7 +129,7 @@ extension ScheduleRequest.Action {
 }
 
 struct State: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a durable agent's stored state (every agent's, without AGENT).")
+    static let configuration = CommandConfiguration(commandName: "state", abstract: "Print a durable agent's stored state (every agent's, without AGENT).")
     @ArgumentParser.Argument(help: "The agent.")
     var agent: String?
     @OptionGroup var store: StoreOption
@@ -148,7 +149,7 @@ struct State: ParsableCommand {
 }
 
 struct Nodes: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the live nodes of a PostgreSQL store, with the agents each owns.")
+    static let configuration = CommandConfiguration(commandName: "nodes", abstract: "List the live nodes of a PostgreSQL store, with the agents each owns.")
     @OptionGroup var store: StoreOption
 
     func run() throws {

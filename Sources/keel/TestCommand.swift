@@ -16,6 +16,7 @@ struct Test: ParsableCommand {
     }
 
     static let configuration = CommandConfiguration(
+        commandName: "test",
         abstract: "Run the `test` blocks of .keel files (a file, or every .keel file under a folder).",
         discussion: """
         Prints PASS or FAIL per test on standard output; on standard error, Keel's summary (`3 tests \

@@ -32,6 +32,7 @@ struct Keel: ParsableCommand {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a .keel program: its top-level statements, then its agents until none is live.")
 
     @ArgumentParser.Argument(help: "The program to run, or - for standard input.")
@@ -40,9 +41,13 @@ struct Run: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
+        try Run.run(file, options.settings)
+    }
+
+    static func run(_ file: String, _ settings: RunSettings) throws {
         let configured: Interpreter.Options
         do {
-            configured = try options.interpreterOptions(environment: ProcessInfo.processInfo.environment, program: file)
+            configured = try settings.interpreterOptions(environment: ProcessInfo.processInfo.environment, program: file)
         } catch let e as StoreError {
             FileHandle.standardError.write("error: \(e.description)\n".data(using: .utf8)!)
             throw ExitCode(1)
@@ -68,8 +73,16 @@ setvbuf(keel_stdout(), nil, _IOLBF, 0)
 do {
     // Bare `keel` on a terminal starts the REPL.
     let arguments = CommandLine.arguments.count == 1 && isatty(0) != 0 ? ["repl"] : Array(CommandLine.arguments.dropFirst())
-    var command = try Keel.parseAsRoot(arguments)
-    try command.run()
+    if arguments.count == 2, arguments[0] == "run", !arguments[1].hasPrefix("-"),
+       (try? RunSettings().interpreterOptions(environment: ProcessInfo.processInfo.environment, program: nil)) != nil {
+        // The commonest command, `keel run FILE` without flags, skips the argument parser:
+        // building its command tree (every option, found by reflection) is most of start-up.
+        // (Bad settings from the environment take the parser's path, for its usual message.)
+        try Run.run(arguments[1], RunSettings())
+    } else {
+        var command = try Keel.parseAsRoot(arguments)
+        try command.run()
+    }
 } catch {
     if Keel.exitCode(for: error) == .validationFailure {
         FileHandle.standardError.write((Keel.fullMessage(for: error) + "\n").data(using: .utf8)!)

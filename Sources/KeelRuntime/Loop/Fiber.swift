@@ -217,9 +217,11 @@ package final class WorkerThread: @unchecked Sendable {
         poolLock.lock()
         threadCount += 1
         if fiberCPU < 0 { fiberCPU = keel_current_cpu() }
-        if threadCount * 2 > futexHashSlots {
-            // 16,384 buckets (a few hundred KiB of kernel memory) at the first thread, so that
-            // no rehash happens under load below 8,192 threads (ignored where unsupported).
+        if threadCount >= 256 && threadCount * 2 > futexHashSlots {
+            // 16,384 buckets (a few hundred KiB of kernel memory) once there are many threads
+            // (thread fibers), so that no rehash happens under load below 8,192 threads (ignored
+            // where unsupported). Not before: the call takes tens of milliseconds, which a
+            // process with a few threads (every `keel run`) should not pay at start-up.
             let slots = max(16384, 1 << (Int.bitWidth - (threadCount * 4 - 1).leadingZeroBitCount))
             futexHashSlots = keel_set_futex_hash_slots(UInt(slots)) == 0 ? slots : Int.max
         }

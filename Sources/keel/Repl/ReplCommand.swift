@@ -4,6 +4,7 @@ import KeelRuntime
 
 struct Repl: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "repl",
         abstract: "An interactive session, with line editing and history on a terminal.",
         discussion: """
         Bindings and declarations persist between inputs; an input that is an expression prints its \
