@@ -13,6 +13,7 @@ import tempfile
 import time
 
 keel, rounds = sys.argv[1], int(sys.argv[2])
+base = os.environ.get("KEEL_BASE")  # another keel build (an earlier commit) as one more column
 only = set(sys.argv[3:])
 py = sys.executable  # the interpreter itself, not a version manager's shim (pyenv adds ~100 ms)
 lua = shutil.which("lua5.4")
@@ -28,6 +29,9 @@ WORKLOADS = [
     ("start-up", [keel, "run", "bench/startup.keel"], [py, "-S", "-c", "pass"], [lua, "-e", ""], [node, "-e", ""]),
 ]
 PEERS = ["keel", "python", "lua", "node"]
+if base:
+    WORKLOADS = [(name, k, p, l, n, [base] + k[1:]) for name, k, p, l, n in WORKLOADS]
+    PEERS.append("base")
 
 
 def run_once(cmd):
@@ -44,7 +48,7 @@ def run_once(cmd):
 
 
 def main():
-    print(f"{'workload':<16}" + "".join(f"{p:>10}" for p in PEERS) + f"{'keel/python':>13}   peak MB (keel python lua node)")
+    print(f"{'workload':<16}" + "".join(f"{p:>10}" for p in PEERS) + f"{'keel/python':>13}   peak MB ({' '.join(PEERS)})")
     for name, *cmds in WORKLOADS:
         if only and not any(name.startswith(o) for o in only):
             continue
