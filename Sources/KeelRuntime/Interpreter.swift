@@ -115,7 +115,7 @@ package final class Interpreter {
         loopIfStarted?.shutdown()
         // Agents' cached handler values refer back to their agent; break those cycles.
         let modules = fileModules.values.flatMap { $0.members.values }
-        for case .agent(let agent) in globals.values + modules {
+        for case .agent(let agent) in globals.allValues + modules {
             agent.handlerValues.removeAll()
             agent.messageHandler = nil
         }

@@ -68,24 +68,53 @@ final class UpvalueGet: Node {
     }
 }
 
-/// Module-level names: one array per interpreter, indexed by the resolver.
+/// Module-level names: one table per interpreter (and per module), indexed by the resolver. The
+/// values live in a buffer of the table's own, so that reading a global in the evaluator is a load
+/// (an array would have its buffer retained and released around every read).
 package final class GlobalTable {
     var names: [String: Int] = [:]
-    var values: [Value] = []
     var nameList: [String] = []
+    /// The values, `count` of them initialised (`undefined` until assigned).
+    private(set) var slots: UnsafeMutablePointer<Value>
+    private(set) var count = 0
+    private var capacity = 64
+
+    init() { slots = .allocate(capacity: capacity) }
+
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
 
     func index(of name: String) -> Int {
         if let i = names[name] { return i }
-        names[name] = values.count
+        if count == capacity {
+            let grown = UnsafeMutablePointer<Value>.allocate(capacity: capacity * 2)
+            grown.moveInitialize(from: slots, count: count)
+            slots.deallocate()
+            slots = grown
+            capacity *= 2
+        }
+        (slots + count).initialize(to: .undefined)
+        names[name] = count
         nameList.append(name)
-        values.append(.undefined)
-        return values.count - 1
+        count += 1
+        return count - 1
     }
+
+    /// The value in slot `i` (which `index(of:)` handed out).
+    subscript(slot i: Int) -> Value {
+        get { slots[i] }
+        set { slots[i] = newValue }
+    }
+
+    /// Every value, in slot order.
+    var allValues: [Value] { Array(UnsafeBufferPointer(start: slots, count: count)) }
 
     package subscript(name: String) -> Value? {
         guard let i = names[name] else { return nil }
-        if case .undefined = values[i] { return nil }
-        return values[i]
+        if case .undefined = slots[i] { return nil }
+        return slots[i]
     }
 }
 
@@ -99,7 +128,7 @@ final class GlobalGet: Node {
         self.table = table; self.index = index; self.name = name; super.init(span)
     }
     override func eval(_ f: Frame) throws -> Value {
-        let v = table.values[index]
+        let v = table.slots[index]
         if case .undefined = v { throw f.error(ErrorKind.undefined, "`\(name)` is used before it is assigned", span) }
         return v
     }
@@ -117,7 +146,7 @@ enum Storage {
         case .local(let l):
             if l.boxed { f.boxes[l.slot].value = value } else { f.slots[l.slot] = value }
         case .upvalue(let i): f.function!.upvalues[i].value = value
-        case .global(let t, let i): t.takeUnretainedValue().values[i] = value
+        case .global(let t, let i): t.takeUnretainedValue().slots[i] = value
         }
     }
 
@@ -125,7 +154,7 @@ enum Storage {
         switch self {
         case .local(let l): return l.boxed ? f.boxes[l.slot].value : f.slots[l.slot]
         case .upvalue(let i): return f.function!.upvalues[i].value
-        case .global(let t, let i): return t.takeUnretainedValue().values[i]
+        case .global(let t, let i): return t.takeUnretainedValue().slots[i]
         }
     }
 }

@@ -20,7 +20,7 @@ package final class Session {
         interpreter = Interpreter(options: options)
         for name in StdModule.names {
             if case .success(let m) = interpreter.stdModule(name) {
-                interpreter.globals.values[interpreter.globals.index(of: name)] = .module(m)
+                interpreter.globals[slot: interpreter.globals.index(of: name)] = .module(m)
             }
         }
         let loop = interpreter.loop

@@ -30,7 +30,7 @@ final class CompileUnit {
     func slot(_ name: String) -> Int {
         if let i = table.names[name] { return i }
         if let i = newSlots[name] { return i }
-        let i = table.values.count + newNames.count
+        let i = table.count + newNames.count
         newNames.append(name)
         newSlots[name] = i
         return i
@@ -56,7 +56,7 @@ final class CompileUnit {
     /// to the parent unit, or to the interpreter. (Test blocks stay here, for `keel test`.)
     func commit() {
         for name in newNames { _ = table.index(of: name) }   // appended in order: the slots handed out
-        for (i, v) in values { table.values[i] = v }
+        for (i, v) in values { table[slot: i] = v }
         if let parent {
             parent.types.merge(types) { _, new in new }
             parent.impls += impls

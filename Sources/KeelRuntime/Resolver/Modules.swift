@@ -52,7 +52,7 @@ extension Interpreter {
         do {
             let program = try Parser.parse(file)
             let table = GlobalTable()
-            for (builtin, i) in globals.names where isBuiltinName(builtin) { table.values[table.index(of: builtin)] = globals.values[i] }
+            for (builtin, i) in globals.names where isBuiltinName(builtin) { table[slot: table.index(of: builtin)] = globals[slot: i] }
             let main = FunctionProto(name: "<module>", isLambda: false, file: file, span: .none)
             let unit = CompileUnit(interpreter: self, table: table, parent: parent)
             let resolver = Resolver(unit: unit, file: file, main: main)

@@ -9,14 +9,14 @@ extension Interpreter {
     func isBuiltinName(_ name: String) -> Bool { Interpreter.builtinNames.contains(name) }
 
     func define(_ name: String, labels: [String]? = [], _ body: @escaping (inout NativeCall) throws -> Value) {
-        globals.values[globals.index(of: name)] = .native(NativeFunction(name, labels: labels, body))
+        globals[slot: globals.index(of: name)] = .native(NativeFunction(name, labels: labels, body))
     }
 
     func installBuiltins() {
         types["Message"] = TypeInfo(name: "Message", shape: .structure([
             ("from", .str), ("body", .str), ("channel", .nullable(.str)), ("timestamp", .nullable(.datetime)),
         ]))
-        globals.values[globals.index(of: "Message")] = .type(types["Message"]!)
+        globals[slot: globals.index(of: "Message")] = .type(types["Message"]!)
         define("typeof") { call in
             let v = try call.arg(0)
             return .str(v.typeName)
