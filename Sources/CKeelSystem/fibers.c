@@ -93,7 +93,6 @@ void keel_fiber_destroy(keel_fiber *f) {
     free(f);
 }
 
-unsigned long keel_fiber_saved_bytes(const keel_fiber *f) { return f->saved_size; }
 
 // An address below the caller's frame: saving from here keeps all of it.
 static __attribute__((noinline)) char *below_caller(void) {

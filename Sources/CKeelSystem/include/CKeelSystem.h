@@ -36,8 +36,6 @@ void keel_fiber_stack_destroy(keel_fiber_stack *stack);
 keel_fiber *keel_fiber_create(void (*entry)(void *), void *argument);
 /// Frees a fiber that is not running (its saved frames are dropped).
 void keel_fiber_destroy(keel_fiber *fiber);
-/// Bytes of frames saved for a suspended fiber.
-unsigned long keel_fiber_saved_bytes(const keel_fiber *fiber);
 
 /// From the host (not on the stack): runs `first`, and whatever it switches to, until a fiber
 /// switches to the host (NULL). Returns then.

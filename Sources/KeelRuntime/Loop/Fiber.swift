@@ -56,9 +56,6 @@ final class Baton: @unchecked Sendable {
         return true
     }
 
-    /// Bytes of frames held by suspended copying fibers (for tests and benchmarks).
-    var savedFrameBytes: Int { copied.values.reduce(0) { $0 + Int(keel_fiber_saved_bytes($1)) } }
-
     private final class FiberEntry {
         let body: () -> Void
         init(_ body: @escaping () -> Void) { self.body = body }
