@@ -118,12 +118,31 @@ final class StringNode: Node {
                 let v = try node.eval(f)
                 if let format {
                     out += try locate(node, f) { try format.apply(v, f.interpreter) }
+                } else if case .int(let n) = v {
+                    StringNode.appendDecimal(n, to: &out)
                 } else {
                     out += try locate(node, f) { try f.interpreter.interpolationText(v) }
                 }
             }
         }
         return .str(out)
+    }
+
+    /// `out += String(n)` without the intermediate string (the standard library's conversion is
+    /// generic over every integer type and radix: about 200 instructions for a short number).
+    static func appendDecimal(_ n: Int, to out: inout String) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: "-9223372036854775808" fits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var i = buffer.count
+            var magnitude = n.magnitude
+            repeat {
+                i -= 1
+                buffer[i] = UInt8(truncatingIfNeeded: magnitude % 10) &+ 48
+                magnitude /= 10
+            } while magnitude != 0
+            if n < 0 { i -= 1; buffer[i] = 45 }   // "-"
+            out += String(decoding: UnsafeRawBufferPointer(rebasing: buffer[i...]), as: UTF8.self)
+        }
     }
 }
 

@@ -67,7 +67,9 @@ package final class FunctionProto {
     let isLambda: Bool
     var params: [ParamInfo] = []
     var returnType: RType?
-    var body: Node = ConstNode(.none, .none)
+    var body: Node = ConstNode(.none, .none) { didSet { bodyRef = Unmanaged.passUnretained(body) } }
+    /// `body` without a retain and release around every call (`body` keeps it alive).
+    private(set) var bodyRef: Unmanaged<Node>
     var localCount = 0
     /// Slots of captured variables declared at the function's top level: boxed when a frame starts.
     var frameBoxes: [Int] = []
@@ -87,6 +89,7 @@ package final class FunctionProto {
         self.isLambda = isLambda
         self.file = file
         self.span = span
+        bodyRef = Unmanaged.passUnretained(body)
     }
 }
 
@@ -112,7 +115,9 @@ final class Frame {
     /// How many slots the current activation uses (all are `.undefined` when the frame is idle).
     private(set) var used: Int
     var boxes: ContiguousArray<Box> = []
-    private(set) var function: Function?
+    /// Unowned: whoever makes the call holds the function until it returns (the frame is only
+    /// used meanwhile), so holding it here as well would only add a retain and release per call.
+    private(set) unowned(unsafe) var function: Function?
     /// Frames live on the evaluating stack or in their interpreter's pool, never longer than the
     /// interpreter: no ownership here (a strong reference would be a cycle through the pool).
     unowned(unsafe) let interpreter: Interpreter
@@ -138,7 +143,8 @@ final class Frame {
     @inline(__always)
     func reuse(function: Function, localCount: Int, selfValue: Value) {
         self.function = function
-        self.selfValue = selfValue
+        // Most calls have no agent `self`: skip the enum's outlined copy (and `clear`'s destroy).
+        if case .undefined = selfValue {} else { self.selfValue = selfValue }
         used = localCount
         returning = false
         setUpBoxes(localCount)
@@ -157,9 +163,17 @@ final class Frame {
     func clear() {
         for i in 0..<used { slots[i] = .undefined }
         if !boxes.isEmpty { boxes.removeAll(keepingCapacity: true) }
-        returnValue = .none
+        if case .none = returnValue {} else { returnValue = .none }
         function = nil
-        selfValue = .undefined
+        if case .undefined = selfValue {} else { selfValue = .undefined }
+    }
+
+    /// The value a `return` left, moved out (no copy to retain and no later release).
+    @inline(__always)
+    func takeReturnValue() -> Value {
+        var v = Value.none
+        swap(&v, &returnValue)
+        return v
     }
 
     deinit {

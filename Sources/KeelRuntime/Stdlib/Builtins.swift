@@ -39,9 +39,9 @@ extension Interpreter {
         }
         guard var best = items.first else { return .none }
         let key = call.named["by"]
-        var bestKey = try key.map { try call.interpreter.call($0, [best]) } ?? best
+        var bestKey = try key.map { try call.interpreter.call($0, one: best) } ?? best
         for item in items.dropFirst() {
-            let k = try key.map { try call.interpreter.call($0, [item]) } ?? item
+            let k = try key.map { try call.interpreter.call($0, one: item) } ?? item
             let better = wantMax ? try Operators.less(bestKey, k) : try Operators.less(k, bestKey)
             if better { best = item; bestKey = k }
         }

@@ -58,27 +58,27 @@ enum ListMethods {
             let f = try fn(0)
             var out: [Value] = []
             out.reserveCapacity(items.count)
-            for x in items { out.append(try interp.call(f, [x])) }
+            for x in items { out.append(try interp.call(f, one: x)) }
             return .list(out)
         case "filter":
             let f = try fn(0)
             var out: [Value] = []
-            for x in items where try interp.call(f, [x]).isTruthy {
+            for x in items where try interp.call(f, one: x).isTruthy {
                 out.append(x)
                 if out.count > Limits.maxSize { try sized(out.count) }
             }
             return .list(out)
         case "find":
             let f = try fn(0)
-            for x in items where try interp.call(f, [x]).isTruthy { return x }
+            for x in items where try interp.call(f, one: x).isTruthy { return x }
             return .none
         case "any":
             let f = try fn(0)
-            for x in items where try interp.call(f, [x]).isTruthy { return .bool(true) }
+            for x in items where try interp.call(f, one: x).isTruthy { return .bool(true) }
             return .bool(false)
         case "all":
             let f = try fn(0)
-            for x in items where try !interp.call(f, [x]).isTruthy { return .bool(false) }
+            for x in items where try !interp.call(f, one: x).isTruthy { return .bool(false) }
             return .bool(true)
         case "reduce":
             let f = try fn(0)
@@ -145,7 +145,7 @@ enum ListMethods {
 
     /// Stable ascending sort, by the values or by `key(x)`.
     static func sorted(_ items: [Value], key: Value?, _ interp: Interpreter) throws -> [Value] {
-        let keys: [Value] = try key.map { k in try items.map { try interp.call(k, [$0]) } } ?? items
+        let keys: [Value] = try key.map { k in try items.map { try interp.call(k, one: $0) } } ?? items
         var indices = Array(items.indices)
         var failure: Error?
         // Merge sort via the standard library's stable `sort` (Swift's sort is stable since 5).
