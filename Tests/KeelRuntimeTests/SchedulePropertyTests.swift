@@ -19,10 +19,12 @@ final class SchedulePropertyTests: XCTestCase {
         mutating func pick<T>(_ items: [T]) -> T { items[int(0...items.count - 1)] }
     }
 
-    /// A random program; the names of the one-shots that must run exactly once.
-    static func program(_ dice: inout Dice) -> (source: String, mustRunOnce: [String]) {
+    /// A random program; the names of the one-shots that must run exactly once, and of the `every`
+    /// schedules never paused or cancelled, with their period and jitter (seconds).
+    static func program(_ dice: inout Dice) -> (source: String, mustRunOnce: [String], cadence: [String: (Int, Int)]) {
         var out = "use std/io\nuse std/schedule\n\n"
         var mustRunOnce: [String] = []
+        var cadence: [String: (Int, Int)] = [:]
         for a in 0..<dice.int(1...3) {
             var start: [String] = []
             for k in 0..<dice.int(1...4) {
@@ -40,15 +42,19 @@ final class SchedulePropertyTests: XCTestCase {
                     }
                 """
                 var options = ["name: \"\(name)\"", "priority: \(dice.int(-1...2))"]
-                if dice.chance(40) { options.append("retry: {attempts: \(dice.int(1...3)), backoff: \(dice.int(0...20)).seconds}") }
+                // Backoffs up to twice the longest period, so retries fall after later ticks.
+                if dice.chance(40) { options.append("retry: {attempts: \(dice.int(1...4)), backoff: \(dice.int(0...600)).seconds}") }
                 let kind = dice.int(0...3)
+                var jitter = 0
                 if kind <= 1 {
                     options.append("overlap: \"\(dice.pick(["buffer_one", "skip", "buffer_all"]))\"")
-                    if dice.chance(40) { options.append("jitter: \(dice.int(1...40)).seconds") }
+                    // Jitter up to longer than the period.
+                    if dice.chance(40) { jitter = dice.int(1...400); options.append("jitter: \(jitter).seconds") }
                 }
+                let period = dice.pick([30, 60, 90, 300])
                 let call: String
                 switch kind {
-                case 0: call = "schedule.every(\(dice.pick([30, 60, 90, 300])).seconds, \(body), \(options.joined(separator: ", ")))"
+                case 0: call = "schedule.every(\(period).seconds, \(body), \(options.joined(separator: ", ")))"
                 case 1: call = "schedule.cron(\"\(dice.pick(["* * * * *", "*/5 * * * *", "0 * * * *"]))\", \(body), \(options.joined(separator: ", ")))"
                 case 2: call = "schedule.after(\(dice.int(0...600)).seconds, \(body), \(options.joined(separator: ", ")))"
                 default: call = "schedule.at(\"2026-01-01T00:0\(dice.int(0...9)):00Z\", \(body), \(options.joined(separator: ", ")))"
@@ -63,6 +69,8 @@ final class SchedulePropertyTests: XCTestCase {
                     start.append("schedule.after(\(pauseAt + dice.int(0...1800)).seconds, () => { h\(k).resume() })")
                 } else if kind >= 2 {
                     mustRunOnce.append(name)
+                } else if kind == 0 {
+                    cadence[name] = (period, jitter)
                 }
             }
             out += """
@@ -82,7 +90,7 @@ final class SchedulePropertyTests: XCTestCase {
 
             """
         }
-        return (out, mustRunOnce)
+        return (out, mustRunOnce, cadence)
     }
 
     func testCountersAndTurnsOverRandomSchedules() throws {
@@ -90,7 +98,7 @@ final class SchedulePropertyTests: XCTestCase {
         var schedulesChecked = 0
         for n in 0..<cases {
             var dice = Dice(state: UInt64(n) &* 7919 &+ 17)
-            let (source, mustRunOnce) = SchedulePropertyTests.program(&dice)
+            let (source, mustRunOnce, cadence) = SchedulePropertyTests.program(&dice)
             let capacity = dice.int(1...8)
             final class Sink: @unchecked Sendable { var lines: [String] = [] }
             let out = Sink(), errors = Sink()
@@ -115,6 +123,15 @@ final class SchedulePropertyTests: XCTestCase {
                 schedulesChecked += 1
                 XCTAssertEqual(c.waiting, 0, "\(c)\n\(context)")
                 XCTAssertEqual(c.due, c.fired + c.skipped + c.dropped, "\(c)\n\(context)")
+                // A retry that came due ran: none was still pending, overdue, when its agent stopped.
+                XCTAssertFalse(c.overdueRetryAtStop, "a retry never ran: \(c)\n\(context)")
+                // Every cadence point whose tick was due by the end came due (jitter longer than
+                // the period included): none vanished uncounted.
+                if let (period, jitter) = cadence[c.name!] {
+                    let hours3 = 3 * 3600
+                    XCTAssertGreaterThanOrEqual(c.due, (hours3 - jitter) / period + 1, "cadence points vanished: \(c)\n\(context)")
+                    XCTAssertLessThanOrEqual(c.due, hours3 / period + 1, "\(c)\n\(context)")
+                }
                 if mustRunOnce.contains(c.name!) {
                     XCTAssertEqual(c.fired, 1, "\(c)\n\(context)")
                     XCTAssertEqual(c.due, 1, "\(c)\n\(context)")

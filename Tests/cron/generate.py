@@ -5,7 +5,7 @@ The table is produced by the `cronsim` package (Debian cron semantics: day-of-mo
 day-of-week when both are restricted; DST handling like Debian's cron). keel-swift's Swift tests
 compare CronSpec against every row. Regenerate with:
 
-    pip install cronsim==2.8 && python3 Tests/cron/generate.py > Tests/cron/cron_cases.tsv
+    pip install cronsim==2.9 && python3 Tests/cron/generate.py > Tests/cron/cron_cases.tsv
 
 Columns: expression, IANA zone, start (Unix seconds, UTC), then the next five fire times
 (Unix seconds). The output is deterministic (fixed seed).
@@ -28,7 +28,7 @@ FIXED = [
     "0 0 1 1 *", "0 0 * * 6,0", "*/5 1-3 * * *", "0 1-3 * * *", "30 1 * * *", "0 3 * * *", "59 23 31 12 *",
     "0 */6 * * *", "0 0 */7 * *", "0 0 * */3 *", "1/10 * * * *", "0 5/4 * * *",
     "*/30 2 * * *", "0 2 * * *", "45 2 * 3,10,11 0", "0 0 15 * MON", "0 0 * FEB *", "0 0 29 * *",
-    "0 0 31 4 *",
+    "0 0 31 4 *", "18-18/2 * * * *", "0-0/1 * * * *", "0 3-3/2 * * *",
 ]
 
 STARTS = [

@@ -97,9 +97,9 @@ package struct CronSpec {
                 from = try number(range)
                 to = term.contains("/") ? hi : from
             }
-            // As in cronsim (our reference table): a step after a single value runs to the end of the
-            // field, also when the value is written as a one-element range (`8-8/4` = `8/4`).
-            if term.contains("/") && from == to { to = hi }
+            // A step after a single value runs to the end of the field (`8/4`, above); after a range
+            // it stays inside the range, also a one-element one (`8-8/4` is just 8, as in cron and
+            // cronsim 2.9).
             var v = from
             while v <= to { set[v] = true; v += step }
         }
@@ -111,7 +111,7 @@ package struct CronSpec {
     /// The first fire time strictly after `after` (ns since the epoch), or nil if none within
     /// thirty years.
     package func next(after: Int64) -> Int64? {
-        let seconds = after >= 0 ? after / 1_000_000_000 : (after - 999_999_999) / 1_000_000_000
+        let seconds = after / 1_000_000_000 - (after % 1_000_000_000 < 0 ? 1 : 0)   // floor, without overflow
         guard let zone else { return nextNaive(after: seconds).flatMap(DateTime.nanoseconds) }
         if wallClockMode {
             let local = seconds + Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds))))

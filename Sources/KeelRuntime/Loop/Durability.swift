@@ -141,7 +141,6 @@ final class Durability {
         #endif
         if let attempt = row.retryAttempt, let due = row.retryDue {
             s.pendingRetry = PendingRetry(attempt, monotonic(due), durable.lastDue ?? monotonic(due))
-            s.running = true
         }
         let now = time.monotonicNow
         // Where the cadence stands: the occurrence after the last one accounted for.
@@ -164,7 +163,7 @@ final class Durability {
             loop.arm(s, nominal: next)
         }
         if let retry = s.pendingRetry, !s.paused {
-            loop.addTimer(at: max(retry.due, now), .retry(s, generation: s.generation), priority: s.options.priority)
+            loop.addTimer(at: max(retry.due, now), .retry(s, generation: s.retryGeneration), priority: s.options.priority)
         }
     }
 

@@ -268,8 +268,12 @@ package final class EventLoop {
     /// parked turns are woken to unwind.
     func agentStopped(_ agent: AgentInfo, _ instance: AgentInstance) {
         for s in instance.schedules {
+            #if DEBUG
+            if let retry = s.pendingRetry, !s.paused, retry.due < time.monotonicNow { s.overdueRetryAtStop = true }
+            #endif
             s.live = false
             s.generation += 1
+            s.retryGeneration += 1
             s.nextDeadline = nil
             s.pendingRetry = nil
         }

@@ -20,8 +20,13 @@ final class Schedule {
     /// stopped instance are not live.
     var live = true
     var paused = false
-    /// A run is under way (running or parked), or a retry of it is pending.
-    var running = false
+    /// A run of its callback started and has not ended (it may be parked).
+    var inFlight = false
+    /// A retry came due and waits in the mailbox (or for a slot) to start.
+    var retryWaiting = false
+    /// A run is under way (running or parked), or a retry of it is pending or waiting: what the
+    /// `"skip"` overlap policy looks at.
+    var running: Bool { inFlight || retryWaiting || pendingRetry != nil }
     var args: [Value] = []
     /// The agent instance that registered it: its turns run the callback, and it ends with it
     /// (stopping the instance empties its `schedules`, which breaks this cycle).
@@ -40,8 +45,12 @@ final class Schedule {
     var nextDeadline: Int64?
     /// Ticks armed so far: the next tick's index (it picks the tick's jitter).
     var armed = 0
-    /// Bumped whenever the schedule is re-armed (pause, resume, cancel): older timers are stale.
+    /// Bumped whenever the schedule is re-armed (pause, resume, cancel): older tick timers are stale.
     var generation = 0
+    /// Bumped when a pending retry is held or dropped (pause, cancel, stop): older retry timers
+    /// are stale. Separate from `generation`, since arming the next tick must not make a pending
+    /// retry's timer look stale.
+    var retryGeneration = 0
 
     // Counters (see above).
     var due = 0
@@ -55,6 +64,10 @@ final class Schedule {
     /// The retry of a failed run: its attempt number, when it is due, and the occurrence it retries
     /// (monotonic ns).
     var pendingRetry: PendingRetry?
+    #if DEBUG
+    /// For the property test: its agent stopped while a retry whose time had passed was pending.
+    var overdueRetryAtStop = false
+    #endif
     /// What a durable schedule keeps beyond this (see `Loop/Durability.swift`); nil for others.
     var durable: DurableSchedule?
     /// The last `ScheduleRun.kept` runs and ticks, made at the first entry (see `history`).

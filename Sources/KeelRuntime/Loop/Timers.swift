@@ -45,7 +45,7 @@ extension EventLoop {
             switch top.action {
             case .resume(let fiber, let generation): work.append(.resume(fiber, generation: generation))
             case .tick(let s, let generation): if s.generation == generation { comeDue(s, at: top.deadline) }
-            case .retry(let s, let generation): if s.generation == generation { retryDue(s) }
+            case .retry(let s, let generation): if s.retryGeneration == generation { retryDue(s) }
             case .deliver(let s, let tick): deliverOrWait(s, tick)
             }
         }
@@ -115,13 +115,45 @@ extension EventLoop {
         } else {
             deliverOrWait(s, Tick(due: due, nominal: nominal, attempt: 1), counted: false)
         }
-        arm(s, nominal: s.timing.next(after: nominal, time: time))
+        // The next cadence point after this one, skipping those the loop is too late for. How
+        // late is judged against this tick's due time, not its cadence point: a jitter longer
+        // than the period delays a tick without making the next cadence point look missed.
+        let late = max(0, time.monotonicNow.saturatingSubtract(due))
+        let next = s.timing.next(after: nominal, notBefore: nominal.saturatingAdd(late), time: time)
+        if let next { skipMissed(s, after: nominal, before: next) }
+        arm(s, nominal: next)
+    }
+
+    /// Cadence points between two ticks that the loop was too late for (a busy real clock) came
+    /// due and were skipped: they are counted, so `due = fired + skipped + dropped + waiting`
+    /// covers every cadence point.
+    private func skipMissed(_ s: Schedule, after nominal: Int64, before next: Int64) {
+        var missed = 0
+        var first = next
+        switch s.timing {
+        case .every(let interval, _):
+            missed = Int((next.saturatingSubtract(nominal)) / interval) - 1
+            first = nominal.saturatingAdd(interval)
+        case .cron:
+            var p = nominal
+            while missed < 100_000, let q = s.timing.next(after: p, notBefore: p, time: time), q < next {
+                if missed == 0 { first = q }
+                missed += 1
+                p = q
+            }
+        case .after, .at: return
+        }
+        guard missed > 0 else { return }
+        s.due += missed
+        s.skipped += missed
+        s.record(ScheduleRun(due: first, outcome: .skipped))   // one entry for the run of them
     }
 
     /// A retry came due: it never drops; it waits for a slot like a one-shot.
     private func retryDue(_ s: Schedule) {
         guard s.live, !s.paused, let retry = s.pendingRetry, s.owner.info.instance === s.owner else { return }
         s.pendingRetry = nil
+        s.retryWaiting = true
         deliverOrWait(s, Tick(due: retry.due, nominal: retry.nominal, attempt: retry.attempt), counted: false)
     }
 
@@ -149,7 +181,7 @@ extension EventLoop {
             s.record(ScheduleRun(due: tick.due, outcome: .dropped))
             s.durable?.accounted(tick.nominal)
         }
-        if s.waiting == 0 && s.pendingRetry == nil { s.running = false }
+        if tick.attempt > 1 { s.retryWaiting = false }
     }
 
     /// A slot was freed: runs waiting for one move into the queue, earliest due first.
@@ -182,10 +214,10 @@ extension EventLoop {
         }
         s.waiting -= 1
         s.durable?.dirty = true
-        if tick.attempt == 1 { s.fired += 1 }
+        if tick.attempt == 1 { s.fired += 1 } else { s.retryWaiting = false }
         // A one-shot that will not retry is done once it starts (its handle reads as not live).
         if s.isOneShot && s.options.retry == nil { s.live = false }
-        s.running = true
+        s.inFlight = true
         return s.record(ScheduleRun(due: tick.due, started: time.monotonicNow, outcome: .running))
     }
 
@@ -201,7 +233,7 @@ extension EventLoop {
                 let delay = retry.delay(after: tick.attempt)
                 let due = time.monotonicNow.saturatingAdd(delay)
                 s.pendingRetry = PendingRetry(tick.attempt + 1, due, tick.nominal)
-                if !s.paused { addTimer(at: due, .retry(s, generation: s.generation), priority: s.options.priority) }
+                if !s.paused { addTimer(at: due, .retry(s, generation: s.retryGeneration), priority: s.options.priority) }
                 retryIn = delay
             }
             let outcome: ScheduleRun.Outcome = retryIn == nil ? .error : .retried
@@ -209,10 +241,10 @@ extension EventLoop {
         } else {
             s.update(run) { $0.ended = ended; $0.outcome = .ok }
         }
+        s.inFlight = false
         if retryIn == nil {
             s.durable?.accounted(tick.nominal)   // this occurrence is over (ran, or gave up)
-            s.running = false
-            if s.isOneShot { s.live = false }   // done: it ran (and will not retry)
+            if s.isOneShot && s.pendingRetry == nil && !s.retryWaiting { s.live = false }   // done: it ran (and will not retry)
         }
         return retryIn
     }
@@ -225,6 +257,7 @@ extension EventLoop {
         s.paused = true
         s.durable?.dirty = true
         s.generation += 1
+        s.retryGeneration += 1   // a pending retry is held until resume
         s.nextDeadline = nil
     }
 
@@ -248,7 +281,7 @@ extension EventLoop {
         s.armed = max(0, index - 1)   // the tick that was armed when it paused is armed again
         arm(s, nominal: next)
         if let retry = s.pendingRetry {
-            addTimer(at: max(retry.due, now), .retry(s, generation: s.generation), priority: s.options.priority)
+            addTimer(at: max(retry.due, now), .retry(s, generation: s.retryGeneration), priority: s.options.priority)
         }
     }
 
@@ -258,12 +291,10 @@ extension EventLoop {
         let wasLive = s.live
         s.live = false
         s.generation += 1
+        s.retryGeneration += 1
         s.nextDeadline = nil
         s.nextNominal = nil
-        if s.pendingRetry != nil {
-            s.pendingRetry = nil
-            if s.waiting == 0 { s.running = false }
-        }
+        s.pendingRetry = nil
         s.owner.schedules.removeAll { $0 === s }
         if let name = s.options.name, s.owner.namedSchedules[name] === s {
             s.owner.namedSchedules[name] = nil
@@ -292,8 +323,11 @@ package struct ScheduleCounters: CustomStringConvertible {
     package let kind: String
     package let due, fired, skipped, dropped, failures, waiting: Int
     package let live: Bool
+    /// Its agent stopped while a retry was pending whose time had passed (a retry that never ran).
+    package let overdueRetryAtStop: Bool
     package var description: String {
         "#\(id) \(kind) \(name ?? ""): due \(due) fired \(fired) skipped \(skipped) dropped \(dropped) waiting \(waiting) failures \(failures)"
+            + (overdueRetryAtStop ? " overdue retry at stop" : "")
     }
 
     init(_ s: Schedule) {
@@ -307,6 +341,11 @@ package struct ScheduleCounters: CustomStringConvertible {
         failures = s.failures
         waiting = s.waiting
         live = s.live
+        #if DEBUG
+        overdueRetryAtStop = s.overdueRetryAtStop
+        #else
+        overdueRetryAtStop = false
+        #endif
     }
 }
 

@@ -131,6 +131,30 @@ extension Resolver {
                 info.shape = .enumeration(variants.map { ($0.0, $0.1.map { fs in fs.map { ($0.0, rtype($0.1)) } }) })
             }
         }
+        // An alias that comes back to itself without going through a collection or a struct
+        // (`type A = B`, `type B = A?`) names no type: checking a value against it would never end.
+        for (info, decl) in pending {
+            guard case .alias(let t) = info.shape else { continue }
+            var chain = [decl.name]
+            if let cycle = aliasCycle(t, back: info, chain: &chain) {
+                error("type alias `\(decl.name)` refers to itself (\(cycle.joined(separator: " = "))): an alias must name another type", decl.span)
+                info.shape = .alias(.any)
+            }
+        }
+    }
+
+    /// The names on the way when `t` leads back to `target` through aliases and `?` only.
+    private func aliasCycle(_ t: RType, back target: TypeInfo, chain: inout [String]) -> [String]? {
+        switch t {
+        case .nullable(let inner): return aliasCycle(inner, back: target, chain: &chain)
+        case .named(let info):
+            if info === target { return chain + [info.name] }
+            guard case .alias(let next) = info.shape, !chain.contains(info.name) else { return nil }
+            chain.append(info.name)
+            defer { chain.removeLast() }
+            return aliasCycle(next, back: target, chain: &chain)
+        default: return nil
+        }
     }
 
     func impl(_ decl: ImplDecl) {

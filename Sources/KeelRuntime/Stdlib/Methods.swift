@@ -78,7 +78,9 @@ enum Methods {
             return !o && x <= hi ? .int(x) : .none
         case "index_of":
             guard case .int(let x) = try c.arg(0), !empty, x >= lo, x <= hi else { return .none }
-            return .int(x - lo)
+            let (index, o) = x.subtractingReportingOverflow(lo)
+            if o { throw KeelError(ErrorKind.value, "range.index_of: the index of \(x) in \(lo)..\(hi) does not fit in an int") }
+            return .int(index)
         case "sum":
             if empty { return .int(0) }
             if lo == hi { return .int(lo) }
