@@ -113,11 +113,11 @@ package final class Interpreter {
     deinit {
         // A loop still resting (a host that never called shutdown) lets its threads go.
         loopIfStarted?.shutdown()
-        // Agents' cached handler values refer back to their agent; break those cycles.
+        // Instances' cached handler values refer back to their instance; break those cycles.
         let modules = fileModules.values.flatMap { $0.members.values }
         for case .agent(let agent) in globals.allValues + modules {
-            agent.handlerValues.removeAll()
-            agent.messageHandler = nil
+            agent.singleton?.releaseBindings()
+            for instance in agent.keyed.values { instance.releaseBindings() }
         }
     }
 
@@ -265,7 +265,7 @@ package final class Interpreter {
             if let f = variant.field(name) { return f }
             if let v = try propertyMethod(v, name) { return v }
             throw KeelError(ErrorKind.type, "\(variant.typeName).\(variant.name) has no field `\(name)`")
-        case .agent(let agent): return try agentField(agent, name)
+        case .agent, .instance, .address: return try agentField(v, name)
         case .native(let n):
             if let m = n.mock, let v = m.field(name) { return v }
             throw KeelError(ErrorKind.type, "\(n.qualifiedName) has no field `\(name)` (mock it with testing.mock first)")
@@ -306,13 +306,13 @@ package final class Interpreter {
     }
 
     func selfField(_ selfValue: Value, _ name: String) throws -> Value {
-        guard case .agent(let agent) = selfValue else { throw KeelError(ErrorKind.base, "`self` is only available inside an agent") }
-        return try agentField(agent, name)
+        guard case .instance = selfValue else { throw KeelError(ErrorKind.base, "`self` is only available inside an agent") }
+        return try agentField(selfValue, name)
     }
 
     func setSelfField(_ selfValue: Value, _ name: String, _ v: Value) throws {
-        guard case .agent(let agent) = selfValue else { throw KeelError(ErrorKind.base, "`self` is only available inside an agent") }
-        try setAgentField(agent, name, v)
+        guard case .instance = selfValue else { throw KeelError(ErrorKind.base, "`self` is only available inside an agent") }
+        try setAgentField(selfValue, name, v)
     }
 }
 

@@ -11,6 +11,8 @@ final class GoldenCases: XCTestCase {
         "agents/fifo_10000.keel",
         "agents/handler_error.keel",
         "agents/handler_error_fail_fast.keel",
+        "agents/keyed_instances.keel",
+        "agents/keyed_run_stop_broadcast.keel",
         "agents/lifecycle_order.keel",
         "agents/memory_attribute.keel",
         "agents/oneshot.keel",
@@ -67,6 +69,7 @@ final class GoldenCases: XCTestCase {
         "limits/misspelt_options.keel",
         "limits/misspelt_std_option.keel",
         "limits/number_edges.keel",
+        "limits/range_extremes.keel",
         "limits/repeated_errors.keel",
         "limits/size_limits.keel",
         "limits/small_fixes.keel",
@@ -163,11 +166,16 @@ final class GoldenCases: XCTestCase {
         "tasks/too_many_args.keel",
         "tasks/type_check_args.keel",
         "tasks/type_check_return.keel",
+        "turns/chapter_poller.keel",
         "turns/defaults_run_as_the_agent.keel",
         "turns/on_stop_stopping_itself.keel",
         "turns/one_turn_at_capacity_1.keel",
+        "turns/parked_on_start_of_stopped_instance.keel",
         "turns/replaced_turn_never_touches_new_instance.keel",
+        "turns/run_of_live_instance.keel",
+        "turns/stop_during_on_stop_sleep.keel",
         "turns/stopped_turn_never_resumes.keel",
+        "types/alias_cycle.keel",
         "types/annotations.keel",
         "types/casts.keel",
         "types/impl_methods.keel",
@@ -202,6 +210,8 @@ final class GoldenCases: XCTestCase {
     func test_agents_fifo_10000() throws { try GoldenTests.checkGolden("agents/fifo_10000.keel") }
     func test_agents_handler_error() throws { try GoldenTests.checkGolden("agents/handler_error.keel") }
     func test_agents_handler_error_fail_fast() throws { try GoldenTests.checkGolden("agents/handler_error_fail_fast.keel") }
+    func test_agents_keyed_instances() throws { try GoldenTests.checkGolden("agents/keyed_instances.keel") }
+    func test_agents_keyed_run_stop_broadcast() throws { try GoldenTests.checkGolden("agents/keyed_run_stop_broadcast.keel") }
     func test_agents_lifecycle_order() throws { try GoldenTests.checkGolden("agents/lifecycle_order.keel") }
     func test_agents_memory_attribute() throws { try GoldenTests.checkGolden("agents/memory_attribute.keel") }
     func test_agents_oneshot() throws { try GoldenTests.checkGolden("agents/oneshot.keel") }
@@ -258,6 +268,7 @@ final class GoldenCases: XCTestCase {
     func test_limits_misspelt_options() throws { try GoldenTests.checkGolden("limits/misspelt_options.keel") }
     func test_limits_misspelt_std_option() throws { try GoldenTests.checkGolden("limits/misspelt_std_option.keel") }
     func test_limits_number_edges() throws { try GoldenTests.checkGolden("limits/number_edges.keel") }
+    func test_limits_range_extremes() throws { try GoldenTests.checkGolden("limits/range_extremes.keel") }
     func test_limits_repeated_errors() throws { try GoldenTests.checkGolden("limits/repeated_errors.keel") }
     func test_limits_size_limits() throws { try GoldenTests.checkGolden("limits/size_limits.keel") }
     func test_limits_small_fixes() throws { try GoldenTests.checkGolden("limits/small_fixes.keel") }
@@ -354,11 +365,16 @@ final class GoldenCases: XCTestCase {
     func test_tasks_too_many_args() throws { try GoldenTests.checkGolden("tasks/too_many_args.keel") }
     func test_tasks_type_check_args() throws { try GoldenTests.checkGolden("tasks/type_check_args.keel") }
     func test_tasks_type_check_return() throws { try GoldenTests.checkGolden("tasks/type_check_return.keel") }
+    func test_turns_chapter_poller() throws { try GoldenTests.checkGolden("turns/chapter_poller.keel") }
     func test_turns_defaults_run_as_the_agent() throws { try GoldenTests.checkGolden("turns/defaults_run_as_the_agent.keel") }
     func test_turns_on_stop_stopping_itself() throws { try GoldenTests.checkGolden("turns/on_stop_stopping_itself.keel") }
     func test_turns_one_turn_at_capacity_1() throws { try GoldenTests.checkGolden("turns/one_turn_at_capacity_1.keel") }
+    func test_turns_parked_on_start_of_stopped_instance() throws { try GoldenTests.checkGolden("turns/parked_on_start_of_stopped_instance.keel") }
     func test_turns_replaced_turn_never_touches_new_instance() throws { try GoldenTests.checkGolden("turns/replaced_turn_never_touches_new_instance.keel") }
+    func test_turns_run_of_live_instance() throws { try GoldenTests.checkGolden("turns/run_of_live_instance.keel") }
+    func test_turns_stop_during_on_stop_sleep() throws { try GoldenTests.checkGolden("turns/stop_during_on_stop_sleep.keel") }
     func test_turns_stopped_turn_never_resumes() throws { try GoldenTests.checkGolden("turns/stopped_turn_never_resumes.keel") }
+    func test_types_alias_cycle() throws { try GoldenTests.checkGolden("types/alias_cycle.keel") }
     func test_types_annotations() throws { try GoldenTests.checkGolden("types/annotations.keel") }
     func test_types_casts() throws { try GoldenTests.checkGolden("types/casts.keel") }
     func test_types_impl_methods() throws { try GoldenTests.checkGolden("types/impl_methods.keel") }

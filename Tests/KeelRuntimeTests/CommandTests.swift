@@ -55,6 +55,14 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(r.out, "2262-01-01T00:00:00Z\n(no more fire times)\n")
     }
 
+    /// Issue 29: the first minutes of the time range crashed (floor division of a negative
+    /// instant overflowed).
+    func testCronAtTheStartOfTime() throws {
+        let r = try keel(["cron", "30 2 * * *", "--next", "2", "--from", "1677-09-21T00:12:44Z"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(r.out, "1677-09-21T02:30:00Z\n1677-09-22T02:30:00Z\n")
+    }
+
     /// A source file that is not UTF-8 gets a diagnostic at the bad byte; a diagnostic on a line of
     /// ten million characters quotes a window around the caret, not the whole line.
     func testBadSourceBytesAndLongLines() throws {

@@ -166,7 +166,7 @@ final class StateSlotNode: Node {
     let name: String
     init(_ slot: Int, _ name: String, _ span: Span) { self.slot = slot; self.name = name; super.init(span) }
     override func eval(_ f: Frame) throws -> Value {
-        if case .agent(let agent) = f.selfValue, let instance = agent.instance, slot < instance.state.count {
+        if case .instance(let instance) = f.selfValue, slot < instance.state.count, instance.phase != .stopped {
             return instance.state[slot]
         }
         return try locate(self, f) { try f.interpreter.stateSlot(f.selfValue, slot, name) }
@@ -204,10 +204,17 @@ func subscriptValue(_ o: Value, _ i: Value) throws -> Value {
         guard n >= 0, n < chars.count else { throw KeelError(ErrorKind.index, "index \(n) out of bounds (length \(chars.count))") }
         return .str(String(chars[n]))
     case (.range(let lo, let hi), .int(let n)):
-        guard n >= 0, lo <= hi, n <= hi - lo else { throw KeelError(ErrorKind.index, "index \(n) out of bounds (length \(max(0, hi - lo + 1)))") }
-        return .int(lo + n)
+        let (x, o) = lo.addingReportingOverflow(n)
+        guard n >= 0, lo <= hi, !o, x <= hi else {
+            throw KeelError(ErrorKind.index, "index \(n) out of bounds (length \(Limits.rangeCount(lo, hi).map(String.init) ?? "more than an int holds"))")
+        }
+        return .int(x)
     case (.map(let m), _): return m[try mapKey(i)] ?? .none
     case (.structure(let s), .str(let k)): return s.fields[k] ?? .none
+    // `A["alice"]`, `A[42]`: the address of an instance of agent A.
+    case (.agent(let a), .str(let k)): return .address(AgentAddress(info: a, key: .str(k)))
+    case (.agent(let a), .int(let k)): return .address(AgentAddress(info: a, key: .int(k)))
+    case (.agent(let a), _): throw KeelError(ErrorKind.type, "the key of an instance of \(a.name) must be a str or an int, got \(i.typeName)")
     default: throw KeelError(ErrorKind.type, "cannot index \(o.typeName) with \(i.typeName)")
     }
 }

@@ -43,9 +43,19 @@ final class MethodCallNode: Node {
                 // Named arguments follow the positional ones, in label order (`format(as: "simple")`).
                 if let v = try o.method(name, positional + named.keys.sorted().map { named[$0]! }, interp) { return v }
                 throw KeelError(ErrorKind.type, "\(o.typeName) has no method `\(name)`")
-            case .agent(let agent):
+            case .agent, .instance, .address:
+                let (agent, key) = Value.agentAddress(r)!
+                if name == "instances", agent.tasks[name] == nil, case .agent = r {
+                    // `A.instances()`: the keys of A's live keyed instances, in key order.
+                    guard positional.isEmpty, named.isEmpty else { throw KeelError(ErrorKind.call, "\(agent.name).instances takes no arguments") }
+                    return .list(agent.keyed.values.filter(\.accepting).compactMap(\.key).sorted().map(\.value))
+                }
                 if let t = agent.tasks[name] {
-                    let fn = Function(proto: t, upvalues: [], selfValue: r)
+                    // A task runs as the instance addressed: `self` is that instance.
+                    guard let instance = interp.liveInstance(r), instance.phase != .stopped else {
+                        throw KeelError(ErrorKind.base, "agent \(agent.label(key)) is not running")
+                    }
+                    let fn = Function(proto: t, upvalues: [], selfValue: instance.selfValue)
                     return try interp.call(.function(fn), positional, named: named, span: span, file: f.file)
                 }
                 throw KeelError(ErrorKind.type, "agent \(agent.name) has no task `\(name)`")

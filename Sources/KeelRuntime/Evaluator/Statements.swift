@@ -169,8 +169,8 @@ indirect enum Place {
             try locateSpan(span, f) { try f.interpreter.setSelfField(f.selfValue, name, v) }
         case .stateSlot(let slot, let name):
             try locateSpan(span, f) {
-                guard case .agent(let agent) = f.selfValue else { return try f.interpreter.setSelfField(f.selfValue, name, v) }
-                try f.interpreter.setStateSlot(agent, slot, v)
+                guard case .instance(let instance) = f.selfValue else { return try f.interpreter.setSelfField(f.selfValue, name, v) }
+                try f.interpreter.setStateSlot(instance, slot, v)
             }
         }
     }
@@ -209,7 +209,7 @@ final class StateSlotAssignNode: Node {
         self.slot = slot; self.name = name; self.value = value; self.op = op; super.init(span)
     }
     override func eval(_ f: Frame) throws -> Value {
-        guard case .agent(let agent) = f.selfValue, let instance = agent.instance, slot < instance.state.count else {
+        guard case .instance(let instance) = f.selfValue, slot < instance.state.count, instance.phase != .stopped else {
             return try PlaceAssignNode(.stateSlot(slot, name), value, op: op, span).eval(f)   // reports the error
         }
         let new: Value
@@ -220,7 +220,7 @@ final class StateSlotAssignNode: Node {
         } else {
             new = try value.eval(f)
         }
-        try locate(self, f) { try f.interpreter.setStateSlot(agent, slot, new) }
+        try locate(self, f) { try f.interpreter.setStateSlot(instance, slot, new) }
         return .none
     }
 }

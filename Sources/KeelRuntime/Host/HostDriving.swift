@@ -23,7 +23,7 @@ extension Interpreter {
     package func startAgent(named name: String) throws {
         let agent = try agentDeclaration(name)
         _ = try loop.perform { [unowned self] in
-            try self.startAgent(agent)
+            try self.startAgent(agent, key: nil)
             return .none
         }
     }
@@ -33,7 +33,7 @@ extension Interpreter {
     package func send(to name: String, _ payload: Value, handler: String = "message") throws {
         let agent = try agentDeclaration(name)
         _ = try loop.perform { [unowned self] in
-            try self.loop.send(agent, event: handler, payload: payload)
+            try self.loop.send(agent, key: nil, event: handler, payload: payload)
             return .none
         }
     }
@@ -73,12 +73,12 @@ extension Interpreter {
     package var liveAgents: [AgentStatus] {
         guard let loop = loopIfStarted else { return [] }
         let now = loop.time.monotonicNow, wall = loop.time.wallNow
-        return loop.liveAgentList.map { agent in
-            let schedules = (agent.instance?.schedules ?? []).filter(\.live).map { s in
+        return loop.liveAgentList.map { instance in
+            let schedules = instance.schedules.filter(\.live).map { s in
                 AgentStatus.Schedule(id: s.id, kind: s.kind.rawValue, detail: s.detail,
                                      nextFire: s.nextDeadline.map { wall.saturatingAdd($0.saturatingSubtract(now)) })
             }
-            return AgentStatus(name: agent.name, pendingEvents: agent.mailbox.count, schedules: schedules)
+            return AgentStatus(name: instance.label, pendingEvents: instance.mailbox.count, schedules: schedules)
         }
     }
 
@@ -103,7 +103,7 @@ package struct AgentStatus: Equatable {
         /// When it fires next (wall-clock ns since 1970, on the interpreter's clock), if it will.
         package let nextFire: Int64?
     }
-    /// The agent's declared name.
+    /// The instance's name: the agent's declared name, or `A["k"]` for a keyed instance.
     package let name: String
     /// Events waiting in its mailbox.
     package let pendingEvents: Int

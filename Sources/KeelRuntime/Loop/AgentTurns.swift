@@ -17,39 +17,61 @@ extension Interpreter {
     }
 
     @discardableResult
-    func runTurn(_ agent: AgentInfo, _ instance: AgentInstance, _ event: Event) -> TurnOutcome {
+    func runTurn(_ instance: AgentInstance, _ event: Event) -> TurnOutcome {
         var outcome = TurnOutcome()
         do {
-            try computeCapabilities(agent)
+            try computeCapabilities(instance)
             switch event.kind {
             case .message(let name, let payload):
-                guard let (handler, takesPayload) = agent.handler(name) else { return TurnOutcome(succeeded: true) }   // no such handler: dropped
+                guard let (handler, takesPayload) = instance.handler(name) else { return TurnOutcome(succeeded: true) }   // no such handler: dropped
                 _ = try call(handler, takesPayload ? [payload] : [])
                 outcome.succeeded = true
             case .tick(let schedule, let tick):
-                if try runSchedule(schedule, tick, agent, Interpreter.label(event)) {
+                if try runSchedule(schedule, tick, instance, Interpreter.label(event)) {
                     outcome = TurnOutcome(succeeded: true, fire: (schedule, tick))
                 }
             }
-        } catch let e as KeelError where e.kind == ErrorKind.interrupted && loop.stopRequested {
-            // A signal stopped the run while this turn was busy: it unwinds silently.
-        } catch let e as KeelError where e.kind == ErrorKind.outOfFuel {
-            if loop.fatalError == nil { loop.fatalError = e }   // the budget is the whole run's
-        } catch let e as KeelError {
-            reportAgentError(e, agent, Interpreter.label(event))
-        } catch is ShutdownSignal {
-            // The run is ending while this turn was parked: it just unwinds.
-        } catch is TurnEnded {
-            // Its instance stopped while this turn was parked: it just unwinds.
         } catch {
-            reportAgentError(KeelError(ErrorKind.base, "\(error)"), agent, "turn")
+            endedTurn(error, instance, Interpreter.label(event))
         }
         return outcome
     }
 
+    /// How a turn that raised ends: an error of the program is reported; the run being stopped,
+    /// the fuel running out, or the instance stopping ends it silently.
+    private func endedTurn(_ error: Error, _ instance: AgentInstance, _ label: @autoclosure () -> String) {
+        switch error {
+        case let e as KeelError where e.kind == ErrorKind.interrupted && loop.stopRequested:
+            break   // a signal stopped the run while this turn was busy: it unwinds silently
+        case let e as KeelError where e.kind == ErrorKind.outOfFuel:
+            if loop.fatalError == nil { loop.fatalError = e }   // the budget is the whole run's
+        case let e as KeelError:
+            reportAgentError(e, instance, label())
+        case is ShutdownSignal, is TurnEnded:
+            break   // the run ends, or the instance stopped, while this turn was parked or running
+        default:
+            reportAgentError(KeelError(ErrorKind.base, "\(error)"), instance, "turn")
+        }
+    }
+
+    /// The first turn of an instance made by a message (its state is made already): `@on_start`;
+    /// its messages follow.
+    func runStartTurn(_ instance: AgentInstance) {
+        loop.beginTurn(instance)
+        defer { loop.endTurn() }
+        do {
+            try runOnStart(instance)
+        } catch {
+            endedTurn(error, instance, "@on_start")
+        }
+        if instance.phase == .starting { instance.phase = .live }
+        if let durability = loop.durability, instance.info.durable, instance.accepting { durability.commit(instance) }
+        loop.turnDone(instance)
+    }
+
     /// One run of a schedule's callback, with its counters, history and retry; true if it ran and
     /// raised nothing.
-    private func runSchedule(_ s: Schedule, _ tick: Tick, _ agent: AgentInfo, _ label: @autoclosure () -> String) throws -> Bool {
+    private func runSchedule(_ s: Schedule, _ tick: Tick, _ instance: AgentInstance, _ label: @autoclosure () -> String) throws -> Bool {
         guard let run = loop.runStarts(s, tick) else { return false }   // cancelled while it waited
         do {
             _ = try call(s.callback, s.args)
@@ -62,7 +84,7 @@ extension Interpreter {
                 where_ += retryIn.map { ", attempt \(tick.attempt) of \(retry.attempts), retrying in \(formatDuration($0))" }
                     ?? ", attempt \(tick.attempt) of \(retry.attempts), giving up"
             }
-            reportAgentError(e, agent, where_)
+            reportAgentError(e, instance, where_)
             return false
         } catch {
             _ = loop.runEnded(s, tick, run, failed: true)
@@ -73,11 +95,11 @@ extension Interpreter {
     /// The same error again and again (a closure that fails on every tick) is printed once, then
     /// counted: a line at 10, 100, 1,000, ... repeats, and the final count when something else
     /// happens or the agent stops.
-    func reportAgentError(_ e: KeelError, _ agent: AgentInfo, _ label: String) {
+    func reportAgentError(_ e: KeelError, _ instance: AgentInstance, _ label: String) {
         if let loop = loopIfStarted, loop.failFast, loop.fatalError == nil { loop.fatalError = e }
-        let where_ = "in agent \(agent.name), \(label)"
+        let where_ = "in agent \(instance.label), \(label)"
         let signature = "\(where_)|\(e.kind)|\(e.message)|\(e.span.map { "\($0.start)" } ?? "")|\(e.file?.path ?? "")"
-        let key = ObjectIdentifier(agent)
+        let key = ObjectIdentifier(instance)
         if let last = errorRepeats[key], last.signature == signature {
             last.count += 1
             var n = last.count
@@ -88,14 +110,14 @@ extension Interpreter {
             }
             return
         }
-        flushRepeatedErrors(agent)
+        flushRepeatedErrors(instance)
         options.errorOutput(e.render(color: color) + "\n  " + where_)
         errorRepeats[key] = ErrorRepeat(signature: signature, place: where_)
     }
 
-    /// Prints how often the last error of `agent` repeated since it was last said.
-    func flushRepeatedErrors(_ agent: AgentInfo) {
-        guard let last = errorRepeats.removeValue(forKey: ObjectIdentifier(agent)), last.count > last.reported else { return }
+    /// Prints how often the last error of `instance` repeated since it was last said.
+    func flushRepeatedErrors(_ instance: AgentInstance) {
+        guard let last = errorRepeats.removeValue(forKey: ObjectIdentifier(instance)), last.count > last.reported else { return }
         options.errorOutput("  (the same error \(Limits.formatCount(last.count)) more times \(last.place))")
     }
 
@@ -107,22 +129,57 @@ extension Interpreter {
         errorRepeats.removeAll()
     }
 
-    /// `run(A)`: a new instance with its state defaults, then `@on_start` inside this call.
-    func startAgent(_ agent: AgentInfo) throws {
-        if agent.isLive { try stopAgent(agent, runHook: false) }
+    /// `run(A)`, `run(A["k"])`: a new instance with its state defaults (or what the store holds),
+    /// then `@on_start` inside this call. Errors in them propagate to the caller. `run` of an
+    /// instance that is live (or stopping) does nothing and says so.
+    func startAgent(_ agent: AgentInfo, key: MapKey? = nil) throws {
+        if let existing = agent.instance(key) {
+            let how = existing.accepting ? "is already running" : "is stopping"
+            options.errorOutput("note: \(existing.label) \(how); run(\(existing.label)) does nothing")
+            return
+        }
         // On a store several nodes share, it starts only on the node that holds its lease.
-        if agent.durable, let durability = loop.durability, try !durability.claim(agent) { return }
-        let instance = AgentInstance(info: agent)
+        if agent.durable, let durability = loop.durability, try !durability.claim(agent, key: key) { return }
+        let instance = AgentInstance(info: agent, key: key)
+        register(instance)
+        instance.busy = true
+        defer {
+            instance.busy = false
+            loop.queueIfReady(instance)   // events that arrived during @on_start
+        }
+        do { try prepare(instance) } catch {
+            if instance.accepting { finishStop(instance) }   // it never ran
+            throw error
+        }
+        do {
+            try runOnStart(instance)
+        } catch let e as TurnEnded where e.instance === instance {
+            return   // it stopped during its own @on_start (stop(self), or stopped from outside while parked)
+        }
+        if instance.phase == .starting { instance.phase = .live }
+        if let durability = loop.durability, agent.durable, instance.accepting { durability.commit(instance) }
+    }
+
+    /// Makes `instance` the live one for its key.
+    func register(_ instance: AgentInstance) {
+        if let key = instance.key { instance.info.keyed[key] = instance } else { instance.info.singleton = instance }
+        loop.agentStarted(instance)
+    }
+
+    /// An instance's state fields (from the store when durable and stored, otherwise their
+    /// defaults), its attribute values, and its stored schedules (live again before `@on_start`).
+    func prepare(_ instance: AgentInstance) throws {
+        let agent = instance.info
         instance.state.reserveCapacity(agent.stateFields.count)
         // A durable agent's stored fields come from the store; a field's default runs only the
         // first time, or for a field added since.
         let durability = agent.durable ? loop.durability : nil
-        let stored = try durability?.load(agent)
+        let stored = try durability?.load(instance)
         var committed: [Value] = []
         // Defaults and attribute values run as the agent, under its own @tools (those without an
         // `if` guard: a guard may read state that does not exist yet).
-        try acting(as: agent) {
-            agent.allowedNow = agent.unguardedTools
+        try acting(as: instance) {
+            instance.allowedNow = agent.unguardedTools
             for field in agent.stateFields {
                 if let text = stored?.state[field.name] {
                     let v = try Durability.decode(text, field: field, agent: agent)
@@ -141,56 +198,87 @@ extension Interpreter {
                 committed.append(.undefined)   // not in the store yet
             }
             for (name, proto) in agent.attributes {
-                instance.attributeValues[name] = try call(.function(Function(proto: proto, upvalues: [], selfValue: .agent(agent))), [])
+                instance.attributeValues[name] = try call(.function(Function(proto: proto, upvalues: [], selfValue: instance.selfValue)), [])
             }
         }
         if agent.durable { instance.committedState = committed }
-        agent.instance = instance
-        loop.agentStarted(agent)
-        if let durability, let stored { try durability.restoreSchedules(stored, agent, instance) }
-        let wasBusy = agent.busy
-        agent.busy = true
-        defer {
-            agent.busy = wasBusy
-            loop.queueIfReady(agent)   // events that arrived during @on_start
-        }
-        if let onStart = agent.onStart {
-            try acting(as: agent) {
-                try computeCapabilities(agent)
-                _ = try call(.function(Function(proto: onStart, upvalues: [], selfValue: .agent(agent))), [])
-            }
-        }
-        if let durability, agent.instance === instance { durability.commit(instance) }
+        if let durability, let stored { try durability.restoreSchedules(stored, instance) }
     }
 
-    /// Runs `body` as `agent` (its `self`, `@tools` and schedules) inside the running turn: an
-    /// agent's `@on_start` and `@on_stop` run inside the `run`/`stop` call that caused them.
-    func acting<T>(as agent: AgentInfo, _ body: () throws -> T) rethrows -> T {
-        let previous = turn.agent
-        turn.agent = agent
-        defer { turn.agent = previous }
-        return try body()
+    /// `@on_start`, as the instance.
+    private func runOnStart(_ instance: AgentInstance) throws {
+        guard let onStart = instance.info.onStart else { return }
+        try acting(as: instance) {
+            try computeCapabilities(instance)
+            _ = try call(.function(Function(proto: onStart, upvalues: [], selfValue: instance.selfValue)), [])
+        }
     }
 
-    /// `stop(A)`: `@on_stop` runs in the agent's context, then the instance ends with its schedules.
-    func stopAgent(_ agent: AgentInfo, runHook: Bool = true) throws {
-        guard let instance = agent.instance, !instance.stopping else { return }
-        instance.stopping = true
-        defer {
-            if agent.instance === instance {
-                agent.instance = nil
-                loop.agentStopped(agent, instance)
-                flushRepeatedErrors(agent)
+    /// Runs `body` as `instance` (its `self`, `@tools` and schedules) inside the running turn: an
+    /// agent's `@on_start` and `@on_stop` run inside the `run`/`stop` call that caused them. When
+    /// the code that called is an instance that stopped meanwhile, nothing more of it runs.
+    func acting<T>(as instance: AgentInstance, _ body: () throws -> T) throws -> T {
+        let previous = turn.instance
+        turn.instance = instance
+        let result: T
+        do { result = try body() } catch {
+            turn.instance = previous
+            throw error
+        }
+        turn.instance = previous
+        if let previous, previous !== instance, previous.ended(on: loopIfStarted?.currentFiber) {
+            throw TurnEnded(instance: previous)
+        }
+        return result
+    }
+
+    /// `stop(A)`, `stop(self)`: its mailbox is dropped and its parked turns unwind, `@on_stop` runs
+    /// as it (no other turn of it runs meanwhile), then it ends with its schedules. A turn that
+    /// stops its own instance ends at once, after `@on_stop`: nothing of the agent runs after it.
+    func stopAgent(_ instance: AgentInstance, runHook: Bool = true) throws {
+        guard instance.accepting else { return }   // stopping already: `@on_stop { stop(self) }` runs once
+        let caller = turn.instance
+        let fiber = loopIfStarted?.currentFiber
+        instance.phase = .stopping
+        loop.stopping(instance, except: fiber)
+        var hookError: Error?
+        if runHook, let onStop = instance.info.onStop {
+            let wasBusy = instance.busy
+            instance.busy = true
+            instance.stopHookFiber = fiber
+            do {
+                try acting(as: instance) {
+                    try computeCapabilities(instance)
+                    _ = try call(.function(Function(proto: onStop, upvalues: [], selfValue: instance.selfValue)), [])
+                }
+            } catch {
+                hookError = error
             }
+            instance.stopHookFiber = nil
+            instance.busy = wasBusy
         }
-        guard runHook, let onStop = agent.onStop else {
-            if agent.durable { loop.durability?.stopped(instance) }
-            return
+        finishStop(instance)
+        if caller === instance {
+            // stop(self): the running turn ends here. An error of `@on_stop` is reported, not
+            // handed to code of the agent that must not run any more.
+            if let e = hookError as? KeelError { reportAgentError(e, instance, "@on_stop") }
+            throw TurnEnded(instance: instance)
         }
-        try acting(as: agent) {
-            try computeCapabilities(agent)
-            _ = try call(.function(Function(proto: onStop, upvalues: [], selfValue: .agent(agent))), [])
+        if let hookError { throw hookError }
+    }
+
+    /// The instance is gone: no longer the live one for its key, its schedules cancelled, what
+    /// waits for it dropped; a durable one commits and lets its lease go.
+    func finishStop(_ instance: AgentInstance) {
+        let agent = instance.info
+        instance.phase = .stopped
+        if let key = instance.key {
+            if agent.keyed[key] === instance { agent.keyed[key] = nil }
+        } else if agent.singleton === instance {
+            agent.singleton = nil
         }
+        loop.agentStopped(instance)
+        flushRepeatedErrors(instance)
         if agent.durable { loop.durability?.stopped(instance) }
     }
 }

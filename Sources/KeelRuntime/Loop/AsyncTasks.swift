@@ -4,7 +4,6 @@
 final class AsyncTask {
     let id: Int
     let body: Value
-    let agent: AgentInfo?
     /// The instance that spawned it: if it stops, the task's parked turn unwinds.
     let instance: AgentInstance?
     var started = false
@@ -17,7 +16,6 @@ final class AsyncTask {
     init(id: Int, body: Value, turn: TurnContext) {
         self.id = id
         self.body = body
-        self.agent = turn.agent
         self.instance = turn.instance
     }
 }
@@ -42,8 +40,8 @@ extension EventLoop {
 
     func runTask(_ task: AsyncTask) {
         guard !task.cancelled else { task.done = true; wakeWaiters(task); return }
-        if let instance = task.instance, instance.info.instance !== instance { task.done = true; wakeWaiters(task); return }
-        switchTurn(to: TurnContext(agent: task.agent, instance: task.instance))
+        if let instance = task.instance, !instance.accepting { task.done = true; wakeWaiters(task); return }
+        switchTurn(to: TurnContext(instance: task.instance))
         task.started = true
         do {
             task.result = try interpreter.call(task.body, [])

@@ -77,10 +77,10 @@ final class Durability {
 
     // MARK: restoring
 
-    /// What the store holds for durable agent `agent` (nil the first time).
-    func load(_ agent: AgentInfo) throws -> StoredAgent? {
-        do { return try store.loadAgent(agent.name) } catch {
-            throw KeelError("StoreError", "cannot read \(agent.name) from the store: \(error)")
+    /// What the store holds for a durable agent's instance (nil the first time).
+    func load(_ instance: AgentInstance) throws -> StoredAgent? {
+        do { return try store.loadAgent(instance.storeId) } catch {
+            throw KeelError("StoreError", "cannot read \(instance.label) from the store: \(error)")
         }
     }
 
@@ -98,15 +98,16 @@ final class Durability {
 
     /// `run(A)` of a durable agent that has stored schedules: they are live again, with their
     /// counters, and the occurrences missed while no process ran are handled by their policy.
-    func restoreSchedules(_ stored: StoredAgent, _ agent: AgentInfo, _ instance: AgentInstance) throws {
-        for row in stored.schedules { try restore(row, agent, instance) }
+    func restoreSchedules(_ stored: StoredAgent, _ instance: AgentInstance) throws {
+        for row in stored.schedules { try restore(row, instance) }
     }
 
-    private func restore(_ row: StoredSchedule, _ agent: AgentInfo, _ instance: AgentInstance) throws {
+    private func restore(_ row: StoredSchedule, _ instance: AgentInstance) throws {
+        let agent = instance.info
         guard let kind = Schedule.Kind(rawValue: row.kind), let proto = agent.tasks[row.task] else {
             // Its task is gone from the program (or the row is from another version): keep it
             // stored, but it cannot run.
-            loop.interpreter.options.errorOutput("warning: durable schedule \(agent.name).\(row.name) calls task `\(row.task)`, which \(agent.name) no longer has; it stays stored and does not run")
+            loop.interpreter.options.errorOutput("warning: durable schedule \(instance.label).\(row.name) calls task `\(row.task)`, which \(agent.name) no longer has; it stays stored and does not run")
             return
         }
         let timing = try Durability.decodeTiming(row.timing, monotonic: monotonic)
@@ -118,7 +119,7 @@ final class Durability {
         durable.missedCount = row.missed
         durable.lastDue = row.lastDue.map(monotonic)
         durable.dirty = false
-        let callback = Value.function(Function(proto: proto, upvalues: [], selfValue: .agent(agent)))
+        let callback = Value.function(Function(proto: proto, upvalues: [], selfValue: instance.selfValue))
         let s = Schedule(id: loop.nextScheduleId, kind: kind, callback: callback, owner: instance, timing: timing, options: options)
         loop.nextScheduleId += 1
         s.durable = durable
@@ -242,7 +243,7 @@ final class Durability {
 
     func commit(_ instance: AgentInstance, fire: (Schedule, Tick)? = nil, consumed: Int64? = nil) {
         let agent = instance.info
-        var c = TurnCommit(agent: agent.name, consumed: consumed)
+        var c = TurnCommit(agent: instance.storeId, consumed: consumed)
         let committed = instance.committedState
         for (i, field) in agent.stateFields.enumerated() where i < instance.state.count {
             if let committed, i < committed.count, committed[i] == instance.state[i] { continue }
@@ -293,7 +294,7 @@ final class Durability {
         }
         let last = s.history.last(where: { $0.ended != nil })
         return StoredSchedule(
-            agent: s.owner.info.name, name: s.options.name!, kind: s.kind.rawValue, timing: encodeTiming(s), task: d.task,
+            agent: s.owner.storeId, name: s.options.name!, kind: s.kind.rawValue, timing: encodeTiming(s), task: d.task,
             args: d.argsText, options: "{" + options.joined(separator: ",") + "}",
             due: s.due - s.waiting, fired: s.fired, skipped: s.skipped, dropped: s.dropped, failures: s.failures,
             missed: d.missedCount, paused: s.paused, resumed: false, done: !s.live && s.isOneShot,
@@ -377,7 +378,7 @@ final class Durability {
             return
         }
         for r in requests {
-            guard let agent = loop.liveAgents.all.first(where: { $0.name == r.agent }), let instance = agent.instance,
+            guard let instance = loop.liveAgents.all.first(where: { $0.storeId == r.agent }),
                   let s = instance.namedSchedules[r.schedule], s.durable != nil else { continue }
             switch r.action {
             case .pause: loop.pause(s)

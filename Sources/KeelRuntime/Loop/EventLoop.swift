@@ -17,10 +17,13 @@ package final class EventLoop {
     let baton = Baton()
 
     enum Work {
-        case agent(AgentInfo)
+        /// An instance with mail (or its first turn) to run.
+        case agent(AgentInstance)
         case resume(Fiber, generation: Int)
         case task(AsyncTask)
         case job(HostJob)
+        /// An idle instance leaves memory (see `Instances.swift`).
+        case unload(AgentInstance)
     }
     var work = Deque<Work>()
     var timers = Heap<TimerEntry>()
@@ -78,7 +81,7 @@ package final class EventLoop {
 
     #if DEBUG
     /// For the invariant checks: every agent that had mail, and a step counter.
-    var mailboxOwners: [ObjectIdentifier: AgentInfo] = [:]
+    var mailboxOwners: [ObjectIdentifier: AgentInstance] = [:]
     var invariantSteps = 0
     /// Every schedule made, for tests that check the counters after a run.
     var madeSchedules: [Schedule] = []
@@ -103,11 +106,10 @@ package final class EventLoop {
         interpreter.turn = next
     }
 
-    /// `switchTurn` for the commonest case, a new turn of `agent` (fields written in place: this
+    /// `switchTurn` for the commonest case, a new turn of `instance` (fields written in place: this
     /// runs once per event).
     @inline(__always)
-    func beginTurn(_ agent: AgentInfo, _ instance: AgentInstance) {
-        interpreter.turn.agent = agent
+    func beginTurn(_ instance: AgentInstance) {
         interpreter.turn.instance = instance
         interpreter.turn.callDepth = 0
         if !interpreter.turn.deadlines.isEmpty { interpreter.turn.deadlines = [] }
@@ -116,7 +118,6 @@ package final class EventLoop {
     /// `switchTurn(to: .idle)` at the end of a turn that began with `beginTurn`.
     @inline(__always)
     func endTurn() {
-        interpreter.turn.agent = nil
         interpreter.turn.instance = nil
         interpreter.turn.callDepth = 0
         if !interpreter.turn.deadlines.isEmpty { interpreter.turn.deadlines = [] }
@@ -126,33 +127,65 @@ package final class EventLoop {
 
     var isFull: Bool { pending >= capacity }
 
-    /// Puts an event in an agent's mailbox; false if the queue is full.
+    /// Puts an event in an instance's mailbox; false if the queue is full.
     @discardableResult
-    func enqueue(_ event: Event, to agent: AgentInfo) -> Bool {
+    func enqueue(_ event: Event, to instance: AgentInstance) -> Bool {
         guard pending < capacity else { return false }
         pending += 1
-        agent.mailbox.append(event)
-        noteMailbox(agent)
-        queueIfReady(agent)
+        instance.mailbox.append(event)
+        noteMailbox(instance)
+        queueIfReady(instance)
         return true
     }
 
-    func queueIfReady(_ agent: AgentInfo) {
-        if !agent.busy && !agent.queued && !agent.mailbox.isEmpty {
-            agent.queued = true
-            work.append(.agent(agent))
+    func queueIfReady(_ instance: AgentInstance) {
+        if !instance.busy && !instance.queued && (!instance.mailbox.isEmpty || instance.needsStart) {
+            instance.queued = true
+            work.append(.agent(instance))
         }
     }
 
-    /// `send`: raises `RuntimeBusy` when the queue is full.
-    func send(_ agent: AgentInfo, event name: String, payload: Value) throws {
-        if agent.durable, agent.instance == nil, let durability, durability.isStandby(agent) {
-            try durability.post(to: agent, event: name, payload: payload)   // it runs on another node
+    /// `send`: to the instance of `agent` with `key` (nil: the singleton). A keyed instance that
+    /// is not live is made (its first turn runs its state defaults and `@on_start`, then the
+    /// message); a singleton that is not live does not get it. Raises `RuntimeBusy` when the queue
+    /// is full.
+    func send(_ agent: AgentInfo, key: MapKey?, event name: String, payload: Value) throws {
+        if let instance = agent.instance(key) {
+            guard instance.accepting else { return }   // stopping: what it is sent is dropped
+            if !enqueue(Event(kind: .message(name: name, payload: payload)), to: instance) {
+                throw KeelError("RuntimeBusy", "event queue is full (capacity \(capacity)); \(instance.label) did not get `\(name)`")
+            }
             return
         }
-        if !enqueue(Event(kind: .message(name: name, payload: payload)), to: agent) {
-            throw KeelError("RuntimeBusy", "event queue is full (capacity \(capacity)); \(agent.name) did not get `\(name)`")
+        if agent.durable, let durability, key == nil, durability.isStandby(agent) {
+            try durability.post(to: agent.name, event: name, payload: payload)   // it runs on another node
+            return
         }
+        guard let key else { return }   // the singleton is not live: nobody gets it
+        if isFull {
+            throw KeelError("RuntimeBusy", "event queue is full (capacity \(capacity)); \(agent.label(key)) did not get `\(name)`")
+        }
+        if agent.durable, let durability, try !durability.claim(agent, key: key) {
+            try durability.post(to: agent.label(key), event: name, payload: payload)   // another node runs it
+            return
+        }
+        let instance = try activate(agent, key: key)
+        enqueue(Event(kind: .message(name: name, payload: payload)), to: instance)
+    }
+
+    /// A keyed instance made on demand: made now (its state from its defaults or the store, its
+    /// attributes, its stored schedules), so further messages queue behind; `@on_start` runs as
+    /// its first turn, before them. An error making its state is the sender's.
+    func activate(_ agent: AgentInfo, key: MapKey) throws -> AgentInstance {
+        let instance = AgentInstance(info: agent, key: key)
+        instance.needsStart = true
+        interpreter.register(instance)
+        do { try interpreter.prepare(instance) } catch {
+            if instance.accepting { interpreter.finishStop(instance) }
+            throw error
+        }
+        queueIfReady(instance)
+        return instance
     }
 
     // MARK: statistics
@@ -217,7 +250,8 @@ package final class EventLoop {
     }
 
     /// Parks `fiber` (the current turn) and hands the loop to another fiber until it is resumed.
-    /// Throws `Interrupted` when the host interrupted a parked host job (Ctrl-C in the REPL).
+    /// Throws `Interrupted` when the host interrupted a parked host job (Ctrl-C in the REPL), and
+    /// `TurnEnded` when the turn's instance stopped meanwhile.
     func park(_ fiber: Fiber) throws {
         let runner = try runnerForPark()
         fiber.turn = interpreter.turn
@@ -238,8 +272,8 @@ package final class EventLoop {
         switchTurn(to: fiber.turn)
         let instance = fiber.turn.instance
         fiber.turn = .idle
-        // The instance stopped (or was replaced by a new `run`) while this turn slept.
-        if let instance, instance.info.instance !== instance { throw TurnEnded() }
+        // The instance stopped (or began to) while this turn slept: nothing more of it runs.
+        if let instance, instance.ended(on: fiber) { throw TurnEnded(instance: instance) }
         if fiber.interrupted {
             fiber.interrupted = false
             throw KeelError(ErrorKind.interrupted, "interrupted")
@@ -260,13 +294,30 @@ package final class EventLoop {
 
     // MARK: agents
 
-    func agentStarted(_ agent: AgentInfo) {
-        liveAgents.add(agent)
+    func agentStarted(_ instance: AgentInstance) {
+        liveAgents.add(instance)
     }
 
-    /// After `stop`: its schedules end, its waiting events are dropped (their slots free), and its
-    /// parked turns are woken to unwind.
-    func agentStopped(_ agent: AgentInfo, _ instance: AgentInstance) {
+    /// `stop` has begun: its parked turns, but the one on `except` (the stopping turn's own), are
+    /// woken to unwind. (Its mailbox waits, unserved, until it has stopped: `@on_stop` still sees
+    /// its schedules' counters as they were.)
+    func stopping(_ instance: AgentInstance, except: Fiber?) {
+        for fiber in instance.parked where fiber.isParked && fiber !== except {
+            work.append(.resume(fiber, generation: fiber.parkGeneration))
+        }
+    }
+
+    private func dropMailbox(_ instance: AgentInstance) {
+        guard !instance.mailbox.isEmpty else { return }
+        for event in instance.mailbox { if case .tick(let s, let tick) = event.kind { discard(s, tick) } }
+        pending -= instance.mailbox.count
+        instance.mailbox.removeAll()
+        slotFreed()
+    }
+
+    /// After `stop`: its schedules end, anything still waiting for it is dropped, and its parked
+    /// turns are woken to unwind.
+    func agentStopped(_ instance: AgentInstance) {
         for s in instance.schedules {
             #if DEBUG
             if let retry = s.pendingRetry, !s.paused, retry.due < time.monotonicNow { s.overdueRetryAtStop = true }
@@ -279,66 +330,79 @@ package final class EventLoop {
         }
         instance.schedules.removeAll()
         instance.namedSchedules.removeAll()
-        for event in agent.mailbox { if case .tick(let s, let tick) = event.kind { discard(s, tick) } }
+        dropMailbox(instance)
         discardWaiting(of: instance)
-        for fiber in instance.parked where fiber.isParked {
-            work.append(.resume(fiber, generation: fiber.parkGeneration))
-        }
-        liveAgents.remove(agent)
-        pending -= agent.mailbox.count
-        agent.mailbox.removeAll()
-        slotFreed()
+        stopping(instance, except: nil)
+        liveAgents.remove(instance)
+        instance.releaseBindings()
     }
 
-    /// The names of the live agents, in the order they started.
-    package var liveAgentNames: [String] { liveAgents.all.map(\.name) }
-    var liveAgentList: [AgentInfo] { liveAgents.all }
+    /// The labels of the live agent instances, in the order they started.
+    package var liveAgentNames: [String] { liveAgents.all.map(\.label) }
+    var liveAgentList: [AgentInstance] { liveAgents.all }
 
-    /// Runs the agent's oldest event as a turn, inline on the current fiber.
-    func runNextEvent(_ agent: AgentInfo) {
-        invariant(!agent.busy, "agent \(agent.name) was scheduled while a turn of it runs or sleeps")
-        agent.queued = false
-        guard let event = agent.mailbox.popFirst() else { return }
+    /// Runs the instance's next turn, inline on the current fiber: its first turn (state defaults
+    /// and `@on_start`) when it was made by a message, then its events, oldest first.
+    func runNextEvent(_ instance: AgentInstance) {
+        instance.queued = false
+        // It was in the work list when `stop` began and `@on_stop` took it over: its mail waits
+        // unserved until it is dropped.
+        if instance.busy && instance.phase == .stopping { return }
+        invariant(!instance.busy, "agent \(instance.label) was scheduled while a turn of it runs or sleeps")
+        if instance.needsStart {
+            instance.needsStart = false
+            instance.busy = true
+            interpreter.runStartTurn(instance)
+            instance.busy = false
+            queueIfReady(instance)
+            return
+        }
+        guard let event = instance.mailbox.popFirst() else { return }
         pending -= 1
-        // Busy before the freed slot admits a waiting one-shot (which may be this agent's): one
-        // turn per agent, always.
-        agent.busy = true
+        // Busy before the freed slot admits a waiting one-shot (which may be this instance's): one
+        // turn per instance, always.
+        instance.busy = true
         slotFreed()
-        guard let instance = agent.instance else { agent.busy = false; queueIfReady(agent); return }   // not live: dropped
+        guard instance.accepting else {   // stopping or stopped: dropped
+            if case .tick(let s, let tick) = event.kind { discard(s, tick) }
+            instance.busy = false
+            return
+        }
         if case .tick(let s, let tick) = event.kind, s.owner !== instance {   // an earlier instance's
             discard(s, tick)
-            agent.busy = false
-            queueIfReady(agent)
+            instance.busy = false
+            queueIfReady(instance)
             return
         }
         eventsStarted += 1
         if let fuel = interpreter.fuel {   // with a fuel budget, every turn costs some
             interpreter.fuel = fuel - 64
             if fuel <= 0 {
-                agent.busy = false
+                instance.busy = false
                 if fatalError == nil { fatalError = KeelError(ErrorKind.outOfFuel, "the run used up its fuel") }
                 return
             }
         }
         if lateness != nil, event.due != 0 { lateness!.append(time.monotonicNow - event.due) }
-        beginTurn(agent, instance)
-        let outcome = interpreter.runTurn(agent, instance, event)
+        beginTurn(instance)
+        let outcome = interpreter.runTurn(instance, event)
         // The turn is over (perhaps after parking and being resumed: this fiber runs the loop now).
-        if let durability, agent.durable, agent.instance === instance {
+        if let durability, instance.info.durable, instance.accepting {
             durability.turnEnded(instance, succeeded: outcome.succeeded, fire: outcome.fire, consumed: event.inboxId)
         }
         endTurn()
-        agent.busy = false
-        queueIfReady(agent)
+        instance.busy = false
+        turnDone(instance)
+        queueIfReady(instance)
     }
 
     /// Runs every live agent's `@on_stop` once and marks them stopped. A stop hook cannot suspend.
     func stopAllAgents() {
         stoppingAll = true
         defer { stoppingAll = false }
-        for agent in liveAgents.all where agent.isLive {
-            do { try interpreter.stopAgent(agent) } catch let e as KeelError {
-                interpreter.reportAgentError(e, agent, "@on_stop")
+        for instance in liveAgents.all where instance.accepting {
+            do { try interpreter.stopAgent(instance) } catch let e as KeelError {
+                interpreter.reportAgentError(e, instance, "@on_stop")
             } catch {}
         }
     }

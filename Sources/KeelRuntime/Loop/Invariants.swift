@@ -10,7 +10,7 @@ extension EventLoop {
     }
 
     /// Every agent that ever had mail, so the accounting can be checked (debug builds).
-    func noteMailbox(_ agent: AgentInfo) {
+    func noteMailbox(_ agent: AgentInstance) {
         #if DEBUG
         mailboxOwners[ObjectIdentifier(agent)] = agent
         #endif
@@ -27,13 +27,13 @@ extension EventLoop {
         invariant(pending <= capacity || waiting.isEmpty, "\(pending) events pending over capacity \(capacity)")
         for item in work {
             if case .agent(let a) = item {
-                invariant(!a.busy, "busy agent \(a.name) is in the work list")
-                invariant(a.queued, "agent \(a.name) is in the work list but not marked queued")
+                invariant(!a.busy || a.phase == .stopping, "busy agent \(a.label) is in the work list")
+                invariant(a.queued, "agent \(a.label) is in the work list but not marked queued")
             }
         }
         // A durable agent runs here or waits as a standby, never both.
         for agent in durability?.shared?.standby ?? [] {
-            invariant(agent.instance == nil, "standby agent \(agent.name) has a live instance on this node")
+            invariant(agent.singleton == nil, "standby agent \(agent.name) has a live instance on this node")
         }
         invariant(parkedTurns == allFibers.filter(\.isParked).count,
                   "parkedTurns is \(parkedTurns) but \(allFibers.filter(\.isParked).count) fibers are parked")

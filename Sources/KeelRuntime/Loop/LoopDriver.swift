@@ -191,6 +191,7 @@ extension EventLoop {
             case .resume(let fiber, let generation): resume(fiber, generation: generation, from: runner)
             case .task(let task): runTask(task)
             case .job(let job): runJob(job, on: runner)
+            case .unload(let instance): unload(instance)
             }
             return nil
         }

@@ -45,6 +45,8 @@ final class Schedule {
     var nextDeadline: Int64?
     /// Ticks armed so far: the next tick's index (it picks the tick's jitter).
     var armed = 0
+    /// When the next tick was armed (monotonic ns).
+    var armedAt: Int64 = 0
     /// Bumped whenever the schedule is re-armed (pause, resume, cancel): older tick timers are stale.
     var generation = 0
     /// Bumped when a pending retry is held or dropped (pause, cancel, stop): older retry timers

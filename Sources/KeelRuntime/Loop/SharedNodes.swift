@@ -7,12 +7,12 @@ import Foundation
 /// on the real clock.
 final class SharedNodes {
     let store: SharedStore
-    /// Durable agents `run` here whose lease another node holds, in the order they were run.
+    /// Durable singleton agents `run` here whose lease another node holds, in the order they were run.
     private(set) var standby: [AgentInfo] = []
     private var standbyIds: Set<ObjectIdentifier> = []
-    /// Every durable agent `run` here, owned or standby, by name (for inbox messages and lost
-    /// leases, which name them).
-    private(set) var agents: [String: AgentInfo] = [:]
+    /// Every durable instance claimed here (owned, standby or owned elsewhere), by its store id
+    /// (for inbox messages and lost leases, which name them).
+    private(set) var instances: [String: (AgentInfo, MapKey?)] = [:]
     var nextPollTime: Int64 = 0
     var nextRenewTime: Int64 = 0
     /// When a standby agent's owner's lease would run out (tried again then, and every third of
@@ -37,55 +37,59 @@ final class SharedNodes {
         if standbyIds.insert(ObjectIdentifier(agent)).inserted { standby.append(agent) }
     }
 
-    /// `run(A)` of a durable agent: true when this node owns it now (it starts here); otherwise it
-    /// waits here as a standby, tried again when the owner's lease would run out.
-    func claim(_ agent: AgentInfo, inboxCapacity: Int) throws -> Bool {
-        agents[agent.name] = agent
-        switch try store.claim(agent.name, inboxCapacity: inboxCapacity) {
+    /// `run(A)` of a durable agent, or a message that makes `A["k"]`: true when this node owns the
+    /// instance now (it starts here); otherwise a singleton waits here as a standby, tried again
+    /// when the owner's lease would run out (a keyed instance's messages go through the inbox).
+    func claim(_ agent: AgentInfo, key: MapKey?, inboxCapacity: Int) throws -> Bool {
+        let id = agent.label(key)
+        instances[id] = (agent, key)
+        switch try store.claim(id, inboxCapacity: inboxCapacity) {
         case .owned:
-            if standbyIds.remove(ObjectIdentifier(agent)) != nil { standby.removeAll { $0 === agent } }
+            if key == nil, standbyIds.remove(ObjectIdentifier(agent)) != nil { standby.removeAll { $0 === agent } }
             return true
         case .ownedElsewhere(_, let remaining):
-            addStandby(agent)
-            nextClaimTime = min(nextClaimTime, SharedNodes.now + remaining + 1_000_000)
+            if key == nil {
+                addStandby(agent)
+                nextClaimTime = min(nextClaimTime, SharedNodes.now + remaining + 1_000_000)
+            }
             return false
         }
     }
 
-    /// A live durable agent of this node, by name.
-    func liveAgent(_ name: String) -> AgentInfo? {
-        guard let agent = agents[name], agent.instance != nil else { return nil }
-        return agent
+    /// A live durable instance of this node, by store id.
+    func liveInstance(_ id: String) -> AgentInstance? {
+        guard let (agent, key) = instances[id], let instance = agent.instance(key), instance.accepting else { return nil }
+        return instance
     }
 }
 
 extension Durability {
     func isStandby(_ agent: AgentInfo) -> Bool { shared?.isStandby(agent) ?? false }
 
-    /// Whether durable agent `agent` runs on this node (always, without a shared store).
-    func claim(_ agent: AgentInfo) throws -> Bool {
+    /// Whether the durable instance `agent`/`key` runs on this node (always, without a shared store).
+    func claim(_ agent: AgentInfo, key: MapKey?) throws -> Bool {
         guard let shared else { return true }
-        do { return try shared.claim(agent, inboxCapacity: loop.capacity) } catch {
-            throw KeelError("StoreError", "cannot claim \(agent.name) in the store: \(error)")
+        do { return try shared.claim(agent, key: key, inboxCapacity: loop.capacity) } catch {
+            throw KeelError("StoreError", "cannot claim \(agent.label(key)) in the store: \(error)")
         }
     }
 
-    /// `send` to a durable agent that another node owns: through the inbox, as data.
-    func post(to agent: AgentInfo, event: String, payload: Value) throws {
+    /// `send` to a durable instance that another node owns: through the inbox, as data.
+    func post(to id: String, event: String, payload: Value) throws {
         guard let shared else { return }
         let text: String
         do { text = try StoredValue.encode(payload) } catch let e as StoredValue.Unstorable {
-            throw KeelError(ErrorKind.value, "\(agent.name) runs on another node, so a message to it must be data; this one holds \(e.kind)")
+            throw KeelError(ErrorKind.value, "\(id) runs on another node, so a message to it must be data; this one holds \(e.kind)")
         }
-        let sender = loop.interpreter.turn.agent?.name ?? "main"
+        let sender = loop.interpreter.turn.instance?.label ?? "main"
         let posted: Bool
         do {
-            posted = try shared.store.post(to: agent.name, sender: sender, event: event, payload: text, capacity: loop.capacity)
+            posted = try shared.store.post(to: id, sender: sender, event: event, payload: text, capacity: loop.capacity)
         } catch {
-            throw KeelError("StoreError", "cannot send to \(agent.name) through the store: \(error)")
+            throw KeelError("StoreError", "cannot send to \(id) through the store: \(error)")
         }
         if !posted {
-            throw KeelError("RuntimeBusy", "the inbox of \(agent.name) is full (capacity \(loop.capacity)); it did not get `\(event)`")
+            throw KeelError("RuntimeBusy", "the inbox of \(id) is full (capacity \(loop.capacity)); it did not get `\(event)`")
         }
     }
 
@@ -93,22 +97,40 @@ extension Durability {
     /// goes (a standby node may start it at once: at a clean shutdown, the others take over).
     func stopped(_ instance: AgentInstance) {
         commit(instance)
-        guard let shared, instance.info.instance === instance || instance.info.instance == nil else { return }
-        do { try shared.store.release(instance.info.name) } catch {
-            loop.interpreter.options.errorOutput("warning: cannot release the lease of \(instance.info.name): \(error)")
+        release(instance)
+    }
+
+    /// An idle durable instance leaves memory: its last commit (its state and schedules stay in
+    /// the store), its lease goes; no `@on_stop`. A message or a due schedule brings it back.
+    func unload(_ instance: AgentInstance) {
+        commit(instance)
+        instance.phase = .stopped
+        if let key = instance.key, instance.info.keyed[key] === instance { instance.info.keyed[key] = nil }
+        else if instance.key == nil, instance.info.singleton === instance { instance.info.singleton = nil }
+        loop.agentStopped(instance)
+        release(instance)
+    }
+
+    private func release(_ instance: AgentInstance) {
+        guard let shared, instance.info.instance(instance.key) == nil else { return }
+        do { try shared.store.release(instance.storeId) } catch {
+            loop.interpreter.options.errorOutput("warning: cannot release the lease of \(instance.label): \(error)")
         }
     }
 
-    /// This node no longer holds `name`'s lease: its instance here ends without `@on_stop` (it runs
-    /// elsewhere now; a parked turn unwinds, nothing more is committed), and it waits as a standby.
-    func lose(_ name: String) {
-        guard let shared, let agent = shared.liveAgent(name), let instance = agent.instance else { return }
-        loop.interpreter.options.errorOutput("note: this node's lease on \(name) ended; it goes on where it is claimed next (another node, or this one)")
-        instance.stopping = true
-        agent.instance = nil
-        loop.agentStopped(agent, instance)
-        shared.addStandby(agent)
-        shared.nextClaimTime = SharedNodes.now   // a standby now: claim it back if nobody holds it
+    /// This node no longer holds the lease of `id`: its instance here ends without `@on_stop` (it
+    /// runs elsewhere now; a parked turn unwinds, nothing more is committed), and a singleton
+    /// waits as a standby.
+    func lose(_ id: String) {
+        guard let shared, let instance = shared.liveInstance(id) else { return }
+        loop.interpreter.options.errorOutput("note: this node's lease on \(id) ended; it goes on where it is claimed next (another node, or this one)")
+        instance.phase = .stopped
+        if let key = instance.key { instance.info.keyed[key] = nil } else { instance.info.singleton = nil }
+        loop.agentStopped(instance)
+        if instance.key == nil {
+            shared.addStandby(instance.info)
+            shared.nextClaimTime = SharedNodes.now   // a standby now: claim it back if nobody holds it
+        }
     }
 
     /// Once per loop step, at most every 20 ms: leases renewed, standby agents claimed when their
@@ -127,7 +149,7 @@ extension Durability {
                 // One look for all standby agents; only those whose lease ended are claimed.
                 let (free, soonest) = try shared.store.claimable(shared.standby.map(\.name))
                 shared.nextClaimTime = now + min(shared.store.leaseDuration / 3, (soonest ?? .max / 2) + 1_000_000)
-                for agent in shared.standby where free.contains(agent.name) {
+                for agent in shared.standby where free.contains(agent.name) && agent.singleton == nil {
                     // Claimed: it starts here (state and schedules from the store, the missed
                     // occurrences by their policy, then `@on_start`), as after a restart.
                     do { try loop.interpreter.startAgent(agent) } catch let e as KeelError {
@@ -141,9 +163,9 @@ extension Durability {
             guard room > 0 else { return }
             let messages = try shared.store.takeInbox(limit: room)
             for m in messages {
-                guard let agent = shared.liveAgent(m.agent) else { continue }   // lost meanwhile: taken again later
+                guard let instance = shared.liveInstance(m.agent) else { continue }   // lost meanwhile: taken again later
                 let payload = (try? StoredValue.decode(m.payload) { .object(UuidValue($0)) }) ?? .none
-                _ = loop.enqueue(Event(kind: .message(name: m.event, payload: payload), inboxId: m.id), to: agent)
+                _ = loop.enqueue(Event(kind: .message(name: m.event, payload: payload), inboxId: m.id), to: instance)
             }
             if messages.count == room { shared.nextPollTime = now }   // more may wait
         } catch {

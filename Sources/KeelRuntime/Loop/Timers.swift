@@ -13,6 +13,8 @@ struct TimerEntry: Comparable {
         case retry(Schedule, generation: Int)
         /// A run waiting for a slot in the queue.
         case deliver(Schedule, Tick)
+        /// See whether an instance with `@idle` has been idle long enough to leave memory.
+        case idleCheck(AgentInstance)
     }
     let deadline: Int64
     let priority: Int
@@ -47,6 +49,7 @@ extension EventLoop {
             case .tick(let s, let generation): if s.generation == generation { comeDue(s, at: top.deadline) }
             case .retry(let s, let generation): if s.retryGeneration == generation { retryDue(s) }
             case .deliver(let s, let tick): deliverOrWait(s, tick)
+            case .idleCheck(let instance): idleCheckDue(instance)
             }
         }
     }
@@ -72,6 +75,7 @@ extension EventLoop {
         guard let nominal, s.live, !s.paused else { return }
         let due = nominal.saturatingAdd(Jitter.offset(seed: jitterSeed, schedule: s, index: s.armed))
         s.armed += 1
+        s.armedAt = time.monotonicNow
         guard due < Int64.max else { s.nextNominal = nil; return }   // past the clock's range: never
         s.nextDeadline = due
         if due <= time.monotonicNow && s.due == 0 {
@@ -94,7 +98,7 @@ extension EventLoop {
 
     /// A tick came due: the overlap policy, then the queue's; then the next tick is armed.
     private func comeDue(_ s: Schedule, at due: Int64) {
-        guard s.live, !s.paused, s.owner.info.instance === s.owner else { return }
+        guard s.live, !s.paused, s.owner.accepting else { return }
         s.due += 1
         let nominal = s.nextNominal ?? due
         let overlapping: Bool
@@ -116,9 +120,11 @@ extension EventLoop {
             deliverOrWait(s, Tick(due: due, nominal: nominal, attempt: 1), counted: false)
         }
         // The next cadence point after this one, skipping those the loop is too late for. How
-        // late is judged against this tick's due time, not its cadence point: a jitter longer
-        // than the period delays a tick without making the next cadence point look missed.
-        let late = max(0, time.monotonicNow.saturatingSubtract(due))
+        // late is judged against this tick's due time (or when it was armed, if that was later:
+        // a tick is armed when the one before comes due, and with a jitter longer than the period
+        // it may be due already), never against its cadence point: jitter delays ticks without
+        // making cadence points look missed.
+        let late = max(0, time.monotonicNow.saturatingSubtract(max(due, s.armedAt)))
         let next = s.timing.next(after: nominal, notBefore: nominal.saturatingAdd(late), time: time)
         if let next { skipMissed(s, after: nominal, before: next) }
         arm(s, nominal: next)
@@ -151,7 +157,7 @@ extension EventLoop {
 
     /// A retry came due: it never drops; it waits for a slot like a one-shot.
     private func retryDue(_ s: Schedule) {
-        guard s.live, !s.paused, let retry = s.pendingRetry, s.owner.info.instance === s.owner else { return }
+        guard s.live, !s.paused, let retry = s.pendingRetry, s.owner.accepting else { return }
         s.pendingRetry = nil
         s.retryWaiting = true
         deliverOrWait(s, Tick(due: retry.due, nominal: retry.nominal, attempt: retry.attempt), counted: false)
@@ -161,7 +167,7 @@ extension EventLoop {
     /// is full (`counted`: it is already counted as waiting).
     func deliverOrWait(_ s: Schedule, _ tick: Tick, counted: Bool = true) {
         if !counted { s.waiting += 1 }
-        guard s.live, s.owner.info.instance === s.owner else {
+        guard s.live, s.owner.accepting else {
             discard(s, tick)
             return
         }
@@ -169,7 +175,7 @@ extension EventLoop {
             waiting.insert(TimerEntry(deadline: tick.due, priority: s.options.priority, seq: nextSeq(), action: .deliver(s, tick)))
             return
         }
-        enqueue(Event(kind: .tick(s, tick), due: tick.due), to: s.owner.info)
+        enqueue(Event(kind: .tick(s, tick), due: tick.due), to: s.owner)
     }
 
     /// A run that will never start (its schedule was cancelled, or its agent stopped): a tick's

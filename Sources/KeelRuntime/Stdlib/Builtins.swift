@@ -48,38 +48,41 @@ extension Interpreter {
         return best
     }
 
-    /// The agent verbs: `run`, `stop`, `send`, `delegate`, `broadcast`.
+    /// The agent verbs: `run`, `stop`, `send`, `delegate`, `broadcast`. Each takes an agent value:
+    /// `A` (the singleton), `A["k"]` (a keyed instance) or `self`.
     func installAgentVerbs() {
-        func agentArg(_ call: NativeCall, _ i: Int) throws -> AgentInfo {
+        func target(_ call: NativeCall, _ i: Int) throws -> (AgentInfo, MapKey?) {
             let v = try call.arg(i)
-            guard case .agent(let a) = v else { throw call.typeError(i, "an agent", v) }
-            return a
+            guard let t = Value.agentAddress(v) else { throw call.typeError(i, "an agent", v) }
+            return t
         }
         define("run") { call in
-            try call.interpreter.startAgent(try agentArg(call, 0))
+            let (agent, key) = try target(call, 0)
+            try call.interpreter.startAgent(agent, key: key)
             return .none
         }
         define("stop") { call in
-            try call.interpreter.stopAgent(try agentArg(call, 0))
+            let (agent, key) = try target(call, 0)
+            if let instance = agent.instance(key) { try call.interpreter.stopAgent(instance) }
             return .none
         }
         define("send", labels: ["event"]) { call in
-            let agent = try agentArg(call, 0)
+            let (agent, key) = try target(call, 0)
             let event = try call.optionalString(2, "event") ?? "message"
-            try call.interpreter.loop.send(agent, event: event, payload: call.optional(1) ?? .none)
+            try call.interpreter.loop.send(agent, key: key, event: event, payload: call.optional(1) ?? .none)
             return .none
         }
         define("delegate") { call in
-            let target = try call.arg(0)
+            let first = try call.arg(0)
             // `delegate(A.handler, data)`, or the older `delegate(A, "handler", data)`.
-            if case .structure(let ref) = target, ref.typeName == "HandlerRef",
-               case .agent(let agent)? = ref.fields["agent"], case .str(let handler)? = ref.fields["handler"] {
-                try call.interpreter.loop.send(agent, event: handler, payload: call.optional(1) ?? .none)
+            if case .structure(let ref) = first, ref.typeName == "HandlerRef",
+               let agentValue = ref.fields["agent"], let (agent, key) = Value.agentAddress(agentValue), case .str(let handler)? = ref.fields["handler"] {
+                try call.interpreter.loop.send(agent, key: key, event: handler, payload: call.optional(1) ?? .none)
                 return .none
             }
-            let agent = try agentArg(call, 0)
+            let (agent, key) = try target(call, 0)
             let handler = try call.string(1)
-            try call.interpreter.loop.send(agent, event: handler, payload: call.optional(2) ?? .none)
+            try call.interpreter.loop.send(agent, key: key, event: handler, payload: call.optional(2) ?? .none)
             return .none
         }
         define("broadcast", labels: ["event"]) { call in
@@ -88,10 +91,10 @@ extension Interpreter {
             let event = try call.optionalString(2, "event") ?? "message"
             let loop = call.interpreter.loop
             var reached = 0
-            for agent in loop.liveAgentList {
-                guard let inst = agent.instance, case .list(let teams)? = inst.attributeValues["team"],
+            for instance in loop.liveAgentList {
+                guard instance.accepting, case .list(let teams)? = instance.attributeValues["team"],
                       teams.contains(.str(team)) else { continue }
-                try loop.send(agent, event: event, payload: payload)
+                try loop.send(instance.info, key: instance.key, event: event, payload: payload)
                 reached += 1
             }
             return .int(reached)

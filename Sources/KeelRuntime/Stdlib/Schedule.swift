@@ -9,7 +9,7 @@ enum ScheduleModule {
 
     static func members(_ interpreter: Interpreter) -> [String: Value] {
         func owner(_ call: NativeCall, _ fn: String) throws -> AgentInstance {
-            guard let agent = call.interpreter.turn.agent, let instance = agent.instance else {
+            guard let instance = call.interpreter.turn.instance, instance.phase != .stopped else {
                 throw KeelError("ScheduleError", "schedule.\(fn) must be called from within an agent (@on_start, a handler, a task or a scheduled closure)")
             }
             return instance

@@ -86,7 +86,7 @@ package enum StoredValue {
             guard o.typeName == "Uuid", let text = o.displayText else { throw Unstorable(kind: o.typeName) }
             out += #"{"$uuid":"# + JSON.quote(text) + "}"
         case .function, .native: throw Unstorable(kind: "a task or lambda")
-        case .agent: throw Unstorable(kind: "an agent")
+        case .agent, .instance, .address: throw Unstorable(kind: "an agent")
         case .module: throw Unstorable(kind: "a module")
         case .type: throw Unstorable(kind: "a type")
         }

@@ -20,8 +20,12 @@ package enum Value {
     case native(NativeFunction)
     case module(ModuleValue)
     case type(TypeInfo)
-    /// An agent, by declaration: `send(A, x)` reaches whichever instance of A is live.
+    /// An agent, by declaration: as an address (`send(A, x)`), its singleton instance.
     case agent(AgentInfo)
+    /// `self` inside an agent's code: the instance itself (its state is read without a lookup).
+    case instance(AgentInstance)
+    /// `A["alice"]`: the instance of `A` with that key, whether or not it is live yet.
+    case address(AgentAddress)
     /// A handle owned by the runtime or a std module (a schedule, ...), read through its fields.
     case object(HostObject)
     /// Marks a slot that was never assigned; never visible to programs.
@@ -205,7 +209,7 @@ extension Value {
         case .function, .native: return "task"
         case .module: return "module"
         case .type: return "type"
-        case .agent: return "agent"
+        case .agent, .instance, .address: return "agent"
         case .object(let o): return o.typeName
         }
     }
@@ -256,6 +260,16 @@ extension HostObject {
 }
 
 extension Value {
+    /// The agent and key an agent value addresses (`A`: the singleton, key nil).
+    static func agentAddress(_ v: Value) -> (AgentInfo, MapKey?)? {
+        switch v {
+        case .instance(let i): return (i.info, i.key)
+        case .agent(let a): return (a, nil)
+        case .address(let a): return (a.info, a.key)
+        default: return nil
+        }
+    }
+
     /// A set of these values, in order, without repeats.
     package static func makeSet(_ items: [Value]) -> Value { .set(OrderedSet(items)) }
 }

@@ -67,6 +67,8 @@ extension Value {
         case .module(let m): out += "<module \(m.name)>"
         case .type(let t): out += "<type \(t.name)>"
         case .agent(let a): out += "<agent \(a.name)>"
+        case .instance(let i): out += "<agent \(i.label)>"
+        case .address(let a): out += "<agent \(a.info.label(a.key))>"
         case .object(let o):
             if let text = o.displayText { out += text; return }
             out += "\(o.typeName) {" + o.fieldNames.map { "\($0): \(o.field($0)?.display ?? "none")" }.joined(separator: ", ") + "}"
@@ -167,7 +169,11 @@ extension Value: Equatable, Hashable {
         case (.native(let x), .native(let y)): return x === y
         case (.module(let x), .module(let y)): return x === y
         case (.type(let x), .type(let y)): return x === y
-        case (.agent(let x), .agent(let y)): return x === y
+        case (.agent, .agent), (.agent, .instance), (.agent, .address), (.instance, .agent), (.instance, .instance),
+             (.instance, .address), (.address, .agent), (.address, .instance), (.address, .address):
+            // Agent values are equal when they address the same instance: `self == A["k"]`.
+            let (x, k) = Value.agentAddress(a)!, (y, l) = Value.agentAddress(b)!
+            return x === y && k == l
         case (.object(let x), .object(let y)):
             return x === y || (x.typeName == y.typeName && x.displayText != nil && x.displayText == y.displayText)
         default: return false
@@ -192,7 +198,10 @@ extension Value: Equatable, Hashable {
         case .native(let n): h.combine(ObjectIdentifier(n))
         case .module(let m): h.combine(ObjectIdentifier(m))
         case .type(let t): h.combine(ObjectIdentifier(t))
-        case .agent(let a): h.combine(ObjectIdentifier(a))
+        case .agent, .instance, .address:
+            let (agent, key) = Value.agentAddress(self)!
+            h.combine(ObjectIdentifier(agent))
+            h.combine(key)
         case .object(let o):
             if let text = o.displayText { h.combine(text) } else { h.combine(ObjectIdentifier(o)) }
         }
