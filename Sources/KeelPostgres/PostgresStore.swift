@@ -267,6 +267,16 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
               scope TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, key))
             """,
         ],
+        [
+            // Keyed instances (`A["k"]`): the agent's name and the key of each, and when it must be
+            // in memory next (its earliest due schedule); an instance without a live lease is in
+            // memory nowhere.
+            "ALTER TABLE keel_agents ADD COLUMN base TEXT",
+            "ALTER TABLE keel_agents ADD COLUMN key TEXT",
+            "ALTER TABLE keel_agents ADD COLUMN wake BIGINT",
+            "UPDATE keel_agents SET base = name",
+            "CREATE INDEX keel_agents_dormant ON keel_agents (base, wake) WHERE key IS NOT NULL AND wake IS NOT NULL",
+        ],
     ]
 
     private func migrate() throws {
@@ -308,9 +318,10 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
     private func claimOnce(_ agent: String, inboxCapacity: Int) throws -> ClaimOutcome {
         let seconds = Double(leaseDuration) / 1e9
         return try run("claim a lease in") { c in
+            let (base, key) = PostgresStore.parts(of: agent)
             let rows = try c.query("""
-                INSERT INTO keel_agents (name, owner, epoch, lease_expires, inbox_capacity)
-                VALUES (\(agent), \(nodeId), 1, now() + \(seconds) * interval '1 second', \(inboxCapacity))
+                INSERT INTO keel_agents (name, owner, epoch, lease_expires, inbox_capacity, base, key)
+                VALUES (\(agent), \(nodeId), 1, now() + \(seconds) * interval '1 second', \(inboxCapacity), \(base), \(key))
                 ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, epoch = keel_agents.epoch + 1,
                   lease_expires = excluded.lease_expires, inbox_capacity = excluded.inbox_capacity
                 WHERE keel_agents.owner IS NULL OR keel_agents.lease_expires IS NULL OR keel_agents.lease_expires <= now()
@@ -329,6 +340,12 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
             let (node, remaining) = try row.decode((String?, Int64?).self)
             return .ownedElsewhere(node: node ?? "?", remaining: max(0, remaining ?? 0))
         }
+    }
+
+    /// An instance id's agent name and key text: `A["k"]` is (`A`, `"k"`), `A` is (`A`, nil).
+    static func parts(of id: String) -> (String, String?) {
+        guard let open = id.firstIndex(of: "["), id.hasSuffix("]") else { return (id, nil) }
+        return (String(id[..<open]), String(id[id.index(after: open)..<id.index(before: id.endIndex)]))
     }
 
     package func claimable(_ agents: [String]) throws -> (free: Set<String>, soonest: Int64?) {
@@ -447,7 +464,8 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
         q.appendLiteral("WITH fence AS (UPDATE keel_agents SET lease_expires = now() + ")
         value(seconds, "float8", " * interval '1 second', first_commit = coalesce(first_commit, ")
         value(now, "int8", "), last_commit = ")
-        value(now, "int8", " WHERE name = ")
+        value(now, "int8", ", wake = ")
+        value(commit.wake, "int8", " WHERE name = ")
         value(commit.agent, "text", " AND owner = ")
         value(nodeId, "text", " AND epoch = ")
         value(epoch, "int8", " AND lease_expires > now() RETURNING 1)")
@@ -529,6 +547,59 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
             return try rows.map { try $0.decode((Int64, String, String, String).self) }
                 .sorted { $0.0 < $1.0 }
                 .compactMap { row in ScheduleRequest.Action(rawValue: row.3).map { ScheduleRequest(agent: row.1, schedule: row.2, action: $0) } }
+        }
+    }
+
+    package func dormantDue(agents: [String], before: Int64, limit: Int) throws -> [String] {
+        guard !agents.isEmpty, limit > 0 else { return [] }
+        return try run("read") { c in
+            try c.query("""
+                SELECT name FROM keel_agents WHERE key IS NOT NULL AND wake IS NOT NULL AND wake <= \(before)
+                  AND base = ANY(\(agents)::text[]) AND (owner IS NULL OR lease_expires IS NULL OR lease_expires <= now())
+                ORDER BY wake LIMIT \(limit)
+                """, logger: logger).waitBounded().map { try $0.decode(String.self) }
+        }
+    }
+
+    package func nextDormantWake(agents: [String]) throws -> Int64? {
+        guard !agents.isEmpty else { return nil }
+        return try run("read") { c in
+            try c.query("""
+                SELECT min(wake)::int8 FROM keel_agents WHERE key IS NOT NULL AND wake IS NOT NULL
+                  AND base = ANY(\(agents)::text[]) AND (owner IS NULL OR lease_expires IS NULL OR lease_expires <= now())
+                """, logger: logger).waitBounded().first!.decode(Int64?.self)
+        }
+    }
+
+    /// On a shared store, messages from `keel send` go through the inbox like any other (see
+    /// `unownedWithMail`): none is handed over here.
+    package func takeMessages(agents: [String], limit: Int) throws -> [InboxMessage] { [] }
+    package func giveBack(_ id: Int64) {}
+    /// An instance a node brought back holds a live lease (taken by `claim`): nothing to mark.
+    package func markLoaded(_ ids: [String]) throws {}
+
+    package func sendMessage(to id: String, event: String, payload: String) throws -> RequestOutcome {
+        try run("send through") { c in
+            _ = try c.query("""
+                INSERT INTO keel_inbox (agent, sender, event, payload, sent) VALUES (\(id), 'keel send', \(event), \(payload), \(PostgresStore.now()))
+                """, logger: logger).waitBounded()
+            let owner = try c.query("""
+                SELECT n.pid FROM keel_agents a JOIN keel_nodes n ON n.id = a.owner WHERE a.name = \(id) AND a.lease_expires > now()
+                """, logger: logger).waitBounded()
+            if let row = owner.first { return .queued(pid: Int32(try row.decode(Int.self))) }
+            return .applied
+        }
+    }
+
+    package func unownedWithMail(agents: [String], limit: Int) throws -> [String] {
+        guard !agents.isEmpty, limit > 0 else { return [] }
+        return try run("read the inbox in") { c in
+            try c.query("""
+                SELECT DISTINCT i.agent FROM keel_inbox i LEFT JOIN keel_agents a ON a.name = i.agent
+                WHERE split_part(i.agent, '[', 1) = ANY(\(agents)::text[])
+                  AND (a.name IS NULL OR a.owner IS NULL OR a.lease_expires IS NULL OR a.lease_expires <= now())
+                LIMIT \(limit)
+                """, logger: logger).waitBounded().map { try $0.decode(String.self) }
         }
     }
 

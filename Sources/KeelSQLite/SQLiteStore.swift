@@ -17,6 +17,9 @@ package final class SQLiteStore: DurableStore {
     let db: DatabaseQueue
     /// The locked file descriptor while this process runs on the store; -1 for tools.
     private var lockFD: Int32 = -1
+    /// The newest message (`keel send`) this process has taken, and those given back (to take again).
+    private var messagesTaken: Int64 = 0
+    private var messagesGivenBack: Set<Int64> = []
     /// Fires kept per schedule (older ones are pruned: they only say which occurrences ran).
     static let firesKept = 1_000
 
@@ -55,6 +58,8 @@ package final class SQLiteStore: DurableStore {
         if owner {
             do {
                 try db.write { db in
+                    // No process has any instance in memory now (the last one ended, perhaps by a crash).
+                    try db.execute(sql: "UPDATE agents SET loaded = 0 WHERE loaded = 1")
                     try db.execute(sql: """
                         INSERT INTO owner (id, pid, host, started, heartbeat) VALUES (1, ?, ?, ?, ?)
                         ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host,
@@ -152,6 +157,27 @@ package final class SQLiteStore: DurableStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v3") { db in
+            // Keyed instances (`A["k"]`): the agent's name and the key for each stored instance,
+            // when it must be in memory next (its earliest due schedule) and whether a process has
+            // it in memory; messages `keel send` left for instances.
+            try db.execute(sql: """
+                ALTER TABLE agents ADD COLUMN base TEXT;
+                ALTER TABLE agents ADD COLUMN key TEXT;
+                ALTER TABLE agents ADD COLUMN wake INTEGER;
+                ALTER TABLE agents ADD COLUMN loaded INTEGER NOT NULL DEFAULT 0;
+                UPDATE agents SET base = name;
+                CREATE INDEX agents_dormant ON agents (base, wake) WHERE key IS NOT NULL AND loaded = 0 AND wake IS NOT NULL;
+                CREATE TABLE messages (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  agent TEXT NOT NULL,
+                  base TEXT NOT NULL,
+                  event TEXT NOT NULL,
+                  payload TEXT NOT NULL,
+                  made INTEGER NOT NULL
+                );
+                """)
+        }
         return m
     }
 
@@ -213,9 +239,9 @@ package final class SQLiteStore: DurableStore {
             try db.write { db in
                 let now = SQLiteStore.now()
                 try db.cachedStatement(sql: """
-                    INSERT INTO agents (name, first_commit, last_commit) VALUES (?, ?, ?)
-                    ON CONFLICT (name) DO UPDATE SET last_commit = excluded.last_commit
-                    """).execute(arguments: [c.agent, now, now])
+                    INSERT INTO agents (name, first_commit, last_commit, base, key, wake, loaded) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET last_commit = excluded.last_commit, wake = excluded.wake, loaded = excluded.loaded
+                    """).execute(arguments: [c.agent, now, now, c.base.isEmpty ? c.agent : c.base, c.key, c.wake, c.loaded])
                 for (field, value) in c.state {
                     try db.cachedStatement(sql: """
                         INSERT INTO state (agent, field, value) VALUES (?, ?, ?)
@@ -227,6 +253,7 @@ package final class SQLiteStore: DurableStore {
                     try db.cachedStatement(sql: "DELETE FROM fires WHERE agent = ? AND schedule = ?").execute(arguments: [c.agent, name])
                 }
                 for s in c.schedules { try SQLiteStore.write(s, db) }
+                if let id = c.consumed { try db.cachedStatement(sql: "DELETE FROM messages WHERE id = ?").execute(arguments: [id]) }
                 if let fire = c.fire {
                     // The key is the occurrence: a second commit of it would be a schedule that
                     // fired twice, and fails the whole transaction.
@@ -254,6 +281,85 @@ package final class SQLiteStore: DurableStore {
                     ScheduleRequest.Action(rawValue: row["action"]).map { ScheduleRequest(agent: row["agent"], schedule: row["schedule"], action: $0) }
                 }
             }
+        }
+    }
+
+    package func dormantDue(agents: [String], before: Int64, limit: Int) throws -> [String] {
+        guard !agents.isEmpty, limit > 0 else { return [] }
+        return try guarded("read") {
+            try db.read { db in
+                try String.fetchAll(db, sql: """
+                    SELECT name FROM agents WHERE key IS NOT NULL AND loaded = 0 AND wake IS NOT NULL AND wake <= ?
+                      AND base IN (\(databaseQuestionMarks(count: agents.count))) ORDER BY wake LIMIT ?
+                    """, arguments: StatementArguments([before] + agents.map { $0 as DatabaseValueConvertible } + [limit]))
+            }
+        }
+    }
+
+    package func nextDormantWake(agents: [String]) throws -> Int64? {
+        guard !agents.isEmpty else { return nil }
+        return try guarded("read") {
+            try db.read { db in
+                try Int64.fetchOne(db, sql: """
+                    SELECT min(wake) FROM agents WHERE key IS NOT NULL AND loaded = 0 AND wake IS NOT NULL
+                      AND base IN (\(databaseQuestionMarks(count: agents.count)))
+                    """, arguments: StatementArguments(agents))
+            }
+        }
+    }
+
+    package func markLoaded(_ ids: [String]) throws {
+        guard !ids.isEmpty else { return }
+        try guarded("write to") {
+            try db.write { db in
+                for id in ids { try db.cachedStatement(sql: "UPDATE agents SET loaded = 1 WHERE name = ?").execute(arguments: [id]) }
+            }
+        }
+    }
+
+    package func takeMessages(agents: [String], limit: Int) throws -> [InboxMessage] {
+        guard !agents.isEmpty, limit > 0 else { return [] }
+        return try guarded("read") {
+            // A message leaves the table with the commit of the turn that handled it (`consumed`);
+            // until then this process does not take it twice (a crash gives it to the next one).
+            let messages = try db.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT id, agent, event, payload FROM messages WHERE id > ? AND base IN (\(databaseQuestionMarks(count: agents.count)))
+                    ORDER BY id LIMIT ?
+                    """, arguments: StatementArguments([messagesTaken] + agents.map { $0 as DatabaseValueConvertible } + [limit]))
+                    .map { InboxMessage(id: $0["id"], agent: $0["agent"], event: $0["event"], payload: $0["payload"]) }
+            }
+            if let last = messages.last { messagesTaken = last.id }
+            var again: [InboxMessage] = []
+            if !messagesGivenBack.isEmpty {
+                let ids = Array(messagesGivenBack)
+                messagesGivenBack.removeAll()
+                again = try db.read { db in
+                    try Row.fetchAll(db, sql: "SELECT id, agent, event, payload FROM messages WHERE id IN (\(databaseQuestionMarks(count: ids.count)))",
+                                     arguments: StatementArguments(ids))
+                        .map { InboxMessage(id: $0["id"], agent: $0["agent"], event: $0["event"], payload: $0["payload"]) }
+                }
+            }
+            return (again + messages).sorted { $0.id < $1.id }
+        }
+    }
+
+    package func giveBack(_ id: Int64) { messagesGivenBack.insert(id) }
+
+    package func sendMessage(to id: String, event: String, payload: String) throws -> RequestOutcome {
+        try guarded("write to") {
+            let base = String(id.prefix { $0 != "[" })
+            try db.write { db in
+                try db.execute(sql: "INSERT INTO messages (agent, base, event, payload, made) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [id, base, event, payload, SQLiteStore.now()])
+            }
+            // Is a process running on the store? Then it takes the message within a second.
+            let fd = open(path, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { throw StoreError(String(cString: strerror(errno))) }
+            defer { Foundation.close(fd) }
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 { return .queued(pid: runningOwnerPid()) }
+            flock(fd, LOCK_UN)
+            return .applied
         }
     }
 

@@ -91,25 +91,59 @@ struct Schedules: ParsableCommand {
     }
 }
 
-/// `AGENT.NAME` and the store, for pause, resume and cancel.
+/// How the tools name an agent instance: `Reporter` (a singleton), `Reminders/alice` or
+/// `Reminders["alice"]` (a keyed instance; `Reminders/42` is the key 42 or "42", whichever the
+/// store holds).
+enum InstanceName {
+    /// Whether `text` names an instance: `A`, `A/KEY`, `A["k"]`, `A[42]`.
+    static func isValid(_ text: String) -> Bool {
+        guard let first = text.first, first.isLetter || first == "_" else { return false }
+        if text.contains("[") { return InstanceId.parse(text) != nil }
+        if let slash = text.firstIndex(of: "/") { return text.index(after: slash) != text.endIndex }
+        return text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+    }
+
+    /// The store id of the instance `text` names.
+    static func resolve(_ text: String, in store: DurableStore) throws -> String {
+        guard let slash = text.firstIndex(of: "/"), !text.contains("[") else { return text }
+        let base = String(text[..<slash]), key = String(text[text.index(after: slash)...])
+        let asString = "\(base)[\(JSON.quote(key))]"
+        guard let n = Int(key) else { return asString }
+        let asInt = "\(base)[\(n)]"
+        let known = Set(try store.agentNames())
+        if known.contains(asString) { return asString }
+        return known.contains(asInt) ? asInt : asString
+    }
+}
+
+/// `AGENT.NAME` (or `AGENT/KEY.NAME`) and the store, for pause, resume and cancel.
 struct RequestTarget: ParsableArguments {
-    @ArgumentParser.Argument(help: "The schedule, as AGENT.NAME (e.g. Reporter.hourly).")
+    @ArgumentParser.Argument(help: "The schedule, as AGENT.NAME or AGENT/KEY.NAME (e.g. Reporter.hourly, Reminders/alice.remind).")
     var schedule: String
     @OptionGroup var store: StoreOption
 
     func validate() throws {
-        guard parts != nil else { throw ValidationError("expected AGENT.NAME, got `\(schedule)`") }
+        guard let parts, InstanceName.isValid(parts.agent) else {
+            throw ValidationError("expected AGENT.NAME or AGENT/KEY.NAME, got `\(schedule)`")
+        }
     }
 
+    /// The instance and the schedule's name: the schedule's name follows the last dot (a key may
+    /// hold dots), the agent's name has none.
     var parts: (agent: String, name: String)? {
-        guard let dot = schedule.firstIndex(of: "."), dot != schedule.startIndex, schedule.index(after: dot) != schedule.endIndex else { return nil }
+        let agentEnd = schedule.firstIndex(where: { $0 == "/" || $0 == "[" }) ?? schedule.endIndex
+        let searchFrom = agentEnd == schedule.endIndex ? schedule.startIndex : agentEnd
+        guard let dot = schedule[searchFrom...].lastIndex(of: ".") ?? (agentEnd == schedule.endIndex ? schedule.firstIndex(of: ".") : nil),
+              dot != schedule.startIndex, schedule.index(after: dot) != schedule.endIndex else { return nil }
         return (String(schedule[..<dot]), String(schedule[schedule.index(after: dot)...]))
     }
 
     func send(_ action: ScheduleRequest.Action) throws {
         try runStoreCommand {
-            let (agent, name) = parts!
-            switch try store.open().request(ScheduleRequest(agent: agent, schedule: name, action: action)) {
+            let s = try store.open()
+            let agent = try InstanceName.resolve(parts!.agent, in: s)
+            let name = parts!.name
+            switch try s.request(ScheduleRequest(agent: agent, schedule: name, action: action)) {
             case .applied: print("\(schedule): \(action.past)")
             case .queued(let pid): print("\(schedule): \(action.rawValue) requested; the running process (pid \(pid)) applies it within a second")
             case .notFound: throw StoreCommandError("the store has no durable schedule \(schedule)")
@@ -130,19 +164,62 @@ extension ScheduleRequest.Action {
 
 struct State: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "state", abstract: "Print a durable agent's stored state (every agent's, without AGENT).")
-    @ArgumentParser.Argument(help: "The agent.")
+    @ArgumentParser.Argument(help: "The agent: A, or A/KEY for a keyed instance.")
     var agent: String?
     @OptionGroup var store: StoreOption
+
+    func validate() throws {
+        if let agent, !InstanceName.isValid(agent) { throw ValidationError("expected AGENT or AGENT/KEY, got `\(agent)`") }
+    }
 
     func run() throws {
         try runStoreCommand {
             let s = try store.open()
-            let names = try agent.map { [$0] } ?? s.agentNames()
+            let names = try agent.map { [try InstanceName.resolve($0, in: s)] } ?? s.agentNames()
             let owners = try (s as? SharedStore)?.owners()
             for name in names {
                 guard let stored = try s.loadAgent(name) else { throw StoreCommandError("the store has no durable agent \(name)") }
                 if let owners { print("\(name): \(ScheduleTable.owner(owners[name]))") } else { print("\(name):") }
                 for field in stored.state.keys.sorted() { print("  \(field) = \(stored.state[field]!)") }
+            }
+        }
+    }
+}
+
+/// `keel send A/alice EVENT [JSON]`: a message to a durable instance, through the store.
+struct Send: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Send a message to a durable agent instance through the store (a keyed instance is made for it).",
+        discussion: """
+        The process running on the store delivers it within a second; with none running, it waits \
+        in the store for the next `keel run`. It leaves the store with the turn that handles it.
+        """)
+    @ArgumentParser.Argument(help: "The instance: A, or A/KEY (A[\"k\"] also works).")
+    var target: String
+    @ArgumentParser.Argument(help: "The event (the handler's name, `message` for on message).")
+    var event: String
+    @ArgumentParser.Argument(help: "The payload, as JSON (default: none).")
+    var payload: String?
+    @OptionGroup var store: StoreOption
+
+    func validate() throws {
+        guard InstanceName.isValid(target) else { throw ValidationError("expected AGENT or AGENT/KEY, got `\(target)`") }
+        guard let first = event.first, first.isLetter || first == "_", event.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            throw ValidationError("an event is a handler's name, got `\(event)`")
+        }
+        if let payload, (try? JSON.parse(payload)) == nil { throw ValidationError("the payload is not JSON: \(payload)") }
+    }
+
+    func run() throws {
+        try runStoreCommand {
+            let s = try store.open()
+            let id = try InstanceName.resolve(target, in: s)
+            let value = try payload.map { try JSON.parse($0) } ?? .none
+            let text = try StoredValue.encode(value)
+            switch try s.sendMessage(to: id, event: event, payload: text) {
+            case .queued(let pid): print("sent to \(id): the running process (pid \(pid)) delivers it within a second")
+            case .applied, .notFound: print("sent to \(id): no process runs on the store; the next keel run on it delivers it")
             }
         }
     }

@@ -25,7 +25,7 @@ struct Keel: ParsableCommand {
           NO_COLOR                   no colour in diagnostics (colour is only used on a terminal)
         """,
         version: KeelVersion.string,
-        subcommands: [Run.self, Check.self, Test.self, Cron.self, Schedules.self, State.self, Nodes.self, Repl.self],
+        subcommands: [Run.self, Check.self, Test.self, Cron.self, Schedules.self, State.self, Send.self, Nodes.self, Repl.self],
         defaultSubcommand: Run.self
     )
 }

@@ -309,7 +309,7 @@ final class DurabilityTests: XCTestCase {
     """
 
     func testAFullDiskEndsTheRunWithAClearErrorAndKeepsWhatWasCommitted() throws {
-        let disk = try smallDisk("256k")
+        let disk = try smallDisk("384k")
         let (_, file) = try write(hoarder)
         let db = disk.appendingPathComponent("s.db").path
         let r = try keel(["run", "--virtual-time", "--until", "1.hour", "--store", db, file])

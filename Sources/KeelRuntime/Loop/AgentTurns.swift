@@ -73,6 +73,8 @@ extension Interpreter {
     /// raised nothing.
     private func runSchedule(_ s: Schedule, _ tick: Tick, _ instance: AgentInstance, _ label: @autoclosure () -> String) throws -> Bool {
         guard let run = loop.runStarts(s, tick) else { return false }   // cancelled while it waited
+        turn.runningSchedule = s
+        defer { turn.runningSchedule = nil }
         do {
             _ = try call(s.callback, s.args)
             _ = loop.runEnded(s, tick, run, failed: false)

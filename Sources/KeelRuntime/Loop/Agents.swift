@@ -144,6 +144,8 @@ package final class AgentInstance {
     var committedState: [Value]?
     /// Durable schedules removed since the last commit (their rows go).
     var removedDurableSchedules: [String] = []
+    /// The wake time (wall ns) the store last got for it.
+    var wakeCommitted: Int64?
     /// Handlers as callable values, made once per instance rather than once per event (each
     /// holds the instance: emptied when it stops).
     var handlerValues: [String: (Value, Bool)] = [:]

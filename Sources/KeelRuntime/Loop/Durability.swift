@@ -65,6 +65,17 @@ final class Durability {
 
     /// Wall time minus monotonic time, read once (see `wall`).
     let wallOffset: Int64
+    /// When the dormant timer is armed (monotonic ns), and its generation (older ones are stale).
+    var dormantWake: Int64?
+    var dormantGeneration = 0
+    /// More dormant instances were due than there was room for: the loop brings back more at
+    /// its next steps, as room frees.
+    var dormantBacklog = false
+    /// The loop has asked the store about dormant instances and messages once.
+    var startedDormant = false
+
+    /// An instance is being brought back from dormancy (see `restore`).
+    var bringingBack = false
 
     init(store: DurableStore, loop: EventLoop) {
         self.store = store
@@ -133,7 +144,10 @@ final class Durability {
         for run in Durability.decodeHistory(row.history, monotonic: monotonic) { _ = s.record(run) }
         instance.namedSchedules[row.name] = s
         if row.done {
-            s.live = false   // a one-shot that ran: its name stays taken, it does not run again
+            // A one-shot that ran: its name stays taken; registering the same job again (a restart's
+            // @on_start) keeps it done.
+            s.live = false
+            s.restoredDone = true
             return
         }
         instance.schedules.append(s)
@@ -159,7 +173,18 @@ final class Durability {
             durable.dirty = true
             loop.arm(s, nominal: s.isOneShot ? first : timing.next(after: first, notBefore: now, time: time))
         } else if let first = next, first <= now {
-            catchUp(s, from: first, now: now)
+            // Occurrences that came due while no process had the instance are missed (`missed:`):
+            // at a start, a take-over, a message. An instance brought back from dormancy by its
+            // wake time is on time: what came due just now (within a poll) runs as a tick; only
+            // what is older was missed (its process died while it was dormant).
+            let missedUpTo = bringingBack ? now.saturatingSubtract(time.isVirtual ? 1 : Durability.pollInterval) : now
+            var at: Int64? = first
+            if first <= missedUpTo { at = catchUp(s, from: first, now: missedUpTo) }
+            if let from = at, from <= now {
+                loop.arm(s, nominal: latest(s, from: from, now: now))
+            } else {
+                loop.arm(s, nominal: at)
+            }
         } else {
             loop.arm(s, nominal: next)
         }
@@ -171,11 +196,12 @@ final class Durability {
     /// Occurrences from `first` up to now came due while no process ran. The runs it makes wait
     /// in the timer heap at their own due times, so the catch-up runs of all schedules (and
     /// one-shots whose time passed) start in due order.
-    private func catchUp(_ s: Schedule, from first: Int64, now: Int64) {
-        guard let durable = s.durable else { return }
+    /// Returns the cadence point after `now`, where the schedule goes on.
+    private func catchUp(_ s: Schedule, from first: Int64, now: Int64) -> Int64? {
+        guard let durable = s.durable else { return nil }
         if s.isOneShot {
             loop.arm(s, nominal: first)   // fires once, now, in due order with the others
-            return
+            return nil
         }
         var recent = Deque<Int64>()   // for "all": the latest ones within the window
         var last: Int64?
@@ -222,7 +248,31 @@ final class Durability {
             s.waiting += 1
             loop.addTimer(at: nominal, .deliver(s, Tick(due: nominal, nominal: nominal, attempt: 1)), priority: s.options.priority)
         }
-        loop.arm(s, nominal: at)
+        return at
+    }
+
+    /// The latest cadence point from `from` up to `now`; the ones before it are counted as due and
+    /// skipped.
+    private func latest(_ s: Schedule, from: Int64, now: Int64) -> Int64 {
+        var last = from
+        var skipped = 0
+        if case .every(let interval, _) = s.timing {
+            let n = (now - from) / interval
+            skipped = Int(n)
+            last = from + n * interval
+        } else {
+            while skipped < 100_000, let t = s.timing.next(after: last, notBefore: last, time: time), t <= now {
+                last = t
+                skipped += 1
+            }
+        }
+        if skipped > 0 {
+            s.due += skipped
+            s.skipped += skipped
+            s.record(ScheduleRun(due: from, outcome: .skipped))
+            s.durable?.accounted(last - 1)
+        }
+        return last
     }
 
     // MARK: committing
@@ -241,9 +291,15 @@ final class Durability {
         commit(instance, fire: fire, consumed: consumed)
     }
 
-    func commit(_ instance: AgentInstance, fire: (Schedule, Tick)? = nil, consumed: Int64? = nil) {
+    /// `leaving`: the instance leaves memory with this commit (it stopped, or is unloaded when
+    /// idle): the store records that, and, unloaded, when it must be back.
+    func commit(_ instance: AgentInstance, fire: (Schedule, Tick)? = nil, consumed: Int64? = nil, leaving: Leaving? = nil) {
         let agent = instance.info
         var c = TurnCommit(agent: instance.storeId, consumed: consumed)
+        c.base = agent.name
+        c.key = instance.key.map(InstanceId.keyText)
+        c.loaded = leaving == nil
+        c.wake = leaving == .stopped ? nil : wake(instance)
         let committed = instance.committedState
         for (i, field) in agent.stateFields.enumerated() where i < instance.state.count {
             if let committed, i < committed.count, committed[i] == instance.state[i] { continue }
@@ -263,15 +319,33 @@ final class Durability {
         }
         c.removedSchedules = instance.removedDurableSchedules
         instance.removedDurableSchedules.removeAll()
-        guard !c.isEmpty else { return }
+        // A turn that changed nothing commits nothing (the instance's row, with its wake time,
+        // is written with every commit that does, and when it leaves memory).
+        guard !c.isEmpty || leaving != nil || instance.wakeCommitted != c.wake else { return }
         do {
             try store.commit(c)
             instance.committedState = instance.state
+            instance.wakeCommitted = c.wake
         } catch let e as LeaseLost {
             lose(e.agent)   // fencing: another node runs it now; this turn's effects are not kept
         } catch {
             fail(KeelError("StoreError", "cannot commit \(agent.name)'s turn to the store: \(error)"))
         }
+    }
+
+    enum Leaving { case stopped, unloaded }
+
+    /// When a durable instance must be in memory next (wall ns): its earliest due durable
+    /// schedule or pending retry, now if a run of one waits; nil when nothing is due.
+    func wake(_ instance: AgentInstance) -> Int64? {
+        var earliest: Int64?
+        for s in instance.namedSchedules.values where s.durable != nil && s.live && !s.paused {
+            var at = s.nextDeadline ?? s.nextNominal
+            if let retry = s.pendingRetry { at = min(at ?? retry.due, retry.due) }
+            if s.waiting > 0 || s.retryWaiting { at = time.monotonicNow }
+            if let at { earliest = min(earliest ?? at, at) }
+        }
+        return earliest.map(wall)
     }
 
     /// A store that cannot be written ends the run (exit 1): turns of durable agents must not go
@@ -377,6 +451,11 @@ final class Durability {
             fail(KeelError("StoreError", "cannot read the store: \(error)"))
             return
         }
+        if !startedDormant {
+            startedDormant = true
+            armDormantTimer()
+        }
+        takeMessages()
         for r in requests {
             guard let instance = loop.liveAgents.all.first(where: { $0.storeId == r.agent }),
                   let s = instance.namedSchedules[r.schedule], s.durable != nil else { continue }

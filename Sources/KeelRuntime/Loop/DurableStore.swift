@@ -13,6 +13,25 @@ package protocol DurableStore: AnyObject {
     func takeRequests() throws -> [ScheduleRequest]
     /// Says the process is alive (a store shared with other tools needs to know).
     func heartbeat() throws
+
+    // Keyed instances that are not in memory (`A["k"]`, unloaded when idle or never loaded by
+    // this process): the store keeps when each must be back (its earliest due schedule), so
+    // nothing is loaded to find out what is due.
+
+    /// Keyed instances of the agents named `agents` that no process has in memory and whose
+    /// schedules need them by `before` (wall ns), earliest first, at most `limit`.
+    func dormantDue(agents: [String], before: Int64, limit: Int) throws -> [String]
+    /// When the earliest of those instances is needed (wall ns), or nil when none has anything due.
+    func nextDormantWake(agents: [String]) throws -> Int64?
+    /// The instances `dormantDue` returned that this process brought back: none is returned again
+    /// (until it leaves memory with a commit).
+    func markLoaded(_ ids: [String]) throws
+    /// Messages `keel send` left for instances of the agents named `agents`, oldest first, at most
+    /// `limit`; each is returned once.
+    func takeMessages(agents: [String], limit: Int) throws -> [InboxMessage]
+    /// A message `takeMessages` returned that could not be delivered now: it is returned again.
+    func giveBack(_ id: Int64)
+
     /// Lets go of the store (a clean shutdown).
     func close()
 
@@ -25,6 +44,9 @@ package protocol DurableStore: AnyObject {
     /// Pauses, resumes or cancels a durable schedule: applied at once when no process runs on the
     /// store, otherwise queued for the running process (`takeRequests`).
     func request(_ request: ScheduleRequest) throws -> RequestOutcome
+    /// `keel send`: a message for the durable instance `id` (`A` or `A["k"]`), delivered by the
+    /// process that runs on the store (a keyed instance is made for it), or by the next one.
+    func sendMessage(to id: String, event: String, payload: String) throws -> RequestOutcome
 
     // `std/memory`'s persistent scope.
 
@@ -119,9 +141,17 @@ package struct StoredSchedule: Sendable, Equatable {
     }
 }
 
-/// Everything one turn changed for one durable agent.
+/// Everything one turn changed for one durable agent instance.
 package struct TurnCommit: Sendable {
+    /// The instance's store id: the agent's name, or `A["k"]`.
     package var agent: String
+    /// The agent's declared name, and the instance's key as stored text (JSON), nil for a singleton.
+    package var base: String = ""
+    package var key: String?
+    /// When the instance must be in memory next (wall ns: its earliest due schedule or retry),
+    /// nil when nothing is due; and whether it is in memory after this commit.
+    package var wake: Int64?
+    package var loaded = true
     /// Changed state fields, encoded (`StoredValue`).
     package var state: [String: String]
     package var schedules: [StoredSchedule]
@@ -169,6 +199,10 @@ package protocol SharedStore: DurableStore {
     /// Takes up to `limit` messages for agents this node owns that no instance of theirs has
     /// taken yet, oldest first.
     func takeInbox(limit: Int) throws -> [InboxMessage]
+    /// Instances of the agents named `agents` that have messages in the inbox and no live lease
+    /// (sent with `keel send`, or to an instance whose node died), at most `limit`: a node claims
+    /// and makes them, then takes their messages.
+    func unownedWithMail(agents: [String], limit: Int) throws -> [String]
     /// Who owns each durable agent, and until when (for `keel schedules` and `keel state`).
     func owners() throws -> [String: AgentOwner]
     /// The nodes that said they were alive within a lease.
@@ -253,4 +287,29 @@ package struct StoreError: Error, CustomStringConvertible {
     /// A shared store's row was locked past the wait allowed (another node is busy with it).
     package var lockBusy = false
     package init(_ description: String) { self.description = description }
+}
+
+/// An agent instance's identity in a store: the agent's name (`Reporter`) for a singleton,
+/// `Reminders["alice"]` or `Reminders[42]` for a keyed instance (the key as JSON).
+package enum InstanceId {
+    /// How a key is stored: its JSON text (`"alice"`, `42`).
+    package static func keyText(_ key: MapKey) -> String {
+        switch key {
+        case .str(let s): return JSON.quote(s)
+        case .int(let i): return String(i)
+        case .bool(let b): return String(b)
+        }
+    }
+
+    /// A store id as an agent name and a key (nil for a singleton); nil when it is not one.
+    package static func parse(_ id: String) -> (String, MapKey?)? {
+        guard let open = id.firstIndex(of: "[") else { return (id, nil) }
+        guard id.hasSuffix("]"), open != id.startIndex else { return nil }
+        let text = String(id[id.index(after: open)..<id.index(before: id.endIndex)])
+        switch try? JSON.parse(text) {
+        case .str(let s)?: return (String(id[..<open]), .str(s))
+        case .int(let i)?: return (String(id[..<open]), .int(i))
+        default: return nil
+        }
+    }
 }

@@ -34,6 +34,8 @@ package final class EventLoop {
     private var nextFiberId = 1
     var currentFiber: Fiber?
     var liveAgents = LiveAgents()
+    /// Instances made by a message (or brought back) whose first turn has not run yet.
+    var startingCount = 0
     var nextScheduleId = 1
     /// See `jitterSeed`.
     var cachedJitterSeed: UInt64?
@@ -113,6 +115,7 @@ package final class EventLoop {
         interpreter.turn.instance = instance
         interpreter.turn.callDepth = 0
         if !interpreter.turn.deadlines.isEmpty { interpreter.turn.deadlines = [] }
+        interpreter.turn.runningSchedule = nil
     }
 
     /// `switchTurn(to: .idle)` at the end of a turn that began with `beginTurn`.
@@ -121,6 +124,7 @@ package final class EventLoop {
         interpreter.turn.instance = nil
         interpreter.turn.callDepth = 0
         if !interpreter.turn.deadlines.isEmpty { interpreter.turn.deadlines = [] }
+        interpreter.turn.runningSchedule = nil
     }
 
     // MARK: queue
@@ -149,10 +153,10 @@ package final class EventLoop {
     /// is not live is made (its first turn runs its state defaults and `@on_start`, then the
     /// message); a singleton that is not live does not get it. Raises `RuntimeBusy` when the queue
     /// is full.
-    func send(_ agent: AgentInfo, key: MapKey?, event name: String, payload: Value) throws {
+    func send(_ agent: AgentInfo, key: MapKey?, event name: String, payload: Value, inboxId: Int64? = nil) throws {
         if let instance = agent.instance(key) {
             guard instance.accepting else { return }   // stopping: what it is sent is dropped
-            if !enqueue(Event(kind: .message(name: name, payload: payload)), to: instance) {
+            if !enqueue(Event(kind: .message(name: name, payload: payload), inboxId: inboxId), to: instance) {
                 throw KeelError("RuntimeBusy", "event queue is full (capacity \(capacity)); \(instance.label) did not get `\(name)`")
             }
             return
@@ -170,7 +174,7 @@ package final class EventLoop {
             return
         }
         let instance = try activate(agent, key: key)
-        enqueue(Event(kind: .message(name: name, payload: payload)), to: instance)
+        enqueue(Event(kind: .message(name: name, payload: payload), inboxId: inboxId), to: instance)
     }
 
     /// A keyed instance made on demand: made now (its state from its defaults or the store, its
@@ -179,6 +183,7 @@ package final class EventLoop {
     func activate(_ agent: AgentInfo, key: MapKey) throws -> AgentInstance {
         let instance = AgentInstance(info: agent, key: key)
         instance.needsStart = true
+        startingCount += 1
         interpreter.register(instance)
         do { try interpreter.prepare(instance) } catch {
             if instance.accepting { interpreter.finishStop(instance) }
@@ -330,6 +335,10 @@ package final class EventLoop {
         }
         instance.schedules.removeAll()
         instance.namedSchedules.removeAll()
+        if instance.needsStart {
+            instance.needsStart = false
+            startingCount -= 1
+        }
         dropMailbox(instance)
         discardWaiting(of: instance)
         stopping(instance, except: nil)
@@ -351,6 +360,7 @@ package final class EventLoop {
         invariant(!instance.busy, "agent \(instance.label) was scheduled while a turn of it runs or sleeps")
         if instance.needsStart {
             instance.needsStart = false
+            startingCount -= 1
             instance.busy = true
             interpreter.runStartTurn(instance)
             instance.busy = false

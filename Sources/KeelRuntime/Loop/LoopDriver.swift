@@ -180,6 +180,7 @@ extension EventLoop {
         if posted.serveEnded, case .serving = goal { return 0 }
         durability?.pollRequests()
         durability?.pollShared()
+        if let durability, durability.dormantBacklog { durability.dormantDue() }
         fireDueTimers()
         for (f, generation) in posted.completed { work.append(.resume(f, generation: generation)) }
         for job in posted.jobs { work.append(.job(job)) }
@@ -214,7 +215,8 @@ extension EventLoop {
     /// Nothing is ready: reach the goal, move virtual time on, or wait for the next deadline.
     private func waitForWork() -> Int32? {
         if case .idle = goal { return 0 }
-        if case .noAgents = goal, liveAgents.isEmpty && parkedTurns == 0 && !(durability?.hasStandby ?? false) { return 0 }
+        if case .noAgents = goal, liveAgents.isEmpty && parkedTurns == 0 && !(durability?.hasStandby ?? false)
+            && !(durability?.hasDormant ?? false) { return 0 }
         let next = timers.min?.deadline
         if time.isVirtual && waitingOnOutside > 0 {
             // Virtual time stands still while a turn waits for the outside world.

@@ -14,14 +14,19 @@ final class Schedule {
     enum Kind: String { case every, after, at, cron }
     let id: Int
     /// A task or lambda, called with `args` (`args:`; none by default).
-    let callback: Value
-    let kind: Kind
+    var callback: Value
+    var kind: Kind
     /// Cancelled schedules, one-shots that have run (and will not retry), and every schedule of a
     /// stopped instance are not live.
     var live = true
     var paused = false
     /// A run of its callback started and has not ended (it may be parked).
     var inFlight = false
+    /// Registered again (same name) while its run was in flight: that run's end leaves the new
+    /// occurrence alone.
+    var rearmedDuringRun = false
+    /// A durable one-shot that had run when the store was read (registering it again keeps it done).
+    var restoredDone = false
     /// A retry came due and waits in the mailbox (or for a slot) to start.
     var retryWaiting = false
     /// A run is under way (running or parked), or a retry of it is pending or waiting: what the
@@ -31,7 +36,7 @@ final class Schedule {
     /// The agent instance that registered it: its turns run the callback, and it ends with it
     /// (stopping the instance empties its `schedules`, which breaks this cycle).
     let owner: AgentInstance
-    let timing: ScheduleTiming
+    var timing: ScheduleTiming
     /// Its options, held by reference: most schedules have the defaults and share one box.
     private var optionsBox: OptionsBox
     var options: ScheduleOptions {

@@ -15,6 +15,8 @@ final class SharedNodes {
     private(set) var instances: [String: (AgentInfo, MapKey?)] = [:]
     var nextPollTime: Int64 = 0
     var nextRenewTime: Int64 = 0
+    /// When instances in memory nowhere are next looked for (due schedules, waiting messages).
+    var nextOrphanCheck: Int64 = 0
     /// When a standby agent's owner's lease would run out (tried again then, and every third of
     /// a lease).
     var nextClaimTime: Int64 = .max
@@ -96,19 +98,20 @@ extension Durability {
     /// A durable agent's instance stopped here: its last commit, and on a shared store its lease
     /// goes (a standby node may start it at once: at a clean shutdown, the others take over).
     func stopped(_ instance: AgentInstance) {
-        commit(instance)
+        commit(instance, leaving: .stopped)
         release(instance)
     }
 
     /// An idle durable instance leaves memory: its last commit (its state and schedules stay in
     /// the store), its lease goes; no `@on_stop`. A message or a due schedule brings it back.
     func unload(_ instance: AgentInstance) {
-        commit(instance)
+        commit(instance, leaving: .unloaded)
         instance.phase = .stopped
         if let key = instance.key, instance.info.keyed[key] === instance { instance.info.keyed[key] = nil }
         else if instance.key == nil, instance.info.singleton === instance { instance.info.singleton = nil }
         loop.agentStopped(instance)
         release(instance)
+        if shared == nil { noteDormant(wake: instance.wakeCommitted) }   // a shared store's nodes poll for it
     }
 
     private func release(_ instance: AgentInstance) {
@@ -158,6 +161,17 @@ extension Durability {
                         loop.interpreter.options.errorOutput("warning: cannot start \(agent.name) here: \(error)")
                     }
                 }
+            }
+            if now >= shared.nextOrphanCheck {
+                // Once a second: keyed instances in memory on no node (their node died, or they
+                // went idle) that have messages waiting or schedules due are claimed and made here.
+                shared.nextOrphanCheck = now + 1_000_000_000
+                let agents = durableAgents
+                let room = min(loop.capacity - loop.pending, SharedNodes.inboxBatch)
+                if room > 0, !agents.isEmpty {
+                    for id in try shared.store.unownedWithMail(agents: Array(agents.keys), limit: room) { bringBack(id, agents, dormant: false) }
+                }
+                dormantDue()
             }
             let room = min(loop.capacity - loop.pending, SharedNodes.inboxBatch)
             guard room > 0 else { return }

@@ -15,6 +15,8 @@ struct TimerEntry: Comparable {
         case deliver(Schedule, Tick)
         /// See whether an instance with `@idle` has been idle long enough to leave memory.
         case idleCheck(AgentInstance)
+        /// Dormant keyed instances are due: bring them back (stale if armed again since).
+        case dormantDue(generation: Int)
     }
     let deadline: Int64
     let priority: Int
@@ -50,6 +52,7 @@ extension EventLoop {
             case .retry(let s, let generation): if s.retryGeneration == generation { retryDue(s) }
             case .deliver(let s, let tick): deliverOrWait(s, tick)
             case .idleCheck(let instance): idleCheckDue(instance)
+            case .dormantDue(let generation): if let durability, durability.dormantGeneration == generation { durability.dormantDue() }
             }
         }
     }
@@ -64,6 +67,37 @@ extension EventLoop {
         #endif
         s.owner.schedules.append(s)
         if let name = s.options.name { s.owner.namedSchedules[name] = s }
+        arm(s, nominal: first)
+    }
+
+    /// A named schedule registered again from inside its own run, or after it finished (a
+    /// one-shot that ran): a new occurrence of it, with the timing, callback and options just
+    /// given; its counters and history go on.
+    func rearm(_ s: Schedule, kind: Schedule.Kind, callback: Value, args: [Value], timing: ScheduleTiming,
+               options: ScheduleOptions, durable: DurableSchedule?, first: Int64, duringRun: Bool) {
+        s.kind = kind
+        s.callback = callback
+        s.args = args
+        s.timing = timing
+        s.options = options
+        if let durable {
+            durable.missedCount = s.durable?.missedCount ?? 0
+            durable.lastDue = s.durable?.lastDue
+            durable.dirty = true
+        }
+        s.durable = durable
+        s.live = true
+        s.restoredDone = false
+        s.paused = false
+        s.pendingRetry = nil
+        s.retryGeneration += 1
+        if duringRun && s.inFlight { s.rearmedDuringRun = true }
+        if !s.owner.schedules.contains(where: { $0 === s }) {
+            s.owner.schedules.append(s)
+            #if DEBUG
+            madeSchedules.append(s)
+            #endif
+        }
         arm(s, nominal: first)
     }
 
@@ -232,6 +266,15 @@ extension EventLoop {
     func runEnded(_ s: Schedule, _ tick: Tick, _ run: Int, failed: Bool) -> Int64? {
         let ended = time.monotonicNow
         s.durable?.dirty = true
+        if s.rearmedDuringRun {
+            // Its run registered it again: the new occurrence goes on; this run's outcome is history.
+            s.rearmedDuringRun = false
+            s.inFlight = false
+            if failed { s.failures += 1 }
+            s.update(run) { $0.ended = ended; $0.outcome = failed ? .error : .ok }
+            s.durable?.accounted(tick.nominal)
+            return nil
+        }
         var retryIn: Int64?
         if failed {
             s.failures += 1

@@ -9,6 +9,9 @@ struct TurnContext {
     var callDepth = 0
     /// `control.with_timeout`/`with_deadline` limits, innermost last.
     var deadlines: [Deadline] = []
+    /// The schedule whose callback this turn runs (registering its name again from inside makes
+    /// a new occurrence).
+    var runningSchedule: Schedule?
 
     /// The agent the turn runs for.
     var agent: AgentInfo? { instance?.info }

@@ -106,17 +106,29 @@ enum ScheduleModule {
             args = list
         }
         let durable = try durability(call, instance, callback, args)
-        if let name = options.name, let existing = instance.namedSchedules[name], existing.live || existing.durable != nil {
-            if existing.kind == kind && existing.timing.same(as: timing) && sameCallback(existing.callback, callback) && existing.args == args {
-                // The same job: it goes on (a durable one-shot that has run stays done).
-                if existing.live {
-                    existing.options = options
-                    if let d = existing.durable, let durable {
-                        d.missed = durable.missed
-                        d.catchUp = durable.catchUp
-                        d.dirty = true
-                    }
+        if let name = options.name, let existing = instance.namedSchedules[name] {
+            let ownRun = call.interpreter.turn.runningSchedule === existing
+            let sameJob = existing.kind == kind && existing.timing.same(as: timing) && sameCallback(existing.callback, callback) && existing.args == args
+            if existing.live && !ownRun && sameJob {
+                // The same job, live: it goes on with its cadence and counters; the new options apply.
+                existing.options = options
+                if let d = existing.durable, let durable {
+                    d.missed = durable.missed
+                    d.catchUp = durable.catchUp
+                    d.dirty = true
                 }
+                return .object(ScheduleHandle(existing, loop))
+            }
+            if existing.restoredDone && sameJob && !ownRun {
+                // A durable one-shot that ran before a restart, registered again by @on_start: done.
+                return .object(ScheduleHandle(existing, loop))
+            }
+            if !existing.live || ownRun {
+                // Registered again from inside its own run, or after a one-shot finished: a new
+                // occurrence under the same name (self-scheduling, backoff), its counters and
+                // history carried on.
+                loop.rearm(existing, kind: kind, callback: callback, args: args, timing: timing, options: options,
+                           durable: durable, first: first, duringRun: ownRun)
                 return .object(ScheduleHandle(existing, loop))
             }
             _ = loop.cancel(existing)   // a different job under the same name replaces it
