@@ -646,6 +646,11 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
                 _ = try c.query("DELETE FROM keel_schedules WHERE agent = \(r.agent) AND name = \(r.schedule)", logger: logger).waitBounded()
                 _ = try c.query("DELETE FROM keel_fires WHERE agent = \(r.agent) AND schedule = \(r.schedule)", logger: logger).waitBounded()
             }
+            // When the instance is needed next, now that this schedule changed.
+            _ = try c.query("""
+                UPDATE keel_agents SET wake = (SELECT min(least(next_due, retry_due)) FROM keel_schedules
+                  WHERE agent = \(r.agent) AND NOT done AND NOT paused) WHERE name = \(r.agent)
+                """, logger: logger).waitBounded()
             return .applied
         }
     }

@@ -411,6 +411,12 @@ package final class SQLiteStore: DurableStore {
                     try db.execute(sql: "DELETE FROM schedules WHERE agent = ? AND name = ?", arguments: [r.agent, r.schedule])
                     try db.execute(sql: "DELETE FROM fires WHERE agent = ? AND schedule = ?", arguments: [r.agent, r.schedule])
                 }
+                // When the instance is needed next, now that this schedule changed.
+                try db.execute(sql: """
+                    UPDATE agents SET wake = (SELECT min(coalesce(retry_due, next_due), coalesce(next_due, retry_due)) AS w FROM schedules
+                      WHERE agent = ?1 AND done = 0 AND paused = 0 AND (next_due IS NOT NULL OR retry_due IS NOT NULL) ORDER BY w LIMIT 1)
+                    WHERE name = ?1
+                    """, arguments: [r.agent])
             }
             return .applied
         }

@@ -11,6 +11,7 @@ final class GoldenCases: XCTestCase {
         "agents/fifo_10000.keel",
         "agents/handler_error.keel",
         "agents/handler_error_fail_fast.keel",
+        "agents/idle_instances.keel",
         "agents/keyed_instances.keel",
         "agents/keyed_run_stop_broadcast.keel",
         "agents/lifecycle_order.keel",
@@ -117,6 +118,7 @@ final class GoldenCases: XCTestCase {
         "schedule/overflow_capacity_3.keel",
         "schedule/overflow_capacity_4.keel",
         "schedule/real_clock_smoke.keel",
+        "schedule/self_scheduling_backoff.keel",
         "schedule/stop_cancels.keel",
         "schedule/task_callbacks_and_order.keel",
         "scope/assign_global_in_task.keel",
@@ -210,6 +212,7 @@ final class GoldenCases: XCTestCase {
     func test_agents_fifo_10000() throws { try GoldenTests.checkGolden("agents/fifo_10000.keel") }
     func test_agents_handler_error() throws { try GoldenTests.checkGolden("agents/handler_error.keel") }
     func test_agents_handler_error_fail_fast() throws { try GoldenTests.checkGolden("agents/handler_error_fail_fast.keel") }
+    func test_agents_idle_instances() throws { try GoldenTests.checkGolden("agents/idle_instances.keel") }
     func test_agents_keyed_instances() throws { try GoldenTests.checkGolden("agents/keyed_instances.keel") }
     func test_agents_keyed_run_stop_broadcast() throws { try GoldenTests.checkGolden("agents/keyed_run_stop_broadcast.keel") }
     func test_agents_lifecycle_order() throws { try GoldenTests.checkGolden("agents/lifecycle_order.keel") }
@@ -316,6 +319,7 @@ final class GoldenCases: XCTestCase {
     func test_schedule_overflow_capacity_3() throws { try GoldenTests.checkGolden("schedule/overflow_capacity_3.keel") }
     func test_schedule_overflow_capacity_4() throws { try GoldenTests.checkGolden("schedule/overflow_capacity_4.keel") }
     func test_schedule_real_clock_smoke() throws { try GoldenTests.checkGolden("schedule/real_clock_smoke.keel") }
+    func test_schedule_self_scheduling_backoff() throws { try GoldenTests.checkGolden("schedule/self_scheduling_backoff.keel") }
     func test_schedule_stop_cancels() throws { try GoldenTests.checkGolden("schedule/stop_cancels.keel") }
     func test_schedule_task_callbacks_and_order() throws { try GoldenTests.checkGolden("schedule/task_callbacks_and_order.keel") }
     func test_scope_assign_global_in_task() throws { try GoldenTests.checkGolden("scope/assign_global_in_task.keel") }

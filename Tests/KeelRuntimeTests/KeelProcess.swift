@@ -26,14 +26,15 @@ func keel(_ args: [String], stdin: String? = nil, environment: [String: String] 
     return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }
 
-/// Starts the built `keel` with `args` in the background (its output thrown away).
-func startKeel(_ args: [String]) throws -> Process {
+/// Starts the built `keel` with `args` in the background (its output thrown away, or written to
+/// `output`).
+func startKeel(_ args: [String], output: URL? = nil) throws -> Process {
     let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keel")
     try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "keel binary not built")
     let process = Process()
     process.executableURL = binary
     process.arguments = args
-    process.standardOutput = FileHandle.nullDevice
+    process.standardOutput = try output.map { try FileHandle(forWritingTo: $0) } ?? FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
     return process

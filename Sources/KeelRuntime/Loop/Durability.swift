@@ -178,12 +178,16 @@ final class Durability {
             // wake time is on time: what came due just now (within a poll) runs as a tick; only
             // what is older was missed (its process died while it was dormant).
             let missedUpTo = bringingBack ? now.saturatingSubtract(time.isVirtual ? 1 : Durability.pollInterval) : now
-            var at: Int64? = first
-            if first <= missedUpTo { at = catchUp(s, from: first, now: missedUpTo) }
-            if let from = at, from <= now {
-                loop.arm(s, nominal: latest(s, from: from, now: now))
+            if s.isOneShot {
+                loop.arm(s, nominal: first)   // fires once, now, in due order with the others
             } else {
-                loop.arm(s, nominal: at)
+                var at: Int64? = first
+                if first <= missedUpTo { at = catchUp(s, from: first, now: missedUpTo) }
+                if let from = at, from <= now {
+                    loop.arm(s, nominal: latest(s, from: from, now: now))
+                } else {
+                    loop.arm(s, nominal: at)
+                }
             }
         } else {
             loop.arm(s, nominal: next)
@@ -196,13 +200,9 @@ final class Durability {
     /// Occurrences from `first` up to now came due while no process ran. The runs it makes wait
     /// in the timer heap at their own due times, so the catch-up runs of all schedules (and
     /// one-shots whose time passed) start in due order.
-    /// Returns the cadence point after `now`, where the schedule goes on.
+    /// Returns the cadence point after `now`, where the recurring schedule goes on.
     private func catchUp(_ s: Schedule, from first: Int64, now: Int64) -> Int64? {
         guard let durable = s.durable else { return nil }
-        if s.isOneShot {
-            loop.arm(s, nominal: first)   // fires once, now, in due order with the others
-            return nil
-        }
         var recent = Deque<Int64>()   // for "all": the latest ones within the window
         var last: Int64?
         var at: Int64? = first
