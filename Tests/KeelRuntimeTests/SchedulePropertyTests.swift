@@ -141,6 +141,126 @@ final class SchedulePropertyTests: XCTestCase {
         print("schedule property test: \(cases) cases, \(schedulesChecked) schedules checked")
     }
 
+    /// Keyed instances (issue 23): random keys made by random messages, instances that go idle
+    /// and stop (`@idle`) and are made again by a later message, each with random schedules and
+    /// handlers that sleep. After every run: no instance ever ran two turns at once, every
+    /// schedule accounts for every tick, and every one-shot of an instance that cannot go idle
+    /// ran exactly once.
+    func testInstancesOverRandomMessagesAndIdleUnloads() throws {
+        let cases = 120
+        var instancesSeen = 0
+        for n in 0..<cases {
+            var dice = Dice(state: UInt64(n) &* 104_729 &+ 3)
+            let idle = dice.chance(50) ? dice.int(30...900) : nil
+            var start: [String] = []
+            var mustRunOnce: [String] = []
+            for k in 0..<dice.int(1...3) {
+                let name = "s\(k)"
+                let sleep = dice.chance(50) ? "schedule.sleep(\(dice.int(1...120)).seconds)" : ""
+                let body = "() => { self.running += 1\n if self.running > 1 { self.overlaps += 1 }\n \(sleep)\n after_stop(self.ended, self.key)\n self.running -= 1 }"
+                var options = ["name: \"\(name)\""]
+                if dice.chance(30) { options.append("retry: {attempts: 2, backoff: \(dice.int(0...60)).seconds}") }
+                if dice.chance(50) {
+                    options.append("overlap: \"\(dice.pick(["buffer_one", "skip", "buffer_all"]))\"")
+                    start.append("schedule.every(\(dice.pick([30, 60, 300])).seconds, \(body), \(options.joined(separator: ", ")))")
+                } else {
+                    start.append("schedule.after(\(dice.int(0...1200)).seconds, \(body), \(options.joined(separator: ", ")))")
+                    if idle == nil { mustRunOnce.append(name) }
+                }
+            }
+            var sends: [String] = []
+            let keys = (0..<dice.int(1...6)).map { _ in dice.chance(50) ? "\"k\(dice.int(0...4))\"" : "\(dice.int(0...4))" }
+            for _ in 0..<dice.int(3...30) {
+                sends.append("schedule.after(\(dice.int(0...3600)).seconds, () => send(W[\(dice.pick(keys))], \(dice.int(0...90)), event: \"ping\"))")
+            }
+            // Stops and runs at random moments, also while an instance's @on_start or @on_stop sleeps.
+            let verbs = dice.int(0...8)
+            if verbs > 0 { mustRunOnce.removeAll() }   // a stopped instance's one-shots do not run
+            for _ in 0..<verbs {
+                let verb = dice.pick(["stop", "run"])
+                sends.append("schedule.after(\(dice.int(0...3600)).seconds, () => \(verb)(W[\(dice.pick(keys))]))")
+            }
+            let startSleep = dice.chance(40) ? "schedule.sleep(\(dice.int(1...100)).seconds)" : ""
+            let stopSleep = dice.chance(40) ? "schedule.sleep(\(dice.int(1...100)).seconds)" : ""
+            let source = """
+            use std/io
+            use std/schedule
+
+            task after_stop(ended: bool, key: dynamic) {
+              if ended { io.show("W[{key}] ran after its @on_stop") }
+            }
+
+            agent W {
+              \(idle.map { "@idle \($0).seconds" } ?? "")
+              @tools [io]
+              state {
+                running: int = 0
+                overlaps: int = 0
+                ended: bool = false
+              }
+              @on_start {
+                self.running += 1
+                \(start.joined(separator: "\n    "))
+                \(startSleep)
+                after_stop(self.ended, self.key)
+                self.running -= 1
+              }
+              on ping(s: int) {
+                self.running += 1
+                if self.running > 1 { self.overlaps += 1 }
+                if s > 45 { schedule.sleep(s * 1.seconds) }
+                after_stop(self.ended, self.key)
+                self.running -= 1
+              }
+              @on_stop {
+                # From here on, no other turn of this instance may run (a parked one unwinds).
+                self.ended = true
+                \(stopSleep)
+                io.show("W[{self.key}] overlaps {self.overlaps}")
+              }
+            }
+
+            agent Driver {
+              @on_start {
+                \(sends.joined(separator: "\n    "))
+                schedule.after(3700.seconds, () => stop(self))
+              }
+            }
+            run(Driver)
+            """
+            let capacity = dice.int(2...16)
+            final class Sink: @unchecked Sendable { var lines: [String] = [] }
+            let out = Sink(), errors = Sink()
+            var options = Interpreter.Options()
+            options.output = { out.lines.append($0) }
+            options.errorOutput = { errors.lines.append($0) }
+            options.time = VirtualTime(start: 1_767_225_600_000_000_000)
+            options.until = 2 * 3_600_000_000_000
+            options.queueCapacity = capacity
+            options.environment = ["KEEL_SEED": String(n)]
+            let interpreter = Interpreter(options: options)
+            let main = try interpreter.compile(SourceFile(path: "instances\(n).keel", text: source))
+            let status = onLargeStack { interpreter.runProgram(main) }
+            let context = "case \(n), capacity \(capacity):\n\(source)"
+            XCTAssertEqual(status, 0, context + errors.lines.joined(separator: "\n"))
+            // A full queue refuses a send (RuntimeBusy): that is the policy, not a failure.
+            XCTAssertFalse(errors.lines.contains { $0.contains("error") && !$0.contains("RuntimeBusy") }, context + errors.lines.joined(separator: "\n"))
+            for line in out.lines where line.contains("overlaps") {
+                instancesSeen += 1
+                XCTAssertTrue(line.hasSuffix("overlaps 0"), "\(line)\n\(context)")
+            }
+            for line in out.lines where line.contains("ran after") { XCTFail("\(line)\n\(context)") }
+            for c in interpreter.scheduleCounters where c.name != nil {
+                XCTAssertEqual(c.waiting, 0, "\(c)\n\(context)")
+                XCTAssertEqual(c.due, c.fired + c.skipped + c.dropped, "\(c)\n\(context)")
+                XCTAssertFalse(c.overdueRetryAtStop, "a retry never ran: \(c)\n\(context)")
+                if mustRunOnce.contains(c.name!) { XCTAssertEqual(c.fired, 1, "\(c)\n\(context)") }
+            }
+        }
+        XCTAssertGreaterThan(instancesSeen, cases)
+        print("instance property test: \(cases) cases, \(instancesSeen) instance lives checked")
+    }
+
     /// Jitter repeats exactly under one KEEL_SEED and changes under another.
     func testJitterIsReproducibleUnderASeed() throws {
         let source = """

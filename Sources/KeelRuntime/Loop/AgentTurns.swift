@@ -88,6 +88,12 @@ extension Interpreter {
             }
             reportAgentError(e, instance, where_)
             return false
+        } catch is TurnEnded {
+            loop.runAbandoned(s, run)   // its instance stopped: not a failure, nothing to retry
+            throw TurnEnded(instance: instance)
+        } catch is ShutdownSignal {
+            loop.runAbandoned(s, run)
+            throw ShutdownSignal()
         } catch {
             _ = loop.runEnded(s, tick, run, failed: true)
             throw error

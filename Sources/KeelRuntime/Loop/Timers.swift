@@ -298,6 +298,15 @@ extension EventLoop {
         return retryIn
     }
 
+    /// A run cut off because its instance stopped (or the run ended): it neither failed nor
+    /// retries.
+    func runAbandoned(_ s: Schedule, _ run: Int) {
+        let ended = time.monotonicNow
+        s.inFlight = false
+        s.rearmedDuringRun = false
+        s.update(run) { $0.ended = ended; $0.outcome = .error }
+    }
+
     // MARK: pause, resume, cancel
 
     /// Stops ticks from coming due (they are neither skipped nor dropped); a pending retry waits.
