@@ -276,6 +276,7 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
             "ALTER TABLE keel_agents ADD COLUMN wake BIGINT",
             "UPDATE keel_agents SET base = name",
             "CREATE INDEX keel_agents_dormant ON keel_agents (base, wake) WHERE key IS NOT NULL AND wake IS NOT NULL",
+            "ALTER TABLE keel_schedules ADD COLUMN uid TEXT",
         ],
     ]
 
@@ -487,7 +488,7 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
             q.appendLiteral("""
                 , schedule_\(i) AS (INSERT INTO keel_schedules (agent, name, kind, timing, task, args, options, due, fired, skipped,
                   dropped, failures, missed, paused, resumed, done, last_due, next_due, retry_attempt, retry_due, history,
-                  last_outcome, last_run) SELECT\u{20}
+                  last_outcome, last_run, uid) SELECT\u{20}
                 """)
             for t in [s.agent, s.name, s.kind, s.timing, s.task, s.args, s.options] { value(t, "text") }
             for n in [s.due, s.fired, s.skipped, s.dropped, s.failures, s.missed] { value(Int64(n), "int8") }
@@ -495,13 +496,14 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
             for n in [s.lastDue, s.nextDue, s.retryAttempt.map(Int64.init), s.retryDue] { value(n, "int8") }
             value(s.history, "text")
             value(s.lastOutcome, "text")
-            value(s.lastRun, "int8", fenced + """
+            value(s.lastRun, "int8")
+            value(s.uid, "text", fenced + """
                  ON CONFLICT (agent, name) DO UPDATE SET kind = excluded.kind, timing = excluded.timing,
                   task = excluded.task, args = excluded.args, options = excluded.options, due = excluded.due, fired = excluded.fired,
                   skipped = excluded.skipped, dropped = excluded.dropped, failures = excluded.failures, missed = excluded.missed,
                   paused = excluded.paused, resumed = excluded.resumed, done = excluded.done, last_due = excluded.last_due,
                   next_due = excluded.next_due, retry_attempt = excluded.retry_attempt, retry_due = excluded.retry_due,
-                  history = excluded.history, last_outcome = excluded.last_outcome, last_run = excluded.last_run)
+                  history = excluded.history, last_outcome = excluded.last_outcome, last_run = excluded.last_run, uid = excluded.uid)
                 """)
         }
         if let fire = commit.fire {
@@ -534,7 +536,7 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
             paused: try r["paused"].decode(Bool.self), resumed: try r["resumed"].decode(Bool.self), done: try r["done"].decode(Bool.self),
             lastDue: try opt("last_due"), nextDue: try opt("next_due"), retryAttempt: try opt("retry_attempt").map(Int.init),
             retryDue: try opt("retry_due"), history: try r["history"].decode(String.self),
-            lastOutcome: try r["last_outcome"].decode(String?.self), lastRun: try opt("last_run"))
+            lastOutcome: try r["last_outcome"].decode(String?.self), lastRun: try opt("last_run"), uid: try r["uid"].decode(String?.self))
     }
 
     package func takeRequests() throws -> [ScheduleRequest] {

@@ -166,6 +166,7 @@ package final class SQLiteStore: DurableStore {
                 ALTER TABLE agents ADD COLUMN key TEXT;
                 ALTER TABLE agents ADD COLUMN wake INTEGER;
                 ALTER TABLE agents ADD COLUMN loaded INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE schedules ADD COLUMN uid TEXT;
                 UPDATE agents SET base = name;
                 CREATE INDEX agents_dormant ON agents (base, wake) WHERE key IS NOT NULL AND loaded = 0 AND wake IS NOT NULL;
                 CREATE TABLE messages (
@@ -457,17 +458,17 @@ package final class SQLiteStore: DurableStore {
         // was a tenth of a durable turn's cost).
         try db.cachedStatement(sql: """
             INSERT INTO schedules (agent, name, kind, timing, task, args, options, due, fired, skipped, dropped, failures,
-              missed, paused, resumed, done, last_due, next_due, retry_attempt, retry_due, history, last_outcome, last_run)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              missed, paused, resumed, done, last_due, next_due, retry_attempt, retry_due, history, last_outcome, last_run, uid)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (agent, name) DO UPDATE SET kind = excluded.kind, timing = excluded.timing, task = excluded.task,
               args = excluded.args, options = excluded.options, due = excluded.due, fired = excluded.fired,
               skipped = excluded.skipped, dropped = excluded.dropped, failures = excluded.failures, missed = excluded.missed,
               paused = excluded.paused, resumed = excluded.resumed, done = excluded.done, last_due = excluded.last_due, next_due = excluded.next_due,
               retry_attempt = excluded.retry_attempt, retry_due = excluded.retry_due, history = excluded.history,
-              last_outcome = excluded.last_outcome, last_run = excluded.last_run
+              last_outcome = excluded.last_outcome, last_run = excluded.last_run, uid = excluded.uid
             """).execute(arguments: [s.agent, s.name, s.kind, s.timing, s.task, s.args, s.options, s.due, s.fired, s.skipped, s.dropped,
                              s.failures, s.missed, s.paused, s.resumed, s.done, s.lastDue, s.nextDue, s.retryAttempt, s.retryDue, s.history,
-                             s.lastOutcome, s.lastRun])
+                             s.lastOutcome, s.lastRun, s.uid])
     }
 
     static func schedule(_ row: Row) -> StoredSchedule {
@@ -475,7 +476,8 @@ package final class SQLiteStore: DurableStore {
                        args: row["args"], options: row["options"], due: row["due"], fired: row["fired"], skipped: row["skipped"],
                        dropped: row["dropped"], failures: row["failures"], missed: row["missed"], paused: row["paused"], resumed: row["resumed"],
                        done: row["done"], lastDue: row["last_due"], nextDue: row["next_due"], retryAttempt: row["retry_attempt"],
-                       retryDue: row["retry_due"], history: row["history"], lastOutcome: row["last_outcome"], lastRun: row["last_run"])
+                       retryDue: row["retry_due"], history: row["history"], lastOutcome: row["last_outcome"], lastRun: row["last_run"],
+                       uid: row["uid"])
     }
 
     // MARK: helpers

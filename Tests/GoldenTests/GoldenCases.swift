@@ -39,6 +39,7 @@ final class GoldenCases: XCTestCase {
         "collections/sets.keel",
         "collections/tuples.keel",
         "control/break_outside.keel",
+        "control/busy_loop_virtual_time.keel",
         "control/for_loops.keel",
         "control/for_non_iterable.keel",
         "control/if_else.keel",
@@ -105,6 +106,8 @@ final class GoldenCases: XCTestCase {
         "policies/priority.keel",
         "policies/retry.keel",
         "policies/retry_across_ticks.keel",
+        "policies/schedule_options_more.keel",
+        "policies/skip_warning.keel",
         "schedule/at_times.keel",
         "schedule/bad_arguments.keel",
         "schedule/cancel.keel",
@@ -240,6 +243,7 @@ final class GoldenCases: XCTestCase {
     func test_collections_sets() throws { try GoldenTests.checkGolden("collections/sets.keel") }
     func test_collections_tuples() throws { try GoldenTests.checkGolden("collections/tuples.keel") }
     func test_control_break_outside() throws { try GoldenTests.checkGolden("control/break_outside.keel") }
+    func test_control_busy_loop_virtual_time() throws { try GoldenTests.checkGolden("control/busy_loop_virtual_time.keel") }
     func test_control_for_loops() throws { try GoldenTests.checkGolden("control/for_loops.keel") }
     func test_control_for_non_iterable() throws { try GoldenTests.checkGolden("control/for_non_iterable.keel") }
     func test_control_if_else() throws { try GoldenTests.checkGolden("control/if_else.keel") }
@@ -306,6 +310,8 @@ final class GoldenCases: XCTestCase {
     func test_policies_priority() throws { try GoldenTests.checkGolden("policies/priority.keel") }
     func test_policies_retry() throws { try GoldenTests.checkGolden("policies/retry.keel") }
     func test_policies_retry_across_ticks() throws { try GoldenTests.checkGolden("policies/retry_across_ticks.keel") }
+    func test_policies_schedule_options_more() throws { try GoldenTests.checkGolden("policies/schedule_options_more.keel") }
+    func test_policies_skip_warning() throws { try GoldenTests.checkGolden("policies/skip_warning.keel") }
     func test_schedule_at_times() throws { try GoldenTests.checkGolden("schedule/at_times.keel") }
     func test_schedule_bad_arguments() throws { try GoldenTests.checkGolden("schedule/bad_arguments.keel") }
     func test_schedule_cancel() throws { try GoldenTests.checkGolden("schedule/cancel.keel") }

@@ -74,7 +74,16 @@ extension Interpreter {
     private func runSchedule(_ s: Schedule, _ tick: Tick, _ instance: AgentInstance, _ label: @autoclosure () -> String) throws -> Bool {
         guard let run = loop.runStarts(s, tick) else { return false }   // cancelled while it waited
         turn.runningSchedule = s
-        defer { turn.runningSchedule = nil }
+        // `timeout:`: the run is a time limit's work, as in `control.with_timeout`.
+        let limited = s.options.timeout.map { d in
+            Deadline(at: loop.time.monotonicNow.saturatingAdd(d), kind: "TimeoutError",
+                     message: "\(s.options.name.map { "scheduled closure \"\($0)\"" } ?? "a scheduled closure") timed out after \(formatDuration(d))")
+        }
+        if let limited { turn.deadlines.append(limited) }
+        defer {
+            turn.runningSchedule = nil
+            if limited != nil, !turn.deadlines.isEmpty { turn.deadlines.removeLast() }
+        }
         do {
             _ = try call(s.callback, s.args)
             _ = loop.runEnded(s, tick, run, failed: false)
@@ -87,6 +96,16 @@ extension Interpreter {
                     ?? ", attempt \(tick.attempt) of \(retry.attempts), giving up"
             }
             reportAgentError(e, instance, where_)
+            if retryIn == nil, let onFailure = s.options.onFailure {
+                // No retry left: `on_failure:` hears of it, in this turn, with the error and the handle.
+                if limited != nil, !turn.deadlines.isEmpty { turn.deadlines.removeLast() }
+                do {
+                    _ = try call(onFailure, [e.caughtValue, .object(ScheduleHandle(s, loop))])
+                } catch let hookError as KeelError where !ErrorKind.uncatchable.contains(hookError.kind) {
+                    reportAgentError(hookError, instance, label() + ", on_failure")
+                }
+                if limited != nil { turn.deadlines.append(limited!) }
+            }
             return false
         } catch is TurnEnded {
             loop.runAbandoned(s, run)   // its instance stopped: not a failure, nothing to retry

@@ -124,6 +124,12 @@ final class Durability {
         let timing = try Durability.decodeTiming(row.timing, monotonic: monotonic)
         var (options, missedPolicy, catchUpWindow) = try Durability.decodeOptions(row.options)
         options.name = row.name
+        if case .map(let m)? = try? JSON.parse(row.options) {
+            if case .int(let e)? = m[.str("ends")] { options.ends = monotonic(Int64(e)) }
+            if case .str(let task)? = m[.str("on_failure")], let proto = agent.tasks[task] {
+                options.onFailure = .function(Function(proto: proto, upvalues: [], selfValue: instance.selfValue))
+            }
+        }
         let argsValue = try StoredValue.decode(row.args) { .object(UuidValue($0)) }
         guard case .list(let args) = argsValue else { throw StoreError("durable schedule \(row.name): its arguments are not a list") }
         let durable = DurableSchedule(task: row.task, argsText: row.args, missed: missedPolicy, catchUp: catchUpWindow)
@@ -131,7 +137,8 @@ final class Durability {
         durable.lastDue = row.lastDue.map(monotonic)
         durable.dirty = false
         let callback = Value.function(Function(proto: proto, upvalues: [], selfValue: instance.selfValue))
-        let s = Schedule(id: loop.nextScheduleId, kind: kind, callback: callback, owner: instance, timing: timing, options: options)
+        let s = Schedule(id: loop.nextScheduleId, kind: kind, callback: callback, owner: instance, timing: timing, options: options,
+                         uid: row.uid ?? loop.newScheduleUID())
         loop.nextScheduleId += 1
         s.durable = durable
         s.args = args
@@ -363,6 +370,12 @@ final class Durability {
         if let r = s.options.retry {
             options.append("\"retry\":{\"attempts\":\(r.attempts),\"backoff\":\(r.backoff),\"max\":\(r.max.map(String.init) ?? "null")}")
         }
+        if let t = s.options.timeout { options.append("\"timeout\":\(t)") }
+        if let n = s.options.limit { options.append("\"limit\":\(n)") }
+        if let e = s.options.ends { options.append("\"ends\":\(wall(e))") }
+        if case .function(let f)? = s.options.onFailure, let task = s.owner.info.tasks.first(where: { $0.value === f.proto })?.key {
+            options.append("\"on_failure\":\(JSON.quote(task))")
+        }
         let history = s.history.map { r -> String in
             "{\"due\":\(wall(r.due)),\"started\":\(r.started.map { String(wall($0)) } ?? "null"),\"ended\":\(r.ended.map { String(wall($0)) } ?? "null"),\"outcome\":\"\(r.outcome.rawValue)\"}"
         }
@@ -375,7 +388,7 @@ final class Durability {
             lastDue: d.lastDue.map(wall), nextDue: (s.nextNominal ?? s.nextDeadline).map(wall),
             retryAttempt: s.pendingRetry?.attempt, retryDue: s.pendingRetry.map { wall($0.due) },
             history: "[" + history.joined(separator: ",") + "]",
-            lastOutcome: last?.outcome.rawValue, lastRun: last?.ended.map(wall))
+            lastOutcome: last?.outcome.rawValue, lastRun: last?.ended.map(wall), uid: s.uid)
     }
 
     func encodeTiming(_ s: Schedule) -> String {
@@ -418,6 +431,8 @@ final class Durability {
             if case .int(let x)? = r[.str("max")] { maximum = Int64(x) }
             o.retry = RetryPolicy(attempts: attempts, backoff: Int64(backoff), max: maximum)
         }
+        if case .int(let t)? = m[.str("timeout")], t > 0 { o.timeout = Int64(t) }
+        if case .int(let n)? = m[.str("limit")], n > 0 { o.limit = n }
         return (o, missed, catchUp)
     }
 

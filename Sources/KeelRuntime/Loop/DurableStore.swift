@@ -109,12 +109,14 @@ package struct StoredSchedule: Sendable, Equatable {
     /// The outcome and end of the last run, for `keel schedules`.
     package var lastOutcome: String?
     package var lastRun: Int64?
+    /// Its id, unique across runs and nodes (nil in rows made before ids were stored).
+    package var uid: String?
 
     package init(agent: String, name: String, kind: String, timing: String, task: String, args: String, options: String,
                  due: Int = 0, fired: Int = 0, skipped: Int = 0, dropped: Int = 0, failures: Int = 0, missed: Int = 0,
                  paused: Bool = false, resumed: Bool = false, done: Bool = false, lastDue: Int64? = nil, nextDue: Int64? = nil,
                  retryAttempt: Int? = nil, retryDue: Int64? = nil, history: String = "[]",
-                 lastOutcome: String? = nil, lastRun: Int64? = nil) {
+                 lastOutcome: String? = nil, lastRun: Int64? = nil, uid: String? = nil) {
         self.agent = agent
         self.name = name
         self.kind = kind
@@ -138,6 +140,7 @@ package struct StoredSchedule: Sendable, Equatable {
         self.history = history
         self.lastOutcome = lastOutcome
         self.lastRun = lastRun
+        self.uid = uid
     }
 }
 

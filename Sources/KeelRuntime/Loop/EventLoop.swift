@@ -37,6 +37,8 @@ package final class EventLoop {
     /// Instances made by a message (or brought back) whose first turn has not run yet.
     var startingCount = 0
     var nextScheduleId = 1
+    /// Makes schedules' ids (`KEEL_SEED` makes them the same every run).
+    private var uidRandom: SeededRandom?
     /// See `jitterSeed`.
     var cachedJitterSeed: UInt64?
     /// The durable store's side of the loop; nil without a store.
@@ -95,6 +97,21 @@ package final class EventLoop {
         self.interpreter = interpreter
         self.time = time
         self.capacity = capacity
+    }
+
+    /// A new schedule id: a random (version 4) UUID.
+    func newScheduleUID() -> String {
+        if uidRandom == nil {
+            let seed = interpreter.options.environment["KEEL_SEED"].flatMap { Int64($0) }.map { UInt64(bitPattern: $0) ^ 0x5C4E_D01E }
+            uidRandom = SeededRandom(seed: seed ?? UInt64.random(in: 0...UInt64.max))
+        }
+        var bytes: [UInt8] = []
+        for _ in 0..<2 { withUnsafeBytes(of: uidRandom!.next()) { bytes += $0 } }
+        bytes[6] = bytes[6] & 0x0F | 0x40
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        let c = Array(hex)
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
     }
 
     func nextSeq() -> Int {
@@ -385,6 +402,7 @@ package final class EventLoop {
             return
         }
         eventsStarted += 1
+        time.charge(VirtualTime.turnCost)
         if let fuel = interpreter.fuel {   // with a fuel budget, every turn costs some
             interpreter.fuel = fuel - 64
             if fuel <= 0 {

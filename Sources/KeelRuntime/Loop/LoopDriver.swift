@@ -165,6 +165,12 @@ extension EventLoop {
     func step(_ runner: Fiber) -> Int32? {
         checkInvariants()
         if fatalError != nil { return 1 }
+        if let stopAt, time.isVirtual, case .noAgents = goal, time.monotonicNow > stopAt.saturatingAdd(VirtualTime.untilGrace) {
+            // Busy past `--until` (work costs virtual time): the run ends as at the bound. (The
+            // events due at the bound itself run first: the grace is a thousand turns.)
+            stopAllAgents()
+            return fatalError == nil ? 0 : 1
+        }
         let posted = takePosted()
         if posted.signal != 0 {
             // The interrupt that came with the signal has done its work (or found nothing

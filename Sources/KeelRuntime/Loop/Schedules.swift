@@ -27,6 +27,11 @@ final class Schedule {
     var rearmedDuringRun = false
     /// A durable one-shot that had run when the store was read (registering it again keeps it done).
     var restoredDone = false
+    /// Its identity across runs and nodes (a UUID; stored with a durable schedule).
+    var uid: String
+    /// Ticks skipped since the last warning about them, and when that was (monotonic ns).
+    var skippedUnwarned = 0
+    var lastSkipWarning: Int64 = .min
     /// A retry came due and waits in the mailbox (or for a slot) to start.
     var retryWaiting = false
     /// A run is under way (running or parked), or a retry of it is pending or waiting: what the
@@ -80,8 +85,9 @@ final class Schedule {
     /// The last `ScheduleRun.kept` runs and ticks, made at the first entry (see `history`).
     private var log: RunLog?
 
-    init(id: Int, kind: Kind, callback: Value, owner: AgentInstance, timing: ScheduleTiming, options: ScheduleOptions) {
+    init(id: Int, kind: Kind, callback: Value, owner: AgentInstance, timing: ScheduleTiming, options: ScheduleOptions, uid: String) {
         self.id = id
+        self.uid = uid
         self.kind = kind
         self.callback = callback
         self.owner = owner
@@ -283,8 +289,19 @@ struct ScheduleOptions {
     var jitter: Int64 = 0
     /// Among events due at the same instant, higher priority is enqueued first.
     var priority = 0
+    /// A run longer than this is interrupted (`TimeoutError` in the callback), ns.
+    var timeout: Int64?
+    /// Called with the error and the handle when a run fails and no retry is left.
+    var onFailure: Value?
+    /// No tick comes due after this (monotonic ns).
+    var ends: Int64?
+    /// At most this many ticks are delivered; then the schedule is done.
+    var limit: Int?
 
-    var isDefault: Bool { name == nil && overlap == .bufferOne && retry == nil && jitter == 0 && priority == 0 }
+    var isDefault: Bool {
+        name == nil && overlap == .bufferOne && retry == nil && jitter == 0 && priority == 0 && timeout == nil && onFailure == nil
+            && ends == nil && limit == nil
+    }
 }
 
 /// One entry of a schedule's history: a run of its callback, or a tick that did not run. Times are

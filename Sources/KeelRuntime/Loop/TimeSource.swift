@@ -9,6 +9,8 @@ package protocol TimeSource: AnyObject {
     var isVirtual: Bool { get }
     /// Moves a virtual clock forward to `monotonic` (never backwards). Real clocks ignore it.
     func advance(to monotonic: Int64)
+    /// Work done costs a virtual clock time (see `VirtualTime.stepCost`). Real clocks ignore it.
+    func charge(_ ns: Int64)
 }
 
 /// The machine's clocks: `CLOCK_MONOTONIC` for intervals, `CLOCK_REALTIME` for datetimes.
@@ -18,6 +20,7 @@ package final class RealTime: TimeSource {
     package var wallNow: Int64 { RealTime.read(CLOCK_REALTIME) }
     package var isVirtual: Bool { false }
     package func advance(to monotonic: Int64) {}
+    package func charge(_ ns: Int64) {}
 
     static func read(_ clock: clockid_t) -> Int64 {
         var ts = timespec()
@@ -34,5 +37,32 @@ package final class VirtualTime: TimeSource {
     package var monotonicNow: Int64 { now }
     package var wallNow: Int64 { now }
     package var isVirtual: Bool { true }
-    package func advance(to monotonic: Int64) { if monotonic > now { now = monotonic } }
+    package func advance(to monotonic: Int64) {
+        if monotonic > now {
+            now = monotonic
+            free = VirtualTime.freePerInstant
+        }
+    }
+    package func charge(_ ns: Int64) {
+        if free >= ns {
+            free -= ns
+        } else {
+            now = now.saturatingAdd(ns - free)
+            free = 0
+        }
+    }
+
+    /// What work costs on the virtual clock, so that a busy loop or an endless exchange of
+    /// messages at one instant still moves time (a time limit, `timeout:` or `--until` ends it):
+    /// every 1,024 steps of Keel code (calls, loop iterations, elements of a long native
+    /// operation) cost 10 µs, and every turn 1 µs. The first 10 ms of cost at each instant are
+    /// free (about a million steps, or ten thousand turns), so an ordinary program's times stay
+    /// exact. Fixed costs, not measured ones: a run is the same every time.
+    package static let stepsCost: Int64 = 10_000
+    package static let turnCost: Int64 = 1_000
+    package static let freePerInstant: Int64 = 10_000_000
+    /// Cost still free at this instant.
+    private var free = VirtualTime.freePerInstant
+    /// How far past `--until` busy work may take the clock before the run ends.
+    package static let untilGrace: Int64 = 1_000_000
 }

@@ -145,6 +145,7 @@ extension EventLoop {
             s.skipped += 1
             s.record(ScheduleRun(due: due, outcome: .skipped))
             s.durable?.accounted(nominal)
+            warnSkipped(s)
         } else if isFull && s.tickRecurs {
             s.dropped += 1
             droppedTotal += 1
@@ -159,9 +160,50 @@ extension EventLoop {
         // it may be due already), never against its cadence point: jitter delays ticks without
         // making cadence points look missed.
         let late = max(0, time.monotonicNow.saturatingSubtract(max(due, s.armedAt)))
-        let next = s.timing.next(after: nominal, notBefore: nominal.saturatingAdd(late), time: time)
+        var next = s.timing.next(after: nominal, notBefore: nominal.saturatingAdd(late), time: time)
+        // `ends:` and `limit:` end it: nothing more comes due (a run waiting still runs).
+        if let ends = s.options.ends, let n = next, n > ends { next = nil }
+        if let limit = s.options.limit, s.fired + s.waiting >= limit { next = nil }
         if let next { skipMissed(s, after: nominal, before: next) }
         arm(s, nominal: next)
+        if next == nil && s.waiting == 0 && !s.inFlight && s.pendingRetry == nil { s.live = false }
+    }
+
+    /// A skipped tick is said on standard error at `warn`, at most once a minute per schedule
+    /// (with how many were skipped since).
+    private func warnSkipped(_ s: Schedule) {
+        s.skippedUnwarned += 1
+        let now = time.monotonicNow
+        guard now.saturatingSubtract(s.lastSkipWarning) >= 60_000_000_000 else { return }
+        let threshold = interpreter.options.environment["KEEL_LOG_LEVEL"].flatMap { LogLevel(name: $0) } ?? .info
+        if threshold.rawValue <= LogLevel.warn.rawValue {
+            let what = s.options.name.map { "schedule \"\($0)\"" } ?? "a schedule"
+            let n = s.skippedUnwarned
+            interpreter.options.errorOutput("[warn] \(what) of \(s.owner.label) skipped \(n) tick\(n == 1 ? "" : "s") (overlap \"\(s.options.overlap.rawValue)\": a run was still waiting or under way)")
+        }
+        s.skippedUnwarned = 0
+        s.lastSkipWarning = now
+    }
+
+    /// `h.run_now()`: one extra run now, as a one-shot of the schedule; its overlap policy applies
+    /// (true when the run was let through).
+    func runNow(_ s: Schedule) -> Bool {
+        guard s.live, s.owner.accepting else { return false }
+        let now = time.monotonicNow
+        s.due += 1
+        let overlapping: Bool
+        switch s.options.overlap {
+        case .bufferAll: overlapping = false
+        case .bufferOne: overlapping = s.waiting > 0
+        case .skip: overlapping = s.waiting > 0 || s.running
+        }
+        if overlapping {
+            s.skipped += 1
+            s.record(ScheduleRun(due: now, outcome: .skipped))
+            return false
+        }
+        deliverOrWait(s, Tick(due: now, nominal: now, attempt: 1), counted: false)
+        return true
     }
 
     /// Cadence points between two ticks that the loop was too late for (a busy real clock) came
@@ -294,6 +336,8 @@ extension EventLoop {
         if retryIn == nil {
             s.durable?.accounted(tick.nominal)   // this occurrence is over (ran, or gave up)
             if s.isOneShot && s.pendingRetry == nil && !s.retryWaiting { s.live = false }   // done: it ran (and will not retry)
+            // A recurring schedule past its `ends:` or `limit:` is done once its last run ends.
+            if !s.isOneShot && s.nextNominal == nil && !s.paused && s.waiting == 0 && s.pendingRetry == nil && !s.retryWaiting { s.live = false }
         }
         return retryIn
     }

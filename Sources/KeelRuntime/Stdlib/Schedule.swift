@@ -4,8 +4,8 @@ import Foundation
 /// are the loop's (`Loop/Schedules.swift`, `Loop/Timers.swift`).
 enum ScheduleModule {
     /// Options every schedule takes, and those only recurring ones take.
-    static let commonOptions = ["name", "retry", "priority", "args", "missed", "catch_up"]
-    static let recurringOptions = commonOptions + ["overlap", "jitter"]
+    static let commonOptions = ["name", "retry", "priority", "args", "missed", "catch_up", "timeout", "on_failure"]
+    static let recurringOptions = commonOptions + ["overlap", "jitter", "starts", "ends", "limit"]
 
     static func members(_ interpreter: Interpreter) -> [String: Value] {
         func owner(_ call: NativeCall, _ fn: String) throws -> AgentInstance {
@@ -19,13 +19,23 @@ enum ScheduleModule {
             return try call.callable(i)
         }
         var m = ModuleMembers("schedule")
-        m.fn("every", labels: recurringOptions) { call in
+        m.fn("every", labels: recurringOptions + ["first"]) { call in
             let instance = try owner(call, "every")
             let d = try call.duration(0)
             guard d > 0 else { throw KeelError(ErrorKind.value, "schedule.every: the duration must be positive, got \(formatDuration(d))") }
             let cb = try callback(call, 1)
             let now = call.interpreter.loop.time.monotonicNow
-            return try register(call, .every, cb, instance, timing: .every(interval: d, anchor: now), first: now)
+            // `first: "now"` (the default) runs it at once; `"after"` one interval later.
+            var delay: Int64 = 0
+            if let v = call.named["first"] {
+                guard case .str(let text) = v, text == "now" || text == "after" else {
+                    throw KeelError(ErrorKind.value, "schedule.every: first must be \"now\" or \"after\", got \(v.display)")
+                }
+                if text == "after" { delay = d }
+            }
+            let start = try starts(call) ?? now
+            let anchor = start.saturatingAdd(delay)
+            return try register(call, .every, cb, instance, timing: .every(interval: d, anchor: anchor), first: anchor)
         }
         m.fn("after", labels: commonOptions) { call in
             let instance = try owner(call, "after")
@@ -62,18 +72,20 @@ enum ScheduleModule {
             }
             let cb = try callback(call, 1)
             let time = call.interpreter.loop.time
-            guard let first = ScheduleTiming.cron(spec).next(after: time.monotonicNow, time: time) else {
+            let from = try starts(call).map { $0.saturatingSubtract(1) } ?? time.monotonicNow
+            guard let first = ScheduleTiming.cron(spec).next(after: from, notBefore: from, time: time) else {
                 throw KeelError(ErrorKind.value, "schedule.cron: `\(expr)` never fires")
             }
             return try register(call, .cron, cb, instance, timing: .cron(spec), first: first)
         }
         m.fn("sleep") { call in
             let d = try call.duration(0)
+            guard d >= 0 else { throw KeelError(ErrorKind.value, "schedule.sleep: the duration must not be negative, got \(formatDuration(d))") }
             let loop = call.interpreter.loop
-            try loop.sleep(until: loop.time.monotonicNow.saturatingAdd(max(0, d)))
+            try loop.sleep(until: loop.time.monotonicNow.saturatingAdd(d))
             return .none
         }
-        m.fn("list", labels: ["name", "kind"]) { call in
+        m.fn("list", labels: ["name", "kind", "due_before", "due_after"]) { call in
             let instance = try owner(call, "list")
             let name = try call.optionalString(0, "name")
             let kind = try call.optionalString(1, "kind")
@@ -81,17 +93,48 @@ enum ScheduleModule {
                 throw KeelError(ErrorKind.value, "schedule.list: kind must be every, after, at or cron, got `\(kind)`")
             }
             let loop = call.interpreter.loop
+            func bound(_ label: String) throws -> Int64? {
+                guard let v = call.named[label] else { return nil }
+                guard case .str(let text) = v, let wall = try DateTime.parseChecked(text) else {
+                    throw KeelError(ErrorKind.value, "schedule.list: \(label) must be a time (\(DateTime.acceptedForms)), got \(v.display)")
+                }
+                return wall
+            }
+            let before = try bound("due_before"), after = try bound("due_after")
             return .list(instance.schedules.filter { s in
-                s.live && (name == nil || s.options.name == name) && (kind == nil || s.kind.rawValue == kind)
+                guard s.live, name == nil || s.options.name == name, kind == nil || s.kind.rawValue == kind else { return false }
+                guard before != nil || after != nil else { return true }
+                guard let next = s.nextDeadline.map(loop.wall) else { return false }
+                return (before.map { next < $0 } ?? true) && (after.map { next > $0 } ?? true)
             }.map { .object(ScheduleHandle($0, loop)) })
         }
         m.fn("get") { call in
             let instance = try owner(call, "get")
-            let name = try call.string(0)
-            guard let s = instance.namedSchedules[name], s.live else { return .none }
+            let key = try call.string(0)
+            // By id (unique across runs and nodes), else by name.
+            if let s = instance.schedules.first(where: { $0.uid == key }) ?? instance.namedSchedules.values.first(where: { $0.uid == key }) {
+                return .object(ScheduleHandle(s, call.interpreter.loop))
+            }
+            guard let s = instance.namedSchedules[key], s.live else { return .none }
             return .object(ScheduleHandle(s, call.interpreter.loop))
         }
         return m.values
+    }
+
+    /// `starts:`: a time (RFC 3339) or a duration from now; the monotonic instant.
+    static func starts(_ call: NativeCall) throws -> Int64? {
+        guard let v = call.named["starts"] else { return nil }
+        let time = call.interpreter.loop.time
+        switch v {
+        case .duration(let d) where d >= 0: return time.monotonicNow.saturatingAdd(d)
+        case .str(let text):
+            guard let wall = try DateTime.parseChecked(text) else {
+                throw KeelError(ErrorKind.value, "\(call.name): starts must be a time (\(DateTime.acceptedForms)) or a duration, got \(v.display)")
+            }
+            return time.monotonicNow.saturatingAdd(wall.saturatingSubtract(time.wallNow))
+        default:
+            throw KeelError(ErrorKind.value, "\(call.name): starts must be a time or a duration that is not negative, got \(v.display)")
+        }
     }
 
     /// Makes the schedule, or, for a `name:` already registered with the same kind, timing and
@@ -133,7 +176,8 @@ enum ScheduleModule {
             }
             _ = loop.cancel(existing)   // a different job under the same name replaces it
         }
-        let s = Schedule(id: loop.nextScheduleId, kind: kind, callback: callback, owner: instance, timing: timing, options: options)
+        let s = Schedule(id: loop.nextScheduleId, kind: kind, callback: callback, owner: instance, timing: timing, options: options,
+                         uid: loop.newScheduleUID())
         loop.nextScheduleId += 1
         s.args = args
         s.durable = durable
@@ -154,6 +198,11 @@ enum ScheduleModule {
         }
         guard case .function(let f) = callback, let task = agent.tasks.first(where: { $0.value === f.proto })?.key else {
             throw KeelError(ErrorKind.value, "\(call.name): a durable schedule needs a task: a lambda cannot be stored (schedule \"\(name)\" of \(agent.name); pass a task of the agent, such as self.refresh)")
+        }
+        if let v = call.named["on_failure"] {
+            guard case .function(let g) = v, agent.tasks.values.contains(where: { $0 === g.proto }) else {
+                throw KeelError(ErrorKind.value, "\(call.name): on_failure of a durable schedule must be a task of the agent (a lambda cannot be stored)")
+            }
         }
         let argsText: String
         do { argsText = try StoredValue.encode(.list(args)) } catch let e as StoredValue.Unstorable {
@@ -212,6 +261,28 @@ enum ScheduleModule {
             o.priority = p
         }
         if let v = call.named["retry"] { o.retry = try parseRetry(v, fn) }
+        if let v = call.named["timeout"] {
+            guard case .duration(let d) = v, d > 0 else { throw bad("timeout", "a positive duration", v) }
+            o.timeout = d
+        }
+        if let v = call.named["on_failure"] {
+            guard case .function = v else { throw bad("on_failure", "a task or lambda taking the error and the schedule", v) }
+            o.onFailure = v
+        }
+        if let v = call.named["limit"] {
+            guard case .int(let n) = v, n >= 1 else { throw bad("limit", "an int of at least 1", v) }
+            o.limit = n
+        }
+        if let v = call.named["ends"] {
+            let time = call.interpreter.loop.time
+            switch v {
+            case .duration(let d) where d >= 0: o.ends = time.monotonicNow.saturatingAdd(d)
+            case .str(let text):
+                guard let wall = try DateTime.parseChecked(text) else { throw bad("ends", "a time (\(DateTime.acceptedForms)) or a duration", v) }
+                o.ends = time.monotonicNow.saturatingAdd(wall.saturatingSubtract(time.wallNow))
+            default: throw bad("ends", "a time or a duration that is not negative", v)
+            }
+        }
         return o
     }
 
@@ -252,12 +323,12 @@ final class ScheduleHandle: HostObject {
     init(_ schedule: Schedule, _ loop: EventLoop) { self.schedule = schedule; self.loop = loop }
 
     var typeName: String { "Schedule" }
-    var fieldNames: [String] { ["id", "kind", "next_fire", "fired", "dropped"] }
+    var fieldNames: [String] { ["id", "kind", "name", "task", "next_fire", "fired", "dropped"] }
 
     func field(_ name: String) -> Value? {
         let s = schedule
         switch name {
-        case "id": return .int(s.id)
+        case "id": return .str(s.uid)
         case "kind": return .str(s.kind.rawValue)
         case "name": return s.options.name.map { .str($0) } ?? Value.none
         case "next_fire":
@@ -272,6 +343,15 @@ final class ScheduleHandle: HostObject {
         case "durable": return .bool(s.durable != nil)
         case "paused": return .bool(s.paused)
         case "live": return .bool(s.live)
+        case "uid": return .str(s.uid)
+        case "task":
+            switch s.callback {
+            case .function(let f): return .str(f.proto.isLambda ? "lambda" : f.proto.name)
+            case .native(let n): return .str(n.qualifiedName)
+            default: return .str("lambda")
+            }
+        case "args": return .list(s.args)
+        case "limit": return s.options.limit.map { .int($0) } ?? Value.none
         case "history":
             func time(_ t: Int64) -> Value { .str(DateTime.format(loop.wall(t))) }
             return .list(s.history.map { run in
@@ -293,6 +373,9 @@ final class ScheduleHandle: HostObject {
         case "resume":
             loop.resume(schedule)
             return Value.none
+        case "run_now":
+            // One extra run now, as a one-shot of this schedule (its overlap policy applies).
+            return .bool(loop.runNow(schedule))
         case "upcoming":
             var n = 1
             if let v = args.first {
