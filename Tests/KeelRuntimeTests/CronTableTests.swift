@@ -39,10 +39,40 @@ final class CronTableTests: XCTestCase {
     }
 
     func testInvalidExpressionsAreRejected() {
-        for bad in ["", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * 32 * *", "* * * 13 *",
-                    "* * * * 8", "*/0 * * * *", "5-1 * * * *", "MON * * * *", "* * * * MONDAY", "0 0 31 2 *", "@often"] {
+        for bad in ["", "* * * *", "* * * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * 32 * *", "* * * 13 *",
+                    "* * * * 8", "*/0 * * * *", "5-1 * * * *", "MON * * * *", "* * * * MONDAY", "0 0 31 2 *", "@often",
+                    "0 0 L-2 * *", "0 0 32W * *", "0 0 W * *", "0 0 * * 5#6", "0 0 * * 5#0", "0 0 * * L", "60 * * * * *", "0 0 * * 5W"] {
             XCTAssertThrowsError(try CronSpec(bad), "`\(bad)` should be rejected")
         }
+    }
+
+    /// Terms cronsim does not know, checked against dates worked out by hand (2026: Jan 1 is a
+    /// Thursday, Feb 1 and Mar 1 Sundays, Aug 1 a Saturday, May 31 a Sunday).
+    func testNearestWeekdayAndSecondsByHand() throws {
+        func fires(_ expr: String, _ from: String, _ n: Int) throws -> [String] {
+            let spec = try CronSpec(expr)
+            var t = DateTime.parse(from)!
+            var out: [String] = []
+            for _ in 0..<n {
+                t = try XCTUnwrap(spec.next(after: t))
+                out.append(String(DateTime.format(t).prefix(19)))
+            }
+            return out
+        }
+        // 15W: the 15th, or the weekday nearest it (Feb 15 and Mar 15 2026 are Sundays: the 16th).
+        XCTAssertEqual(try fires("0 0 15W * *", "2026-01-01T00:00:00Z", 4),
+                       ["2026-01-15T00:00:00", "2026-02-16T00:00:00", "2026-03-16T00:00:00", "2026-04-15T00:00:00"])
+        // 1W: never leaves the month: Saturday Aug 1 goes to Monday the 3rd, Sunday Feb 1 to Monday the 2nd.
+        XCTAssertEqual(try fires("0 0 1W * *", "2025-12-31T00:00:00Z", 3), ["2026-01-01T00:00:00", "2026-02-02T00:00:00", "2026-03-02T00:00:00"])
+        XCTAssertEqual(try fires("0 0 1W 8 *", "2026-01-01T00:00:00Z", 1), ["2026-08-03T00:00:00"])
+        // 31W: Saturday Jan 31 goes to Friday the 30th, Sunday May 31 to Friday the 29th; February has none.
+        XCTAssertEqual(try fires("0 0 31W * *", "2026-01-01T00:00:00Z", 4),
+                       ["2026-01-30T00:00:00", "2026-03-31T00:00:00", "2026-05-29T00:00:00", "2026-07-31T00:00:00"])
+        // Six fields: seconds first.
+        XCTAssertEqual(try fires("*/20 * * * * *", "2026-01-01T00:00:00Z", 4),
+                       ["2026-01-01T00:00:20", "2026-01-01T00:00:40", "2026-01-01T00:01:00", "2026-01-01T00:01:20"])
+        XCTAssertEqual(try fires("30 0 12 * * *", "2026-01-01T12:00:30Z", 2), ["2026-01-02T12:00:30", "2026-01-03T12:00:30"])
+        XCTAssertEqual(try fires("0,30 59 23 31 12 *", "2026-12-31T23:59:00Z", 2), ["2026-12-31T23:59:30", "2027-12-31T23:59:00"])
     }
 
     func testMacrosMatchTheirExpansions() throws {

@@ -19,11 +19,17 @@ struct CronError: Error { let message: String }
 /// Next fire times are computed field by field (month, day, hour, minute), never by scanning every
 /// minute.
 package struct CronSpec {
+    /// Seconds of the minute (only `0` unless a sixth field, seconds first, was given).
+    let seconds: [Bool]   // 60
     let minutes: [Bool]   // 60
     let hours: [Bool]     // 24
     let days: [Bool]      // 32, index 1...31
     let months: [Bool]    // 13, index 1...12
     let weekdays: [Bool]  // 7, 0 = Sunday
+    /// Day-of-month terms that depend on the month: `L`, `LW`, `15W`.
+    let daySpecials: [DayRule]
+    /// Day-of-week terms that depend on the month: `5#2`, `FRI#2`, `5L`.
+    let weekdaySpecials: [WeekdayRule]
     let dayAnd: Bool
     let zone: TimeZone?
     /// Fixed minute and hour in a zone: computed on the wall clock (see above).
@@ -46,26 +52,132 @@ package struct CronSpec {
             guard let m = CronSpec.macros[text.lowercased()] else { throw CronError(message: "unknown macro \(text.lowercased())") }
             text = m
         }
-        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        guard parts.count == 5 else { throw CronError(message: "expected 5 fields (minute hour day-of-month month day-of-week), got \(parts.count)") }
+        var parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard parts.count == 5 || parts.count == 6 else {
+            throw CronError(message: "expected 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first, got \(parts.count)")
+        }
+        if parts.count == 6 {
+            seconds = try CronSpec.field(parts.removeFirst(), 0, 59, "second", names: [])
+        } else {
+            var zero = [Bool](repeating: false, count: 60)
+            zero[0] = true
+            seconds = zero
+        }
         minutes = try CronSpec.field(parts[0], 0, 59, "minute", names: [])
         hours = try CronSpec.field(parts[1], 0, 23, "hour", names: [])
-        days = try CronSpec.field(parts[2], 1, 31, "day-of-month", names: [])
+        let (dayText, daySpecials) = try CronSpec.dayRules(parts[2])
+        days = dayText.isEmpty ? [Bool](repeating: false, count: 32) : try CronSpec.field(dayText, 1, 31, "day-of-month", names: [])
+        self.daySpecials = daySpecials
         months = try CronSpec.field(parts[3], 1, 12, "month", names: CronSpec.monthNames)
-        var dow = try CronSpec.field(parts[4], 0, 7, "day-of-week", names: CronSpec.dayNames)
+        let (weekdayText, weekdaySpecials) = try CronSpec.weekdayRules(parts[4])
+        var dow = weekdayText.isEmpty ? [Bool](repeating: false, count: 8) : try CronSpec.field(weekdayText, 0, 7, "day-of-week", names: CronSpec.dayNames)
+        self.weekdaySpecials = weekdaySpecials
         if dow[7] { dow[0] = true }
         weekdays = Array(dow[0..<7])
         dayAnd = parts[2].hasPrefix("*") || parts[4].hasPrefix("*")
         let utc = zone == nil || zone!.identifier == "UTC" || zone!.identifier == "GMT"
         self.zone = utc ? nil : zone
         wallClockMode = !utc && !parts[0].hasPrefix("*") && !parts[1].hasPrefix("*")
-        if dayAnd {
+        if dayAnd && daySpecials.isEmpty {
             let lengths = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
             let longest = (1...12).filter { months[$0] }.map { lengths[$0] }.max() ?? 0
             if let first = (1...31).first(where: { days[$0] }), first > longest {
                 throw CronError(message: "day-of-month \(first) never occurs in the selected months")
             }
         }
+    }
+
+    /// `L` (the month's last day), `LW` (its last weekday), `15W` (the weekday nearest the 15th,
+    /// within the month).
+    enum DayRule: Equatable {
+        case last, lastWeekday
+        case nearestWeekday(Int)
+
+        func matches(_ y: Int, _ m: Int, _ d: Int) -> Bool {
+            let last = DateTime.daysIn(month: m, year: y)
+            switch self {
+            case .last: return d == last
+            case .lastWeekday:
+                var day = last
+                while CronSpec.weekday(y, m, day) == 0 || CronSpec.weekday(y, m, day) == 6 { day -= 1 }
+                return d == day
+            case .nearestWeekday(let n):
+                guard n <= last else { return false }
+                var day = n
+                switch CronSpec.weekday(y, m, n) {
+                case 6: day = n == 1 ? n + 2 : n - 1   // Saturday: the Friday before, or Monday if that leaves the month
+                case 0: day = n == last ? n - 2 : n + 1   // Sunday: the Monday after, or Friday if that leaves the month
+                default: break
+                }
+                return d == day
+            }
+        }
+    }
+
+    /// `5#2` (the month's second Friday), `5L` (its last Friday).
+    enum WeekdayRule: Equatable {
+        case nth(weekday: Int, n: Int)
+        case last(weekday: Int)
+
+        func matches(_ y: Int, _ m: Int, _ d: Int) -> Bool {
+            switch self {
+            case .nth(let w, let n): return CronSpec.weekday(y, m, d) == w && (d - 1) / 7 + 1 == n
+            case .last(let w): return CronSpec.weekday(y, m, d) == w && d + 7 > DateTime.daysIn(month: m, year: y)
+            }
+        }
+    }
+
+    /// 0 = Sunday.
+    static func weekday(_ y: Int, _ m: Int, _ d: Int) -> Int {
+        ((DateTime.days(year: y, month: m, day: d) % 7) + 11) % 7   // 1970-01-01 was a Thursday
+    }
+
+    /// The day-of-month field's month-dependent terms, and what is left for `field`.
+    static func dayRules(_ text: String) throws -> (String, [DayRule]) {
+        var rest: [String] = []
+        var rules: [DayRule] = []
+        for term in text.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+            if term == "L" { rules.append(.last); continue }
+            if term == "LW" { rules.append(.lastWeekday); continue }
+            if term.hasSuffix("W") {
+                let n = term.dropLast()
+                guard !n.isEmpty, n.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int(n), (1...31).contains(v) else {
+                    throw CronError(message: "bad day-of-month `\(text)` (`W` follows a day, as in 15W)")
+                }
+                rules.append(.nearestWeekday(v))
+                continue
+            }
+            if term.contains("L") || term.contains("W") || term.contains("#") { throw CronError(message: "bad day-of-month `\(text)`") }
+            rest.append(term)
+        }
+        return (rest.joined(separator: ","), rules)
+    }
+
+    /// The day-of-week field's month-dependent terms, and what is left for `field`.
+    static func weekdayRules(_ text: String) throws -> (String, [WeekdayRule]) {
+        var rest: [String] = []
+        var rules: [WeekdayRule] = []
+        func day(_ s: Substring) throws -> Int {
+            if let i = CronSpec.dayNames.firstIndex(of: String(s)) { return i }
+            guard !s.isEmpty, s.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int(s), (0...7).contains(v) else {
+                throw CronError(message: "bad day-of-week `\(text)`")
+            }
+            return v % 7
+        }
+        for term in text.split(separator: ",", omittingEmptySubsequences: false) {
+            if let hash = term.firstIndex(of: "#") {
+                let n = term[term.index(after: hash)...]
+                guard let k = Int(n), (1...5).contains(k) else { throw CronError(message: "bad day-of-week `\(text)` (`#` takes 1 to 5, as in FRI#2)") }
+                rules.append(.nth(weekday: try day(term[..<hash]), n: k))
+                continue
+            }
+            if term.count > 1, term.hasSuffix("L") {
+                rules.append(.last(weekday: try day(term.dropLast())))
+                continue
+            }
+            rest.append(String(term))
+        }
+        return (rest.joined(separator: ","), rules)
     }
 
     /// Parses one field into a membership table indexed by value.
@@ -152,23 +264,26 @@ package struct CronSpec {
     }
 
     func dayMatches(_ y: Int, _ m: Int, _ d: Int) -> Bool {
-        let dow = ((DateTime.days(year: y, month: m, day: d) % 7) + 11) % 7   // 1970-01-01 was a Thursday
-        return dayAnd ? (days[d] && weekdays[dow]) : (days[d] || weekdays[dow])
+        let dow = CronSpec.weekday(y, m, d)
+        let day = days[d] || daySpecials.contains { $0.matches(y, m, d) }
+        let weekday = weekdays[dow] || weekdaySpecials.contains { $0.matches(y, m, d) }
+        return dayAnd ? (day && weekday) : (day || weekday)
     }
 
-    /// The first minute strictly after `after` (seconds on a naive, zone-less clock) that matches.
+    /// The first second strictly after `after` (seconds on a naive, zone-less clock) that matches.
     func nextNaive(after: Int64) -> Int64? {
-        let start = (after >= 0 ? after / 60 : (after - 59) / 60) * 60 + 60
+        let start = after + 1
         var dayNumber = Int(start >= 0 ? start / 86_400 : (start - 86_399) / 86_400)
         let secondOfDay = Int(start - Int64(dayNumber) * 86_400)
         var (y, m, d) = DateTime.civil(days: dayNumber)
         var h = secondOfDay / 3600
         var mi = secondOfDay % 3600 / 60
+        var se = secondOfDay % 60
         let lastYear = y + 30
         func nextDay() {
             dayNumber += 1
             (y, m, d) = DateTime.civil(days: dayNumber)
-            h = 0; mi = 0
+            h = 0; mi = 0; se = 0
         }
         while y <= lastYear {
             if !months[m] {
@@ -176,17 +291,26 @@ package struct CronSpec {
                 let (ny, nm) = m == 12 ? (y + 1, 1) : (y, m + 1)
                 dayNumber = DateTime.days(year: ny, month: nm, day: 1)
                 (y, m, d) = (ny, nm, 1)
-                h = 0; mi = 0
+                h = 0; mi = 0; se = 0
                 continue
             }
             if !dayMatches(y, m, d) { nextDay(); continue }
             guard let hour = (h..<24).first(where: { hours[$0] }) else { nextDay(); continue }
-            if hour != h { h = hour; mi = 0 }
+            if hour != h { h = hour; mi = 0; se = 0 }
             guard let minute = (mi..<60).first(where: { minutes[$0] }) else {
-                if h == 23 { nextDay() } else { h += 1; mi = 0 }
+                if h == 23 { nextDay() } else { h += 1; mi = 0; se = 0 }
                 continue
             }
-            return Int64(dayNumber) * 86_400 + Int64(h * 3600 + minute * 60)
+            if minute != mi { mi = minute; se = 0 }
+            guard let second = (se..<60).first(where: { seconds[$0] }) else {
+                if mi == 59 {
+                    if h == 23 { nextDay() } else { h += 1; mi = 0; se = 0 }
+                } else {
+                    mi += 1; se = 0
+                }
+                continue
+            }
+            return Int64(dayNumber) * 86_400 + Int64(h * 3600 + minute * 60 + second)
         }
         return nil
     }
