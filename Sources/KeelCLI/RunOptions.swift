@@ -43,6 +43,9 @@ package struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With a PostgreSQL store: how long a node's lease on a durable agent lasts without renewal (default 10.seconds; renewed every third of it).", valueName: "duration"))
     package var lease: String?
 
+    @Option(help: ArgumentHelp("With a store: how long a durable one-shot that finished stays in it (default 30.days); its row then goes, counted in its instance's pruned one-shots.", valueName: "duration"))
+    package var retention: String?
+
     package init() {}
 
     /// Opens the store a run names (`--store`): location, whether this process runs on it, the
@@ -70,6 +73,7 @@ package struct RunOptions: ParsableArguments {
         s.allowFile = allowFile
         s.store = store
         s.lease = lease
+        s.retention = retention
         return s
     }
 
@@ -119,6 +123,7 @@ package struct RunSettings {
     package var allowFile: [String] = []
     package var store: String?
     package var lease: String?
+    package var retention: String?
 
     package init() {}
 
@@ -180,6 +185,13 @@ package struct RunSettings {
             }
             guard let storePath, isSharedStoreLocation(storePath) else { throw ValidationError("--lease needs a PostgreSQL store (--store postgresql://...)") }
             leaseDuration = d
+        }
+        if let retention {
+            guard let d = RunOptions.parseDuration(retention), d >= 60_000_000_000 else {
+                throw RunOptions.invalid("--retention", retention, "a duration of at least a minute, such as 30.days")
+            }
+            guard storePath != nil else { throw ValidationError("--retention needs a store (--store)") }
+            o.retention = d
         }
         if let storePath {
             guard !storePath.isEmpty else { throw RunOptions.invalid("--store", storePath, "a file name") }

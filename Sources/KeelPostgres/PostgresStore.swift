@@ -277,6 +277,12 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
             "UPDATE keel_agents SET base = name",
             "CREATE INDEX keel_agents_dormant ON keel_agents (base, wake) WHERE key IS NOT NULL AND wake IS NOT NULL",
             "ALTER TABLE keel_schedules ADD COLUMN uid TEXT",
+            "ALTER TABLE keel_requests DROP CONSTRAINT keel_requests_action_check",
+            "ALTER TABLE keel_requests ADD CONSTRAINT keel_requests_action_check CHECK (action IN ('pause', 'resume', 'cancel', 'reschedule'))",
+            "ALTER TABLE keel_requests ADD COLUMN kind TEXT",
+            "ALTER TABLE keel_requests ADD COLUMN timing TEXT",
+            "ALTER TABLE keel_requests ADD COLUMN next_due BIGINT",
+            "ALTER TABLE keel_agents ADD COLUMN pruned BIGINT NOT NULL DEFAULT 0",
         ],
     ]
 
@@ -544,11 +550,15 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
         guard !names.isEmpty else { return [] }
         return try run("read") { c in
             let rows = try c.query("""
-                DELETE FROM keel_requests WHERE agent = ANY(\(names)::text[]) RETURNING id, agent, schedule, action
+                DELETE FROM keel_requests WHERE agent = ANY(\(names)::text[]) RETURNING id, agent, schedule, action, kind, timing, next_due
                 """, logger: logger).waitBounded()
-            return try rows.map { try $0.decode((Int64, String, String, String).self) }
+            return try rows.map { try $0.decode((Int64, String, String, String, String?, String?, Int64?).self) }
                 .sorted { $0.0 < $1.0 }
-                .compactMap { row in ScheduleRequest.Action(rawValue: row.3).map { ScheduleRequest(agent: row.1, schedule: row.2, action: $0) } }
+                .compactMap { row in
+                    ScheduleRequest.Action(rawValue: row.3).map {
+                        ScheduleRequest(agent: row.1, schedule: row.2, action: $0, kind: row.4, timing: row.5, nextDue: row.6)
+                    }
+                }
         }
     }
 
@@ -577,6 +587,23 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
     /// `unownedWithMail`): none is handed over here.
     package func takeMessages(agents: [String], limit: Int) throws -> [InboxMessage] { [] }
     package func giveBack(_ id: Int64) {}
+
+    package func pruneFinished(agents: [String], before: Int64) throws -> Int {
+        guard !agents.isEmpty else { return 0 }
+        return try transaction("write to") { c, _ in
+            let gone = try c.query("""
+                DELETE FROM keel_schedules s USING keel_agents a
+                WHERE a.name = s.agent AND a.base = ANY(\(agents)::text[]) AND s.done AND s.kind IN ('after', 'at')
+                  AND coalesce(s.last_run, 0) < \(before)
+                RETURNING s.agent, s.name
+                """, logger: logger).waitBounded().map { try $0.decode((String, String).self) }
+            for (agent, name) in gone {
+                _ = try c.query("DELETE FROM keel_fires WHERE agent = \(agent) AND schedule = \(name)", logger: logger).waitBounded()
+                _ = try c.query("UPDATE keel_agents SET pruned = pruned + 1 WHERE name = \(agent)", logger: logger).waitBounded()
+            }
+            return gone.count
+        }
+    }
     /// An instance a node brought back holds a live lease (taken by `claim`): nothing to mark.
     package func markLoaded(_ ids: [String]) throws {}
 
@@ -632,7 +659,8 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
                 """, logger: logger).waitBounded()
             if let row = lease.first {
                 _ = try c.query("""
-                    INSERT INTO keel_requests (agent, schedule, action, made) VALUES (\(r.agent), \(r.schedule), \(r.action.rawValue), \(PostgresStore.now()))
+                    INSERT INTO keel_requests (agent, schedule, action, made, kind, timing, next_due)
+                    VALUES (\(r.agent), \(r.schedule), \(r.action.rawValue), \(PostgresStore.now()), \(r.kind), \(r.timing), \(r.nextDue))
                     """, logger: logger).waitBounded()
                 return .queued(pid: Int32(try row.decode(Int.self)))
             }
@@ -647,6 +675,12 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
             case .cancel:
                 _ = try c.query("DELETE FROM keel_schedules WHERE agent = \(r.agent) AND name = \(r.schedule)", logger: logger).waitBounded()
                 _ = try c.query("DELETE FROM keel_fires WHERE agent = \(r.agent) AND schedule = \(r.schedule)", logger: logger).waitBounded()
+            case .reschedule:
+                _ = try c.query("""
+                    UPDATE keel_schedules SET kind = \(r.kind), timing = \(r.timing), next_due = \(r.nextDue), last_due = NULL, resumed = false,
+                      options = (options::jsonb || '{"rescheduled": true}'::jsonb)::text
+                    WHERE agent = \(r.agent) AND name = \(r.schedule) AND NOT done
+                    """, logger: logger).waitBounded()
             }
             // When the instance is needed next, now that this schedule changed.
             _ = try c.query("""

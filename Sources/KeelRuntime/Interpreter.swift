@@ -13,6 +13,8 @@ package enum InterpreterDefaults {
     package static let queueCapacity = 1024
     /// The deepest chain of task calls before a `RecursionError`.
     package static let maxCallDepth = 10_000
+    /// How long a finished durable one-shot stays in the store: 30 days.
+    package static let retention: Int64 = 30 * 86_400_000_000_000
     /// Std modules a sandboxed host still grants: the pure ones, plus `io`'s printing and `log`.
     package static var sandboxStdModules: [String] { StdModule.pure + ["io", "log"] }
     /// Every std module's name.
@@ -60,6 +62,8 @@ package final class Interpreter {
         package var inputRefusal: String?
         /// Where `@durable` agents keep their state and named schedules; nil: in memory only.
         package var store: DurableStore?
+        /// How long a finished durable one-shot stays in the store (ns).
+        package var retention: Int64 = InterpreterDefaults.retention
         /// The program's file (for `@memory persistent` without a store); nil in the REPL or a host.
         package var programPath: String?
         package init() {}

@@ -167,6 +167,20 @@ package final class SQLiteStore: DurableStore {
                 ALTER TABLE agents ADD COLUMN wake INTEGER;
                 ALTER TABLE agents ADD COLUMN loaded INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE schedules ADD COLUMN uid TEXT;
+                ALTER TABLE agents ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE requests_new (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  agent TEXT NOT NULL,
+                  schedule TEXT NOT NULL,
+                  action TEXT NOT NULL CHECK (action IN ('pause', 'resume', 'cancel', 'reschedule')),
+                  made INTEGER NOT NULL,
+                  kind TEXT,
+                  timing TEXT,
+                  next_due INTEGER
+                );
+                INSERT INTO requests_new (id, agent, schedule, action, made) SELECT id, agent, schedule, action, made FROM requests;
+                DROP TABLE requests;
+                ALTER TABLE requests_new RENAME TO requests;
                 UPDATE agents SET base = name;
                 CREATE INDEX agents_dormant ON agents (base, wake) WHERE key IS NOT NULL AND loaded = 0 AND wake IS NOT NULL;
                 CREATE TABLE messages (
@@ -276,10 +290,12 @@ package final class SQLiteStore: DurableStore {
             // Most polls find nothing: look before taking the write lock.
             guard try db.read({ try Bool.fetchOne($0, sql: "SELECT 1 FROM requests LIMIT 1") }) != nil else { return [] }
             return try db.write { db in
-                let rows = try Row.fetchAll(db, sql: "SELECT agent, schedule, action FROM requests ORDER BY id")
+                let rows = try Row.fetchAll(db, sql: "SELECT agent, schedule, action, kind, timing, next_due FROM requests ORDER BY id")
                 try db.execute(sql: "DELETE FROM requests")
                 return rows.compactMap { row in
-                    ScheduleRequest.Action(rawValue: row["action"]).map { ScheduleRequest(agent: row["agent"], schedule: row["schedule"], action: $0) }
+                    ScheduleRequest.Action(rawValue: row["action"]).map {
+                        ScheduleRequest(agent: row["agent"], schedule: row["schedule"], action: $0, kind: row["kind"], timing: row["timing"], nextDue: row["next_due"])
+                    }
                 }
             }
         }
@@ -305,6 +321,26 @@ package final class SQLiteStore: DurableStore {
                     SELECT min(wake) FROM agents WHERE key IS NOT NULL AND loaded = 0 AND wake IS NOT NULL
                       AND base IN (\(databaseQuestionMarks(count: agents.count)))
                     """, arguments: StatementArguments(agents))
+            }
+        }
+    }
+
+    package func pruneFinished(agents: [String], before: Int64) throws -> Int {
+        guard !agents.isEmpty else { return 0 }
+        return try guarded("write to") {
+            try db.write { db in
+                let marks = databaseQuestionMarks(count: agents.count)
+                let old = try Row.fetchAll(db, sql: """
+                    SELECT s.agent, s.name FROM schedules s JOIN agents a ON a.name = s.agent
+                    WHERE s.done = 1 AND s.kind IN ('after', 'at') AND coalesce(s.last_run, 0) < ? AND a.base IN (\(marks))
+                    """, arguments: StatementArguments([before] + agents.map { $0 as DatabaseValueConvertible }))
+                for row in old {
+                    let agent: String = row["agent"], name: String = row["name"]
+                    try db.execute(sql: "DELETE FROM schedules WHERE agent = ? AND name = ?", arguments: [agent, name])
+                    try db.execute(sql: "DELETE FROM fires WHERE agent = ? AND schedule = ?", arguments: [agent, name])
+                    try db.execute(sql: "UPDATE agents SET pruned = pruned + 1 WHERE name = ?", arguments: [agent])
+                }
+                return old.count
             }
         }
     }
@@ -393,8 +429,8 @@ package final class SQLiteStore: DurableStore {
             defer { Foundation.close(fd) }
             if flock(fd, LOCK_EX | LOCK_NB) != 0 {
                 try db.write { db in
-                    try db.execute(sql: "INSERT INTO requests (agent, schedule, action, made) VALUES (?, ?, ?, ?)",
-                                   arguments: [r.agent, r.schedule, r.action.rawValue, SQLiteStore.now()])
+                    try db.execute(sql: "INSERT INTO requests (agent, schedule, action, made, kind, timing, next_due) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                   arguments: [r.agent, r.schedule, r.action.rawValue, SQLiteStore.now(), r.kind, r.timing, r.nextDue])
                 }
                 return .queued(pid: runningOwnerPid())
             }
@@ -411,6 +447,13 @@ package final class SQLiteStore: DurableStore {
                 case .cancel:
                     try db.execute(sql: "DELETE FROM schedules WHERE agent = ? AND name = ?", arguments: [r.agent, r.schedule])
                     try db.execute(sql: "DELETE FROM fires WHERE agent = ? AND schedule = ?", arguments: [r.agent, r.schedule])
+                case .reschedule:
+                    // The next process takes it from `next_due` (no occurrence before it is missed).
+                    try db.execute(sql: """
+                        UPDATE schedules SET kind = ?, timing = ?, next_due = ?, last_due = NULL, resumed = 0,
+                          options = json_set(options, '$.rescheduled', json('true'))
+                        WHERE agent = ? AND name = ? AND done = 0
+                        """, arguments: [r.kind, r.timing, r.nextDue, r.agent, r.schedule])
                 }
                 // When the instance is needed next, now that this schedule changed.
                 try db.execute(sql: """

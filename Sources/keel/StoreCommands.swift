@@ -53,7 +53,7 @@ struct Schedules: ParsableCommand {
         A request to a store a process is running on is applied by that process within a second; \
         otherwise the store is changed at once and the next run starts from it.
         """,
-        subcommands: [List.self, Pause.self, Resume.self, Cancel.self],
+        subcommands: [List.self, Pause.self, Resume.self, Cancel.self, Reschedule.self],
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
@@ -88,6 +88,31 @@ struct Schedules: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a durable schedule and remove it from the store.")
         @OptionGroup var target: RequestTarget
         func run() throws { try target.send(.cancel) }
+    }
+
+    struct Reschedule: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reschedule",
+            abstract: "Give a durable schedule a new timing, keeping its counters and history.",
+            discussion: """
+            TIMING is a duration (30.minutes: every that long, the first one interval from now), a cron \
+            expression ("0 9 * * 1-5", five or six fields, with --tz), or a time (2026-05-01T09:00:00Z, \
+            for a one-shot).
+            """)
+        @OptionGroup var target: RequestTarget
+        @ArgumentParser.Argument(help: "The new timing: 30.minutes, \"0 9 * * *\" or 2026-05-01T09:00:00Z.")
+        var timing: String
+        @Option(help: "The time zone of a cron expression (an IANA name).")
+        var tz: String?
+
+        func run() throws {
+            switch Rescheduling.parse(timing, zone: tz, now: RealTime().wallNow) {
+            case .success(let r): try target.send(.reschedule, kind: r.kind, timing: r.timing, next: r.next)
+            case .failure(let e):
+                FileHandle.standardError.write("error: \(e.description)\n".data(using: .utf8)!)
+                throw ExitCode(2)
+            }
+        }
     }
 }
 
@@ -138,12 +163,18 @@ struct RequestTarget: ParsableArguments {
         return (String(schedule[..<dot]), String(schedule[schedule.index(after: dot)...]))
     }
 
-    func send(_ action: ScheduleRequest.Action) throws {
+    func send(_ action: ScheduleRequest.Action, kind: String? = nil, timing: String? = nil, next: Int64? = nil) throws {
         try runStoreCommand {
             let s = try store.open()
             let agent = try InstanceName.resolve(parts!.agent, in: s)
             let name = parts!.name
-            switch try s.request(ScheduleRequest(agent: agent, schedule: name, action: action)) {
+            if action == .reschedule, let kind, let existing = try s.listSchedules().first(where: { $0.agent == agent && $0.name == name }) {
+                let oneShot = ["after", "at"]
+                if oneShot.contains(existing.kind) != oneShot.contains(kind) {
+                    throw StoreCommandError("\(schedule) is \(oneShot.contains(existing.kind) ? "a one-shot: give it a time" : "recurring: give it a duration or a cron expression")")
+                }
+            }
+            switch try s.request(ScheduleRequest(agent: agent, schedule: name, action: action, kind: kind, timing: timing, nextDue: next)) {
             case .applied: print("\(schedule): \(action.past)")
             case .queued(let pid): print("\(schedule): \(action.rawValue) requested; the running process (pid \(pid)) applies it within a second")
             case .notFound: throw StoreCommandError("the store has no durable schedule \(schedule)")
@@ -158,6 +189,7 @@ extension ScheduleRequest.Action {
         case .pause: return "paused"
         case .resume: return "resumed"
         case .cancel: return "cancelled"
+        case .reschedule: return "rescheduled"
         }
     }
 }

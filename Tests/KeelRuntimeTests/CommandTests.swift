@@ -218,7 +218,7 @@ final class CommandTests: XCTestCase {
                 for (k, _) in env { unsetenv(k) }
                 XCTAssertEqual(result.status, 2, "\(flags) \(env)")
                 XCTAssertTrue(result.err.hasPrefix("Error: \(message)\n"), "\(flags) \(env): \(result.err)")
-                XCTAssertTrue(result.err.contains("Usage: keel run <file>"), "\(flags) \(env): \(result.err)")
+                XCTAssertTrue(result.err.contains("Usage: keel run ") && result.err.contains("<file>"), "\(flags) \(env): \(result.err)")
             }
         }
     }

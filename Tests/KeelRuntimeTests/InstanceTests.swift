@@ -211,6 +211,84 @@ final class InstanceTests: XCTestCase {
         XCTAssertEqual(agent.state["got"], "[\"hello\",\"bye\"]")
     }
 
+    /// `keel schedules reschedule`: offline, the stored one-shot moves to the new time (the next run
+    /// fires it then); online, the running process changes the cadence within a second, keeping
+    /// the counters.
+    func testRescheduleOfflineAndOnline() throws {
+        let program = """
+        use std/io
+        use std/time
+        use std/schedule
+        agent Clock {
+          @durable
+          @tools [io]
+          state {
+            ticks: int = 0
+          }
+          task tick() { self.ticks += 1 }
+          task ring() { io.show("ring at {time.now().slice(11, 16)}") }
+          @on_start {
+            schedule.every(200.ms, self.tick, name: "tick")
+            schedule.after(10.hours, self.ring, name: "alarm")
+          }
+        }
+        run(Clock)
+        """
+        let (_, file, db) = try write(program)
+        _ = try keel(["run", "--virtual-time", "--start", "2026-01-01T00:00:00Z", "--until", "1.minute", "--store", db, file])
+        let r = try keel(["schedules", "reschedule", "Clock.alarm", "2026-01-01T04:30:00Z", "--store", db])
+        XCTAssertEqual(r.out, "Clock.alarm: rescheduled\n", r.err)
+        XCTAssertEqual(try keel(["schedules", "reschedule", "Clock.alarm", "5.minutes", "--store", db]).status, 1, "a one-shot takes a time")
+        XCTAssertEqual(try keel(["schedules", "reschedule", "Clock.alarm", "not a timing", "--store", db]).status, 2)
+        let b = try keel(["run", "--virtual-time", "--start", "2026-01-01T04:00:00Z", "--until", "1.hour", "--store", db, file])
+        XCTAssertEqual(b.out, "  ring at 04:30\n", b.err)
+        // Online: every 200 ms, then every 20 ms.
+        let process = try startKeel(["run", "--store", db, file])
+        defer { if process.isRunning { process.interrupt(); process.waitUntilExit() } }
+        func ticks() throws -> Int { Int(try SQLiteStore(path: db, owner: false).loadAgent("Clock")?.state["ticks"] ?? "0") ?? 0 }
+        Thread.sleep(forTimeInterval: 1)
+        let r2 = try keel(["schedules", "reschedule", "Clock.tick", "20.ms", "--store", db])
+        XCTAssertTrue(r2.out.contains("reschedule requested"), r2.out + r2.err)
+        Thread.sleep(forTimeInterval: 1.5)   // the request is applied within a second
+        let before = try ticks()
+        Thread.sleep(forTimeInterval: 1)
+        let after = try ticks()
+        XCTAssertGreaterThan(after - before, 20, "about 50 ticks a second after the reschedule (5 before)")
+        let row = try XCTUnwrap(try SQLiteStore(path: db, owner: false).listSchedules().first { $0.name == "tick" })
+        XCTAssertTrue(row.timing.hasPrefix("{\"every\":20000000,"), row.timing)
+        XCTAssertGreaterThan(row.fired, after - before, "the counters go on")
+    }
+
+    /// Finished durable one-shots leave the store after the retention period, counted in their
+    /// instance's `pruned`.
+    func testFinishedOneShotsArePrunedAfterTheRetention() throws {
+        let program = """
+        use std/schedule
+        agent Mailer {
+          @durable
+          state {
+            n: int = 0
+          }
+          task send(k: int) { self.n += 1 }
+          task plan() {
+            schedule.after(1.minute, self.send, args: [self.n], name: "mail-{self.n}")
+          }
+          @on_start { schedule.every(1.hour, self.plan, name: "plan") }
+        }
+        run(Mailer)
+        """
+        let (_, file, db) = try write(program)
+        let r = try keel(["run", "--virtual-time", "--start", "2026-01-01T00:00:00Z", "--until", "3.days", "--retention", "1.day", "--store", db, file])
+        XCTAssertEqual(r.status, 0, r.err)
+        let (kept, pruned) = try DatabaseQueue(path: db).read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM schedules WHERE name LIKE 'mail-%'")!,
+             try Int.fetchOne(db, sql: "SELECT pruned FROM agents WHERE name = 'Mailer'")!)
+        }
+        XCTAssertLessThanOrEqual(kept, 26, "at most a day and an hour of finished one-shots stay")
+        XCTAssertEqual(kept + pruned, 73, "every one-shot made is either kept or counted as pruned")
+        XCTAssertEqual(try keel(["run", "--retention", "5.seconds", "--store", db, file]).status, 2)
+    }
+
     func temporaryOutput() -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("keel-out-\(UUID().uuidString)")
         FileManager.default.createFile(atPath: url.path, contents: nil)

@@ -114,6 +114,21 @@ extension Durability {
         }
     }
 
+    /// Finished durable one-shots older than the retention leave the store (at the start, then
+    /// once an hour of the loop's clock).
+    func pruneFinished() {
+        let now = loop.time.monotonicNow
+        guard now >= nextPrune else { return }
+        nextPrune = now.saturatingAdd(3_600_000_000_000)
+        let agents = Array(durableAgents.keys)
+        guard !agents.isEmpty else { return }
+        do {
+            _ = try store.pruneFinished(agents: agents, before: wall(now).saturatingSubtract(loop.interpreter.options.retention))
+        } catch {
+            fail(KeelError("StoreError", "cannot write to the store: \(error)"))
+        }
+    }
+
     /// Whether dormant instances may still come due (the run goes on for them).
     var hasDormant: Bool { dormantWake != nil || dormantBacklog }
 }

@@ -73,6 +73,8 @@ final class Durability {
     var dormantBacklog = false
     /// The loop has asked the store about dormant instances and messages once.
     var startedDormant = false
+    /// When finished one-shots are next pruned (monotonic ns).
+    var nextPrune: Int64 = .min
 
     /// An instance is being brought back from dormancy (see `restore`).
     var bringingBack = false
@@ -123,9 +125,11 @@ final class Durability {
         }
         let timing = try Durability.decodeTiming(row.timing, monotonic: monotonic)
         var (options, missedPolicy, catchUpWindow) = try Durability.decodeOptions(row.options)
+        var rescheduled = false
         options.name = row.name
         if case .map(let m)? = try? JSON.parse(row.options) {
             if case .int(let e)? = m[.str("ends")] { options.ends = monotonic(Int64(e)) }
+            if case .bool(true)? = m[.str("rescheduled")] { rescheduled = true }
             if case .str(let task)? = m[.str("on_failure")], let proto = agent.tasks[task] {
                 options.onFailure = .function(Function(proto: proto, upvalues: [], selfValue: instance.selfValue))
             }
@@ -142,6 +146,7 @@ final class Durability {
         loop.nextScheduleId += 1
         s.durable = durable
         s.args = args
+        s.rescheduled = rescheduled
         s.due = row.due
         s.fired = row.fired
         s.skipped = row.skipped
@@ -371,6 +376,7 @@ final class Durability {
             options.append("\"retry\":{\"attempts\":\(r.attempts),\"backoff\":\(r.backoff),\"max\":\(r.max.map(String.init) ?? "null")}")
         }
         if let t = s.options.timeout { options.append("\"timeout\":\(t)") }
+        if s.rescheduled { options.append("\"rescheduled\":true") }
         if let n = s.options.limit { options.append("\"limit\":\(n)") }
         if let e = s.options.ends { options.append("\"ends\":\(wall(e))") }
         if case .function(let f)? = s.options.onFailure, let task = s.owner.info.tasks.first(where: { $0.value === f.proto })?.key {
@@ -478,6 +484,10 @@ final class Durability {
             case .pause: loop.pause(s)
             case .resume: loop.resume(s)
             case .cancel: _ = loop.cancel(s)
+            case .reschedule:
+                guard let kindText = r.kind, let kind = Schedule.Kind(rawValue: kindText), let text = r.timing,
+                      let timing = try? Durability.decodeTiming(text, monotonic: monotonic), let next = r.nextDue else { continue }
+                loop.reschedule(s, kind: kind, timing: timing, first: monotonic(next))
             }
             s.durable?.dirty = true
             commit(instance)

@@ -1,3 +1,6 @@
+import Foundation
+import KeelSyntax
+
 /// Where durable agents and their named schedules live between runs: SQLite for one process
 /// (`KeelSQLite`), PostgreSQL for several nodes. The loop talks to a store only through this
 /// protocol; every time in it is wall-clock nanoseconds since the epoch (monotonic time does not
@@ -34,6 +37,10 @@ package protocol DurableStore: AnyObject {
 
     /// Lets go of the store (a clean shutdown).
     func close()
+    /// Removes durable one-shots that finished before `before` (wall ns), with their fires, from
+    /// instances of the agents named `agents`; each instance counts the ones it lost. Returns how
+    /// many went.
+    func pruneFinished(agents: [String], before: Int64) throws -> Int
 
     // What tools outside the running process use (`keel schedules`, `keel state`).
 
@@ -267,14 +274,60 @@ package struct LeaseLost: Error, CustomStringConvertible {
 
 /// `keel schedules pause|resume|cancel AGENT.NAME` from another process.
 package struct ScheduleRequest: Sendable, Equatable {
-    package enum Action: String, Sendable { case pause, resume, cancel }
+    package enum Action: String, Sendable { case pause, resume, cancel, reschedule }
     package let agent: String
     package let schedule: String
     package let action: Action
-    package init(agent: String, schedule: String, action: Action) {
+    /// For `reschedule`: the new kind and timing (the stored JSON form), and when it next comes due
+    /// (wall ns).
+    package var kind: String?
+    package var timing: String?
+    package var nextDue: Int64?
+    package init(agent: String, schedule: String, action: Action, kind: String? = nil, timing: String? = nil, nextDue: Int64? = nil) {
         self.agent = agent
         self.schedule = schedule
         self.action = action
+        self.kind = kind
+        self.timing = timing
+        self.nextDue = nextDue
+    }
+}
+
+/// `keel schedules reschedule`: a schedule's new timing, from the words on the command line: a
+/// duration (`30.minutes`: every), a cron expression (five or six fields, or a macro), or a time
+/// (RFC 3339: at).
+package enum Rescheduling {
+    /// The kind, the stored timing and the next due time (wall ns), or why the text is none of them.
+    package static func parse(_ text: String, zone: String?, now: Int64) -> Result<(kind: String, timing: String, next: Int64), StoreError> {
+        if let d = parseDuration(text) {
+            guard d > 0 else { return .failure(StoreError("the interval must be positive")) }
+            let anchor = now.saturatingAdd(d)
+            return .success(("every", "{\"every\":\(d),\"anchor\":\(anchor)}", anchor))
+        }
+        if let wall = DateTime.parse(text) {
+            return .success(("at", "{\"at\":\(wall)}", wall))
+        }
+        var tz: TimeZone?
+        if let zone {
+            guard let z = TimeZone(identifier: zone) else { return .failure(StoreError("unknown time zone \(zone)")) }
+            tz = z
+        }
+        do {
+            let spec = try CronSpec(text, zone: tz)
+            guard let next = spec.next(after: now) else { return .failure(StoreError("`\(text)` never fires")) }
+            return .success(("cron", "{\"cron\":\(JSON.quote(text)),\"tz\":\(zone.map(JSON.quote) ?? "null")}", next))
+        } catch {
+            return .failure(StoreError("`\(text)` is not a duration (30.minutes), a cron expression (\"0 9 * * *\") or a time (2026-05-01T09:00:00Z): \(error)"))
+        }
+    }
+
+    /// `30.minutes`, `2.hours`, `90.seconds`.
+    package static func parseDuration(_ text: String) -> Int64? {
+        let parts = text.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2, let n = Int64(parts[0]), n >= 0,
+              let unit = DurationUnit.spellings[String(parts[1])]?.nanoseconds else { return nil }
+        let (v, o) = n.multipliedReportingOverflow(by: unit)
+        return o ? nil : v
     }
 }
 

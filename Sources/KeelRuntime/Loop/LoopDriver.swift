@@ -186,7 +186,10 @@ extension EventLoop {
         if posted.serveEnded, case .serving = goal { return 0 }
         durability?.pollRequests()
         durability?.pollShared()
-        if let durability, durability.dormantBacklog { durability.dormantDue() }
+        if let durability {
+            if durability.dormantBacklog { durability.dormantDue() }
+            durability.pruneFinished()
+        }
         fireDueTimers()
         for (f, generation) in posted.completed { work.append(.resume(f, generation: generation)) }
         for job in posted.jobs { work.append(.job(job)) }

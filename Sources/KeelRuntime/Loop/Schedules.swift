@@ -27,6 +27,9 @@ final class Schedule {
     var rearmedDuringRun = false
     /// A durable one-shot that had run when the store was read (registering it again keeps it done).
     var restoredDone = false
+    /// Its timing was changed from outside (`keel schedules reschedule`): registering it again
+    /// with another timing keeps the new one.
+    var rescheduled = false
     /// Its identity across runs and nodes (a UUID; stored with a durable schedule).
     var uid: String
     /// Ticks skipped since the last warning about them, and when that was (monotonic ns).

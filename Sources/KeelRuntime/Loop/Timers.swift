@@ -342,6 +342,18 @@ extension EventLoop {
         return retryIn
     }
 
+    /// `keel schedules reschedule`: a new timing for a live schedule; its counters and history go
+    /// on, and it comes due next at `first`.
+    func reschedule(_ s: Schedule, kind: Schedule.Kind, timing: ScheduleTiming, first: Int64) {
+        guard s.live else { return }
+        s.kind = kind
+        s.timing = timing
+        s.rescheduled = true
+        s.durable?.lastDue = nil
+        s.durable?.dirty = true
+        if s.paused { s.nextNominal = first } else { arm(s, nominal: first) }
+    }
+
     /// A run cut off because its instance stopped (or the run ended): it neither failed nor
     /// retries.
     func runAbandoned(_ s: Schedule, _ run: Int) {

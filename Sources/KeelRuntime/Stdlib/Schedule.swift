@@ -152,7 +152,9 @@ enum ScheduleModule {
         if let name = options.name, let existing = instance.namedSchedules[name] {
             let ownRun = call.interpreter.turn.runningSchedule === existing
             let sameJob = existing.kind == kind && existing.timing.same(as: timing) && sameCallback(existing.callback, callback) && existing.args == args
-            if existing.live && !ownRun && sameJob {
+            let sameWork = sameCallback(existing.callback, callback) && existing.args == args
+            if existing.live && !ownRun && (sameJob || existing.rescheduled && sameWork) {
+                // (A schedule rescheduled from outside keeps its new timing.)
                 // The same job, live: it goes on with its cadence and counters; the new options apply.
                 existing.options = options
                 if let d = existing.durable, let durable {
