@@ -172,7 +172,10 @@ package final class Interpreter {
     /// passed, or `OutOfFuel` when the fuel budget is spent (neither of those two can be caught).
     func attend() throws {
         attentionCountdown = Interpreter.attentionInterval
-        loopIfStarted?.time.charge(VirtualTime.stepsCost)
+        if let loop = loopIfStarted {
+            loop.time.charge(VirtualTime.stepsCost)
+            loop.durability?.renewIfDue()
+        }
         if interruptFlag.load(ordering: .relaxed), interruptFlag.exchange(false, ordering: .relaxed) {
             throw KeelError(ErrorKind.interrupted, "interrupted")
         }

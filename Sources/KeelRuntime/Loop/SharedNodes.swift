@@ -17,6 +17,8 @@ final class SharedNodes {
     var nextRenewTime: Int64 = 0
     /// When instances in memory nowhere are next looked for (due schedules, waiting messages).
     var nextOrphanCheck: Int64 = 0
+    /// Leases found lost by a renewal made inside a turn: their instances end between turns.
+    var lostPending: [String] = []
     /// When a standby agent's owner's lease would run out (tried again then, and every third of
     /// a lease).
     var nextClaimTime: Int64 = .max
@@ -71,6 +73,7 @@ extension Durability {
     /// Whether the durable instance `agent`/`key` runs on this node (always, without a shared store).
     func claim(_ agent: AgentInfo, key: MapKey?) throws -> Bool {
         guard let shared else { return true }
+        renewIfDue()
         do { return try shared.claim(agent, key: key, inboxCapacity: loop.capacity) } catch {
             throw KeelError("StoreError", "cannot claim \(agent.label(key)) in the store: \(error)")
         }
@@ -144,10 +147,10 @@ extension Durability {
         guard now >= shared.nextPollTime else { return }
         shared.nextPollTime = now + SharedNodes.pollInterval
         do {
-            if now >= shared.nextRenewTime {
-                shared.nextRenewTime = now + shared.store.leaseDuration / 3
-                for name in try shared.store.renewLeases() { lose(name) }
-            }
+            renewIfDue()
+            let lost = shared.lostPending
+            shared.lostPending.removeAll()
+            for name in lost { lose(name) }
             if !shared.standby.isEmpty && now >= shared.nextClaimTime {
                 // One look for all standby agents; only those whose lease ended are claimed.
                 let (free, soonest) = try shared.store.claimable(shared.standby.map(\.name))
@@ -182,6 +185,22 @@ extension Durability {
                 _ = loop.enqueue(Event(kind: .message(name: m.event, payload: payload), inboxId: m.id), to: instance)
             }
             if messages.count == room { shared.nextPollTime = now }   // more may wait
+        } catch {
+            fail(KeelError("StoreError", "cannot use the store: \(error)"))
+        }
+    }
+
+    /// Renews this node's leases when a third of a lease has passed since the last renewal. The
+    /// loop does it between turns, and a long turn (making a thousand instances, a long
+    /// computation) does it too, from its interrupt checks, so its leases do not run out under
+    /// it; instances whose lease was lost end at the next step.
+    func renewIfDue() {
+        guard let shared else { return }
+        let now = SharedNodes.now
+        guard now >= shared.nextRenewTime else { return }
+        shared.nextRenewTime = now + shared.store.leaseDuration / 3
+        do {
+            shared.lostPending += try shared.store.renewLeases()
         } catch {
             fail(KeelError("StoreError", "cannot use the store: \(error)"))
         }
