@@ -588,6 +588,13 @@ package final class PostgresStore: SharedStore, @unchecked Sendable {
     package func takeMessages(agents: [String], limit: Int) throws -> [InboxMessage] { [] }
     package func giveBack(_ id: Int64) {}
 
+    /// Each turn's commit is its own fenced statement (a batch would fail every agent in it when
+    /// one lease is lost).
+    package var commitsInBatches: Bool { false }
+    package func commitBatch(_ commits: [TurnCommit]) throws {
+        for c in commits { try commit(c) }
+    }
+
     package func pruneFinished(agents: [String], before: Int64) throws -> Int {
         guard !agents.isEmpty else { return 0 }
         return try transaction("write to") { c, _ in

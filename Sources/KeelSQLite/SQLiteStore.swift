@@ -249,38 +249,48 @@ package final class SQLiteStore: DurableStore {
         }
     }
 
-    package func commit(_ c: TurnCommit) throws {
+    package var commitsInBatches: Bool { true }
+
+    package func commit(_ c: TurnCommit) throws { try commitBatch([c]) }
+
+    /// One transaction for all of them: one write to the log and one sync (`synchronous=FULL`).
+    package func commitBatch(_ commits: [TurnCommit]) throws {
+        guard !commits.isEmpty else { return }
         try guarded("commit to") {
             try db.write { db in
                 let now = SQLiteStore.now()
+                for c in commits { try SQLiteStore.apply(c, now, db) }
+            }
+        }
+    }
+
+    private static func apply(_ c: TurnCommit, _ now: Int64, _ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO agents (name, first_commit, last_commit, base, key, wake, loaded) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (name) DO UPDATE SET last_commit = excluded.last_commit, wake = excluded.wake, loaded = excluded.loaded
+            """).execute(arguments: [c.agent, now, now, c.base.isEmpty ? c.agent : c.base, c.key, c.wake, c.loaded])
+        for (field, value) in c.state {
+            try db.cachedStatement(sql: """
+                INSERT INTO state (agent, field, value) VALUES (?, ?, ?)
+                ON CONFLICT (agent, field) DO UPDATE SET value = excluded.value
+                """).execute(arguments: [c.agent, field, value])
+        }
+        for name in c.removedSchedules {
+            try db.cachedStatement(sql: "DELETE FROM schedules WHERE agent = ? AND name = ?").execute(arguments: [c.agent, name])
+            try db.cachedStatement(sql: "DELETE FROM fires WHERE agent = ? AND schedule = ?").execute(arguments: [c.agent, name])
+        }
+        for s in c.schedules { try SQLiteStore.write(s, db) }
+        if let id = c.consumed { try db.cachedStatement(sql: "DELETE FROM messages WHERE id = ?").execute(arguments: [id]) }
+        if let fire = c.fire {
+            // The key is the occurrence: a second commit of it would be a schedule that
+            // fired twice, and fails the whole transaction.
+            try db.cachedStatement(sql: "INSERT INTO fires (agent, schedule, due, ran) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [c.agent, fire.schedule, fire.due, now])
+            if let s = c.schedules.first(where: { $0.name == fire.schedule }), s.fired % 256 == 0 {
                 try db.cachedStatement(sql: """
-                    INSERT INTO agents (name, first_commit, last_commit, base, key, wake, loaded) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (name) DO UPDATE SET last_commit = excluded.last_commit, wake = excluded.wake, loaded = excluded.loaded
-                    """).execute(arguments: [c.agent, now, now, c.base.isEmpty ? c.agent : c.base, c.key, c.wake, c.loaded])
-                for (field, value) in c.state {
-                    try db.cachedStatement(sql: """
-                        INSERT INTO state (agent, field, value) VALUES (?, ?, ?)
-                        ON CONFLICT (agent, field) DO UPDATE SET value = excluded.value
-                        """).execute(arguments: [c.agent, field, value])
-                }
-                for name in c.removedSchedules {
-                    try db.cachedStatement(sql: "DELETE FROM schedules WHERE agent = ? AND name = ?").execute(arguments: [c.agent, name])
-                    try db.cachedStatement(sql: "DELETE FROM fires WHERE agent = ? AND schedule = ?").execute(arguments: [c.agent, name])
-                }
-                for s in c.schedules { try SQLiteStore.write(s, db) }
-                if let id = c.consumed { try db.cachedStatement(sql: "DELETE FROM messages WHERE id = ?").execute(arguments: [id]) }
-                if let fire = c.fire {
-                    // The key is the occurrence: a second commit of it would be a schedule that
-                    // fired twice, and fails the whole transaction.
-                    try db.cachedStatement(sql: "INSERT INTO fires (agent, schedule, due, ran) VALUES (?, ?, ?, ?)")
-                        .execute(arguments: [c.agent, fire.schedule, fire.due, now])
-                    if let s = c.schedules.first(where: { $0.name == fire.schedule }), s.fired % 256 == 0 {
-                        try db.cachedStatement(sql: """
-                            DELETE FROM fires WHERE agent = ? AND schedule = ? AND due <
-                              (SELECT due FROM fires WHERE agent = ? AND schedule = ? ORDER BY due DESC LIMIT 1 OFFSET ?)
-                            """).execute(arguments: [c.agent, fire.schedule, c.agent, fire.schedule, SQLiteStore.firesKept - 1])
-                    }
-                }
+                    DELETE FROM fires WHERE agent = ? AND schedule = ? AND due <
+                      (SELECT due FROM fires WHERE agent = ? AND schedule = ? ORDER BY due DESC LIMIT 1 OFFSET ?)
+                    """).execute(arguments: [c.agent, fire.schedule, c.agent, fire.schedule, SQLiteStore.firesKept - 1])
             }
         }
     }

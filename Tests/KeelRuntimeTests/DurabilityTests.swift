@@ -278,6 +278,57 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(fires, min(tick.fired, 1_000))
     }
 
+    /// Group commit (issue 28): commits of turns close together go to the store as one
+    /// transaction, and a message a durable turn sends is released only once that turn's commit
+    /// is durable. Killed at random moments: the receiver never holds more than the sender
+    /// committed to sending, and the sender's counter equals the occurrences it ran.
+    func testGroupCommitReleasesNoMessageBeforeItsSenderIsDurable() throws {
+        let program = """
+        use std/schedule
+        use std/file
+        use std/env
+        # Not durable, and what it does is seen outside at once: it writes the number to a file.
+        agent Receiver {
+          @tools [file, env]
+          on message(n: int) { file.write(env.get("SEEN"), "{n}") }
+        }
+        agent Sender {
+          @durable
+          state {
+            sent: int = 0
+          }
+          task tick() {
+            self.sent += 1
+            send(Receiver, self.sent)
+          }
+          @on_start { schedule.every(2.ms, self.tick, name: "tick") }
+        }
+        run(Receiver)
+        run(Sender)
+        """
+        let (dir, file) = try write(program)
+        let db = dir.appendingPathComponent("s.db").path
+        let seen = dir.appendingPathComponent("seen").path
+        var random = SeededRandom(seed: 0x6c0_2026)
+        var checked = 0
+        for round in 0..<15 {
+            try? FileManager.default.removeItem(atPath: seen)
+            setenv("SEEN", seen, 1)
+            let process = try startKeel(["run", "--store", db, file])
+            unsetenv("SEEN")
+            usleep(UInt32(100_000 + Int(random.next() % 300_000)))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let store = try SQLiteStore(path: db, owner: false)
+            guard let sender = try store.loadAgent("Sender"), let text = try? String(contentsOfFile: seen, encoding: .utf8) else { continue }
+            let sent = Int(sender.state["sent"] ?? "0")!, got = Int(text) ?? 0
+            XCTAssertLessThanOrEqual(got, sent, "round \(round): the receiver saw a message its sender never committed")
+            if let tick = sender.schedules.first(where: { $0.name == "tick" }) { XCTAssertEqual(sent, tick.fired, "round \(round)") }
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 10)
+    }
+
     /// A tmpfs of `size` mounted for the test (root only: skipped elsewhere).
     func smallDisk(_ size: String) throws -> URL {
         let dir = try temporaryFolder(self, "smalldisk")

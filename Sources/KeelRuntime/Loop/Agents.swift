@@ -146,6 +146,9 @@ package final class AgentInstance {
     var removedDurableSchedules: [String] = []
     /// The wake time (wall ns) the store last got for it.
     var wakeCommitted: Int64?
+    /// Messages a durable instance sent that wait for the commit of the turn that sent them
+    /// (group commit: nobody sees a turn's effects before it is durable).
+    var outbox: [(AgentInstance, Event)] = []
     /// Handlers as callable values, made once per instance rather than once per event (each
     /// holds the instance: emptied when it stops).
     var handlerValues: [String: (Value, Bool)] = [:]

@@ -48,6 +48,12 @@ extension EventLoop {
         } catch let e as KeelError {
             task.error = e
         } catch {}   // unwound: the run ends, or its agent stopped
+        // A task of a durable instance commits with its own end, as a turn does: what it wrote
+        // to the state is kept (and rolled back with nothing: a task that raised commits what
+        // it wrote before raising, since its agent's turns go on from there).
+        if let instance = task.instance, instance.info.durable, instance.accepting, let durability {
+            durability.commit(instance)
+        }
         switchTurn(to: .idle)
         task.done = true
         wakeWaiters(task)

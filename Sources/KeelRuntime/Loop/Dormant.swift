@@ -16,6 +16,7 @@ extension Durability {
     /// `notBefore`: a due instance that could not be brought back (another node holds it, say) is
     /// looked at again a second later, not at once.
     func armDormantTimer(notBefore: Int64? = nil) {
+        flush()
         let names = Array(durableAgents.keys)
         guard !names.isEmpty else { dormantWake = nil; return }
         do {
@@ -41,6 +42,7 @@ extension Durability {
     /// room for (counting instances made and not yet started), the rest as room frees; then the
     /// timer is armed for the next.
     func dormantDue() {
+        flush()
         dormantWake = nil
         dormantBacklog = false
         let agents = durableAgents
@@ -122,6 +124,7 @@ extension Durability {
         nextPrune = now.saturatingAdd(3_600_000_000_000)
         let agents = Array(durableAgents.keys)
         guard !agents.isEmpty else { return }
+        flush()
         do {
             _ = try store.pruneFinished(agents: agents, before: wall(now).saturatingSubtract(loop.interpreter.options.retention))
         } catch {

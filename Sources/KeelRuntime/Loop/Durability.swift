@@ -79,7 +79,20 @@ final class Durability {
     /// An instance is being brought back from dormancy (see `restore`).
     var bringingBack = false
 
+    // Group commit: turns' commits gathered into one transaction (one sync), and the messages
+    // they sent, released when it is durable.
+    let groupCommit: Bool
+    var batch: [TurnCommit] = []
+    var held: [(AgentInstance, Event)] = []
+    /// When the oldest commit in the batch was made (real monotonic ns).
+    var batchStarted: Int64 = 0
+    /// A batch goes to the store when it holds this many commits, when its oldest is this old,
+    /// or when the loop has nothing else to do (before it waits or moves virtual time).
+    static let batchLimit = 512
+    static let batchWindow: Int64 = 2_000_000
+
     init(store: DurableStore, loop: EventLoop) {
+        groupCommit = store.commitsInBatches
         self.store = store
         self.loop = loop
         wallOffset = loop.time.wallNow.saturatingSubtract(loop.time.monotonicNow)
@@ -92,6 +105,7 @@ final class Durability {
 
     /// What the store holds for a durable agent's instance (nil the first time).
     func load(_ instance: AgentInstance) throws -> StoredAgent? {
+        flush()   // the store answers with every commit made, also those still in the open batch
         do { return try store.loadAgent(instance.storeId) } catch {
             throw KeelError("StoreError", "cannot read \(instance.label) from the store: \(error)")
         }
@@ -333,7 +347,23 @@ final class Durability {
         instance.removedDurableSchedules.removeAll()
         // A turn that changed nothing commits nothing (the instance's row, with its wake time,
         // is written with every commit that does, and when it leaves memory).
-        guard !c.isEmpty || leaving != nil || instance.wakeCommitted != c.wake else { return }
+        let sent = instance.outbox
+        instance.outbox.removeAll()
+        guard !c.isEmpty || leaving != nil || instance.wakeCommitted != c.wake else {
+            // Its messages wait for the batch when one is open (they may rest on its commits).
+            if batch.isEmpty { loop.release(sent) } else { held += sent }
+            return
+        }
+        if groupCommit {
+            instance.committedState = instance.state
+            instance.wakeCommitted = c.wake
+            if batch.isEmpty { batchStarted = RealTime.read(CLOCK_MONOTONIC) }
+            batch.append(c)
+            held += sent
+            if batch.count >= Durability.batchLimit { flush() }
+            return
+        }
+        loop.release(sent)
         do {
             try store.commit(c)
             instance.committedState = instance.state
@@ -358,6 +388,37 @@ final class Durability {
             if let at { earliest = min(earliest ?? at, at) }
         }
         return earliest.map(wall)
+    }
+
+    /// The open batch goes to the store as one transaction; then the messages its turns sent are
+    /// released. A batch that cannot be written ends the run (its turns' effects are never
+    /// released).
+    func flush() {
+        guard !batch.isEmpty else {
+            let sent = held
+            held.removeAll()
+            loop.release(sent)
+            return
+        }
+        let commits = batch
+        batch.removeAll()
+        do {
+            try store.commitBatch(commits)
+        } catch {
+            let agents = Set(commits.map(\.agent)).sorted()
+            let who = agents.count == 1 ? "\(agents[0])'s turn" : "the turns of \(agents.prefix(3).joined(separator: ", "))\(agents.count > 3 ? " and others" : "")"
+            fail(KeelError("StoreError", "cannot commit \(who) to the store: \(error)"))
+            return
+        }
+        let sent = held
+        held.removeAll()
+        loop.release(sent)
+    }
+
+    /// Whether the open batch should go now: it is full, or its oldest commit has waited long
+    /// enough.
+    var batchDue: Bool {
+        !batch.isEmpty && (batch.count >= Durability.batchLimit || RealTime.read(CLOCK_MONOTONIC) - batchStarted >= Durability.batchWindow)
     }
 
     /// A store that cannot be written ends the run (exit 1): turns of durable agents must not go
@@ -464,6 +525,7 @@ final class Durability {
         let now = RealTime.read(CLOCK_MONOTONIC)
         guard force || now - lastPoll >= Durability.pollInterval else { return }
         lastPoll = now
+        flush()
         let requests: [ScheduleRequest]
         do {
             try store.heartbeat()

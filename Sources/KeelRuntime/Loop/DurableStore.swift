@@ -11,6 +11,11 @@ package protocol DurableStore: AnyObject {
     /// Commits one turn's changes in one transaction: changed state fields, schedules written or
     /// removed, and the occurrence the turn ran (unique per agent, schedule and due time).
     func commit(_ commit: TurnCommit) throws
+    /// Whether `commitBatch` makes several turns' commits one transaction (group commit).
+    var commitsInBatches: Bool { get }
+    /// The commits of several turns (of one or more instances, in order) as one transaction and
+    /// one sync: all or none.
+    func commitBatch(_ commits: [TurnCommit]) throws
     /// Requests made from outside (`keel schedules pause A.sync`) that the running process must
     /// apply; each is returned once.
     func takeRequests() throws -> [ScheduleRequest]

@@ -36,6 +36,8 @@ package final class EventLoop {
     var liveAgents = LiveAgents()
     /// Instances made by a message (or brought back) whose first turn has not run yet.
     var startingCount = 0
+    /// Messages held in outboxes until their senders' commits (they count in `pending`).
+    var heldCount = 0
     var nextScheduleId = 1
     /// Makes schedules' ids (`KEEL_SEED` makes them the same every run).
     private var uidRandom: SeededRandom?
@@ -173,6 +175,10 @@ package final class EventLoop {
     func send(_ agent: AgentInfo, key: MapKey?, event name: String, payload: Value, inboxId: Int64? = nil) throws {
         if let instance = agent.instance(key) {
             guard instance.accepting else { return }   // stopping: what it is sent is dropped
+            if holdsSends, let sender = interpreter.turn.instance, sender.info.durable {
+                try hold(Event(kind: .message(name: name, payload: payload), inboxId: inboxId), for: instance, from: sender)
+                return
+            }
             if !enqueue(Event(kind: .message(name: name, payload: payload), inboxId: inboxId), to: instance) {
                 throw KeelError("RuntimeBusy", "event queue is full (capacity \(capacity)); \(instance.label) did not get `\(name)`")
             }
@@ -191,7 +197,42 @@ package final class EventLoop {
             return
         }
         let instance = try activate(agent, key: key)
+        if holdsSends, let sender = interpreter.turn.instance, sender.info.durable {
+            try hold(Event(kind: .message(name: name, payload: payload), inboxId: inboxId), for: instance, from: sender)
+            return
+        }
         enqueue(Event(kind: .message(name: name, payload: payload), inboxId: inboxId), to: instance)
+    }
+
+    /// With group commit, what a durable instance sends waits in its outbox for the commit of the
+    /// turn that sent it; its queue slot is taken now (a full queue is `RuntimeBusy` now, as
+    /// for any send).
+    var holdsSends: Bool { durability?.groupCommit ?? false }
+
+    private func hold(_ event: Event, for target: AgentInstance, from sender: AgentInstance) throws {
+        guard pending < capacity else {
+            throw KeelError("RuntimeBusy", "event queue is full (capacity \(capacity)); \(target.label) did not get it")
+        }
+        pending += 1
+        heldCount += 1
+        sender.outbox.append((target, event))
+    }
+
+    /// Held messages whose sender's commit is durable go to their mailboxes (their slots were
+    /// taken when they were sent); one for an instance that stopped meanwhile is dropped.
+    func release(_ messages: [(AgentInstance, Event)]) {
+        guard !messages.isEmpty else { return }
+        for (target, event) in messages {
+            heldCount -= 1
+            guard target.accepting else {
+                pending -= 1
+                continue
+            }
+            target.mailbox.append(event)
+            noteMailbox(target)
+            queueIfReady(target)
+        }
+        slotFreed()
     }
 
     /// A keyed instance made on demand: made now (its state from its defaults or the store, its

@@ -22,8 +22,8 @@ extension EventLoop {
         #if DEBUG
         invariantSteps &+= 1
         guard (mailboxOwners.count < 256 && allFibers.count < 256) || invariantSteps % 1024 == 0 else { return }
-        let total = mailboxOwners.values.reduce(0) { $0 + $1.mailbox.count }
-        invariant(total == pending, "pending is \(pending) but the mailboxes hold \(total) events")
+        let total = mailboxOwners.values.reduce(0) { $0 + $1.mailbox.count } + heldCount
+        invariant(total == pending, "pending is \(pending) but the mailboxes and outboxes hold \(total) events")
         invariant(pending <= capacity || waiting.isEmpty, "\(pending) events pending over capacity \(capacity)")
         for item in work {
             if case .agent(let a) = item {

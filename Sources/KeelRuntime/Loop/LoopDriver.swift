@@ -125,6 +125,7 @@ extension EventLoop {
         currentFiber = fiber
         while !shuttingDown {
             guard let status = step(fiber) else { continue }
+            durability?.flush()   // what was committed goes to the store before the host sees the goal
             goalStatus = status
             restingRunner = fiber
             baton.hand(to: 0, thenWaitAs: fiber.id)
@@ -189,6 +190,7 @@ extension EventLoop {
         if let durability {
             if durability.dormantBacklog { durability.dormantDue() }
             durability.pruneFinished()
+            if durability.batchDue { durability.flush() }
         }
         fireDueTimers()
         for (f, generation) in posted.completed { work.append(.resume(f, generation: generation)) }
@@ -223,6 +225,14 @@ extension EventLoop {
 
     /// Nothing is ready: reach the goal, move virtual time on, or wait for the next deadline.
     private func waitForWork() -> Int32? {
+        // Nothing to run: held messages are released (their batch of commits goes to the store
+        // first) before the loop waits or moves the clock, and before the real clock waits the
+        // open batch goes anyway. (A virtual clock may move on with a batch open: nobody has seen
+        // its turns' effects, and it goes when full, when its window has passed, or at the end.)
+        if let durability, !durability.held.isEmpty || !durability.batch.isEmpty && !time.isVirtual {
+            durability.flush()
+            return nil
+        }
         if case .idle = goal { return 0 }
         if case .noAgents = goal, liveAgents.isEmpty && parkedTurns == 0 && !(durability?.hasStandby ?? false)
             && !(durability?.hasDormant ?? false) { return 0 }
