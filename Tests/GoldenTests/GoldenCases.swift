@@ -206,6 +206,7 @@ final class GoldenCases: XCTestCase {
         "ping_pong.keel",
         "poller.keel",
         "triage.keel",
+        "user_reminders.keel",
     ]
 
     func test_agents_capability_error() throws { try GoldenTests.checkGolden("agents/capability_error.keel") }
@@ -408,4 +409,5 @@ final class GoldenCases: XCTestCase {
     func test_example_ping_pong() throws { try GoldenTests.checkExample("ping_pong.keel") }
     func test_example_poller() throws { try GoldenTests.checkExample("poller.keel") }
     func test_example_triage() throws { try GoldenTests.checkExample("triage.keel") }
+    func test_example_user_reminders() throws { try GoldenTests.checkExample("user_reminders.keel") }
 }

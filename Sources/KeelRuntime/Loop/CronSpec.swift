@@ -45,6 +45,21 @@ package struct CronSpec {
     /// The expression as written.
     let expression: String
 
+    /// Parsed rules, shared: a million stored schedules often have a handful of expressions.
+    nonisolated(unsafe) private static var parsed: [String: CronSpec] = [:]
+    private static let parsedLock = NSLock()
+
+    /// The rule for `expression` in zone `zone` (an IANA name; nil for UTC), parsed once.
+    static func cached(_ expression: String, zone: String?) throws -> CronSpec {
+        let key = expression + "\u{0}" + (zone ?? "")
+        parsedLock.lock()
+        defer { parsedLock.unlock() }
+        if let spec = parsed[key] { return spec }
+        let spec = try CronSpec(expression, zone: zone.flatMap(TimeZone.init(identifier:)))
+        if parsed.count < 10_000 { parsed[key] = spec }
+        return spec
+    }
+
     package init(_ expression: String, zone: TimeZone? = nil) throws {
         self.expression = expression
         var text = expression.trimmingCharacters(in: .whitespaces).uppercased()

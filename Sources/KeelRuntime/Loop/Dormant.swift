@@ -16,7 +16,7 @@ extension Durability {
     /// `notBefore`: a due instance that could not be brought back (another node holds it, say) is
     /// looked at again a second later, not at once.
     func armDormantTimer(notBefore: Int64? = nil) {
-        flush()
+        if batchHasLeaving { flush() }   // an instance going dormant in the open batch counts
         let names = Array(durableAgents.keys)
         guard !names.isEmpty else { dormantWake = nil; return }
         do {
@@ -42,12 +42,14 @@ extension Durability {
     /// room for (counting instances made and not yet started), the rest as room frees; then the
     /// timer is armed for the next.
     func dormantDue() {
-        flush()
+        if batchHasLeaving { flush() }
         dormantWake = nil
         dormantBacklog = false
         let agents = durableAgents
         let room = min(loop.capacity - loop.pending - loop.startingCount, 1_000)
-        guard room > 0 else {
+        // Brought back in chunks while other work goes on (each chunk is a few reads), singly when
+        // the loop has nothing else to do.
+        guard room >= min(64, max(1, loop.capacity / 4)) || (room > 0 && loop.work.isEmpty) else {
             dormantBacklog = true
             return
         }

@@ -83,6 +83,10 @@ final class Durability {
     // they sent, released when it is durable.
     let groupCommit: Bool
     var batch: [TurnCommit] = []
+    /// The instances with a commit in the batch, and whether one of them leaves memory with it
+    /// (reads of the store that depend on those wait for the batch).
+    var batchIds: Set<String> = []
+    var batchHasLeaving = false
     var held: [(AgentInstance, Event)] = []
     /// When the oldest commit in the batch was made (real monotonic ns).
     var batchStarted: Int64 = 0
@@ -105,7 +109,9 @@ final class Durability {
 
     /// What the store holds for a durable agent's instance (nil the first time).
     func load(_ instance: AgentInstance) throws -> StoredAgent? {
-        flush()   // the store answers with every commit made, also those still in the open batch
+        // The store must answer with every commit made: one of this instance's may still be in
+        // the open batch.
+        if batchIds.contains(instance.storeId) { flush() }
         do { return try store.loadAgent(instance.storeId) } catch {
             throw KeelError("StoreError", "cannot read \(instance.label) from the store: \(error)")
         }
@@ -359,6 +365,8 @@ final class Durability {
             instance.wakeCommitted = c.wake
             if batch.isEmpty { batchStarted = RealTime.read(CLOCK_MONOTONIC) }
             batch.append(c)
+            batchIds.insert(c.agent)
+            if !c.loaded { batchHasLeaving = true }
             held += sent
             if batch.count >= Durability.batchLimit { flush() }
             return
@@ -402,6 +410,8 @@ final class Durability {
         }
         let commits = batch
         batch.removeAll()
+        batchIds.removeAll()
+        batchHasLeaving = false
         do {
             try store.commitBatch(commits)
         } catch {
@@ -474,9 +484,9 @@ final class Durability {
             return .every(interval: interval, anchor: monotonic(anchor))
         }
         if case .str(let expr)? = m[.str("cron")] {
-            var zone: TimeZone?
-            if case .str(let tz)? = m[.str("tz")] { zone = TimeZone(identifier: tz) }
-            return .cron(try CronSpec(expr, zone: zone))
+            var tz: String?
+            if case .str(let z)? = m[.str("tz")] { tz = z }
+            return .cron(try CronSpec.cached(expr, zone: tz))
         }
         if let delay = int("after") { return .after(delay: delay) }
         if let at = int("at") { return .at(wall: at) }

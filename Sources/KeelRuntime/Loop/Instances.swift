@@ -2,7 +2,8 @@
 /// is armed (one per instance at a time); when it comes due and the instance has had no turn and
 /// no event since, it is unloaded: a durable one keeps its state and schedules in the store and
 /// comes back on its next message (or when one of its schedules comes due), a non-durable one
-/// stops (`@on_stop` runs).
+/// stops (`@on_stop` runs). An instance with a live schedule that no store would keep (any of a
+/// non-durable instance, an unnamed one of a durable one) is not idle.
 extension EventLoop {
     /// A turn of `instance` ended: with `@idle`, its idle clock starts again.
     func turnDone(_ instance: AgentInstance) {
@@ -18,8 +19,11 @@ extension EventLoop {
     func idleCheckDue(_ instance: AgentInstance) {
         instance.idleCheckArmed = false
         guard let idle = instance.idleAfter, instance.accepting else { return }
-        // Busy or with mail: the end of that turn arms the check again.
+        // Busy or with mail: the end of that turn arms the check again. A schedule that would be
+        // lost with the instance (no store keeps it) is work pending too: its run arms it again.
         if instance.busy || instance.queued || !instance.mailbox.isEmpty || instance.needsStart || hasWaitingRuns(instance) { return }
+        let kept = instance.info.durable && durability != nil
+        if instance.schedules.contains(where: { $0.live && (!kept || $0.durable == nil) }) { return }
         let due = instance.lastActive.saturatingAdd(idle)
         if due > time.monotonicNow {
             instance.idleCheckArmed = true
