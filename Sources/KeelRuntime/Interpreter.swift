@@ -244,7 +244,7 @@ package final class Interpreter {
         case .variant(let variant):
             if let m = impls[variant.typeName]?["to_str"] { return try call(.function(m), [v]).display }
             return variant.name
-        default: return v.display
+        default: return try v.displayChecked(self, "interpolating a value")
         }
     }
 

@@ -65,11 +65,13 @@ final class GoldenCases: XCTestCase {
         "errors/unknown_catch_type.keel",
         "errors/unmatched_propagates.keel",
         "io/show_formats.keel",
+        "io/show_many_keys.keel",
         "limits/dates_out_of_range.keel",
         "limits/huge_ranges.keel",
         "limits/json_nesting.keel",
         "limits/misspelt_options.keel",
         "limits/misspelt_std_option.keel",
+        "limits/nesting_and_sharing.keel",
         "limits/number_edges.keel",
         "limits/range_extremes.keel",
         "limits/repeated_errors.keel",
@@ -270,11 +272,13 @@ final class GoldenCases: XCTestCase {
     func test_errors_unknown_catch_type() throws { try GoldenTests.checkGolden("errors/unknown_catch_type.keel") }
     func test_errors_unmatched_propagates() throws { try GoldenTests.checkGolden("errors/unmatched_propagates.keel") }
     func test_io_show_formats() throws { try GoldenTests.checkGolden("io/show_formats.keel") }
+    func test_io_show_many_keys() throws { try GoldenTests.checkGolden("io/show_many_keys.keel") }
     func test_limits_dates_out_of_range() throws { try GoldenTests.checkGolden("limits/dates_out_of_range.keel") }
     func test_limits_huge_ranges() throws { try GoldenTests.checkGolden("limits/huge_ranges.keel") }
     func test_limits_json_nesting() throws { try GoldenTests.checkGolden("limits/json_nesting.keel") }
     func test_limits_misspelt_options() throws { try GoldenTests.checkGolden("limits/misspelt_options.keel") }
     func test_limits_misspelt_std_option() throws { try GoldenTests.checkGolden("limits/misspelt_std_option.keel") }
+    func test_limits_nesting_and_sharing() throws { try GoldenTests.checkGolden("limits/nesting_and_sharing.keel") }
     func test_limits_number_edges() throws { try GoldenTests.checkGolden("limits/number_edges.keel") }
     func test_limits_range_extremes() throws { try GoldenTests.checkGolden("limits/range_extremes.keel") }
     func test_limits_repeated_errors() throws { try GoldenTests.checkGolden("limits/repeated_errors.keel") }

@@ -9,7 +9,7 @@ final class ListNode: Node {
         var out: [Value] = []
         out.reserveCapacity(items.count)
         for item in items { out.append(try item.eval(f)) }
-        return .list(out)
+        return try locate(self, f) { try Nesting.list(out, "a list") }
     }
 }
 
@@ -19,6 +19,7 @@ final class SetNode: Node {
     override func eval(_ f: Frame) throws -> Value {
         var out = OrderedSet<Value>()
         for item in items { out.append(try item.eval(f)) }
+        _ = try locate(self, f) { try Nesting.check(out, "a set") }
         return .set(out)
     }
 }
@@ -53,6 +54,7 @@ final class MapNode: Node {
                 }
                 var fields: [String: Value] = [:]
                 for (k, v) in out { if case .str(let s) = k { fields[s] = v } }
+                _ = try locate(self, f) { try Nesting.check(fields.values, "a struct") }
                 return .structure(StructValue(typeName: s.typeName, fields: fields))
             default: throw f.error(ErrorKind.type, "`...` in a map needs a map or struct, got \(base.typeName)", spread.span)
             }
@@ -61,6 +63,7 @@ final class MapNode: Node {
             let k = try keys[i].eval(f)
             out[try locate(keys[i], f) { try mapKey(k) }] = try values[i].eval(f)
         }
+        _ = try locate(self, f) { try Nesting.check(out.values, "a map") }
         return .map(out)
     }
 }
@@ -85,6 +88,7 @@ final class VariantNode: Node {
             }
             values.append((fname, c))
         }
+        _ = try locate(self, f) { try Nesting.check(values.lazy.map(\.1), "\(info.name).\(name)") }
         return .variant(VariantValue(typeName: info.name, name: name, fields: values))
     }
 }

@@ -177,6 +177,7 @@ indirect enum Place {
 }
 
 func withField(_ base: Value, _ name: String, _ v: Value) throws -> Value {
+    _ = try Nesting.check(CollectionOfOne(v), "setting field `\(name)`")
     switch base {
     case .map(var m): m[.str(name)] = v; return .map(m)
     case .structure(let s):
@@ -188,6 +189,7 @@ func withField(_ base: Value, _ name: String, _ v: Value) throws -> Value {
 }
 
 func withElement(_ base: Value, _ i: Value, _ v: Value) throws -> Value {
+    _ = try Nesting.check(CollectionOfOne(v), "setting an element")
     switch (base, i) {
     case (.list(var items), .int(let n)):
         guard n >= 0, n < items.count else { throw KeelError(ErrorKind.index, "index \(n) out of bounds (length \(items.count))") }

@@ -36,7 +36,7 @@ enum CryptoModule {
             var n = 32
             if let v = call.named["bytes"] ?? call.args.first {
                 guard case .int(let i) = v, i > 0, i <= 1_048_576 else {
-                    throw KeelError(ErrorKind.value, "crypto.token: bytes must be an int from 1 to 1048576, got \(v.display)")
+                    throw KeelError(ErrorKind.value, "crypto.token: bytes must be an int from 1 to 1048576, got \(v.brief)")
                 }
                 n = i
             }
@@ -63,7 +63,7 @@ enum CryptoModule {
         case .list(let items):
             return try items.map { item in
                 guard case .int(let b) = item, (0...255).contains(b) else {
-                    throw KeelError(ErrorKind.type, "\(what): a list of bytes holds ints from 0 to 255, found \(item.display)")
+                    throw KeelError(ErrorKind.type, "\(what): a list of bytes holds ints from 0 to 255, found \(item.brief)")
                 }
                 return UInt8(b)
             }

@@ -7,7 +7,7 @@ enum IOModule {
         let out = interpreter.options.output
         var m = ModuleMembers("io")
         m.fn("show") { call in
-            for line in IOFormat.show(try call.arg(0)) { out(line) }
+            for line in try IOFormat.show(try call.arg(0), call.interpreter) { out(line) }
             return .none
         }
         let inputRefusal = interpreter.options.inputRefusal
@@ -36,18 +36,36 @@ enum IOModule {
 
 /// How `io.show` lays values out.
 enum IOFormat {
-    static func show(_ v: Value) -> [String] {
+    /// Text past the string size limit in all is a `ResourceError`; long work looks at interrupts.
+    static func show(_ v: Value, _ interp: Interpreter) throws -> [String] {
+        var budget = Limits.maxSize
+        func text(_ x: Value) throws -> String {
+            let t = try x.displayChecked(interp, "io.show")
+            budget -= t.utf8.count
+            if budget < 0 { throw KeelError(ErrorKind.resource, "io.show: the text would hold more than \(Limits.formatCount(Limits.maxSize)) bytes (the string size limit)") }
+            return t
+        }
         switch v {
         case .list(let items):
             if items.isEmpty { return ["  (empty list)"] }
-            if items.allSatisfy({ fieldsOf($0) != nil }), case .map = items[0] { return table(items.map { fieldsOf($0)! }) }
-            return items.enumerated().map { "  \($0.offset + 1). \($0.element.display)" }
+            // A table only when it stays readable: a few columns (rows with many different keys
+            // would make rows × keys cells); otherwise one line per item.
+            if items.allSatisfy({ fieldsOf($0) != nil }), case .map = items[0] {
+                let rows = items.map { fieldsOf($0)! }
+                if Set(rows.lazy.flatMap { $0.keys }.prefix(1_000)).count <= 20 { return try table(rows, text) }
+            }
+            var out: [String] = []
+            for (i, x) in items.enumerated() {
+                try interp.poll()
+                out.append("  \(i + 1). \(try text(x))")
+            }
+            return out
         case .map(let m):
             if m.isEmpty { return ["  (empty map)"] }
             let keys = m.keys.sorted()
-            return box(keys.map { (Value.keyText($0), m[$0]!.display) })
+            return box(try keys.map { (Value.keyText($0), try text(m[$0]!)) })
         default:
-            return ["  " + v.display]
+            return ["  " + (try text(v))]
         }
     }
 
@@ -62,9 +80,9 @@ enum IOFormat {
     }
 
     /// A list of maps as a table: one column per key (sorted), one row per map.
-    static func table(_ rows: [[String: Value]]) -> [String] {
+    static func table(_ rows: [[String: Value]], _ text: (Value) throws -> String) rethrows -> [String] {
         let columns = Array(Set(rows.flatMap { $0.keys })).sorted(by: scalarLess)
-        let cells = rows.map { row in columns.map { row[$0]?.display ?? "" } }
+        let cells = try rows.map { row in try columns.map { c in try row[c].map(text) ?? "" } }
         let widths = columns.indices.map { i in max(columns[i].count, cells.map { $0[i].count }.max() ?? 0) }
         func line(_ items: [String]) -> String {
             "  " + zip(items, widths).map { pad($0.0, $0.1) }.joined(separator: "  ").trimmingTrailingSpaces()

@@ -19,6 +19,18 @@ enum ListMethods {
         "filter", "find", "any", "all", "reduce", "sum", "join", "take",
     ]
 
+    /// The items without repeats, in order, looking at interrupts as it goes.
+    static func distinct<C: Collection>(_ items: C, _ interp: Interpreter) throws -> OrderedSet<Value> where C.Element == Value {
+        var out = OrderedSet<Value>()
+        var n = 0
+        for x in items {
+            out.append(x)
+            n += 1
+            if n & 0x3FFF == 0 { try interp.poll() }
+        }
+        return out
+    }
+
     static func call<C: RandomAccessCollection>(_ items: C, _ name: String, _ c: inout NativeCall, kind: String) throws -> Value
     where C.Element == Value, C.Index == Int {
         let interp = c.interpreter
@@ -49,6 +61,7 @@ enum ListMethods {
             return i >= 0 && i < items.count ? items[i] : .none
         case "push", "append":
             try sized(items.count + 1)
+            _ = try Nesting.check(CollectionOfOne(try c.arg(0)), "\(kind).\(name)")
             return .list(Array(items) + [try c.arg(0)])
         case "concat":
             guard case .list(let other) = try c.arg(0) else { throw c.typeError(0, "list", try c.arg(0)) }
@@ -108,7 +121,14 @@ enum ListMethods {
         case "sort":
             let key = c.named["by"] ?? c.optional(0)
             return .list(try sorted(Array(items), key: key, interp))
-        case "reverse": return .list(items.reversed())
+        case "reverse":
+            var out: [Value] = []
+            out.reserveCapacity(items.count)
+            for x in items.reversed() {
+                out.append(x)
+                if out.count & 0xFFFF == 0 { try interp.poll() }
+            }
+            return .list(out)
         case "flatten":
             var out: [Value] = []
             for x in items {
@@ -127,10 +147,25 @@ enum ListMethods {
         case "zip":
             let other = try c.arg(0)
             guard case .list(let o) = other else { throw c.typeError(0, "list", other) }
-            return .list(zip(items, o).map { .list([$0.0, $0.1]) })
-        case "enumerate": return .list(items.enumerated().map { .list([.int($0.offset), $0.element]) })
-        case "unique": return .list(Array(OrderedSet(items)))
-        case "to_set": return .set(OrderedSet(items))
+            _ = try Nesting.check(items, "\(kind).zip")
+            _ = try Nesting.check(o, "\(kind).zip")
+            var out: [Value] = []
+            for (a, b) in zip(items, o) {
+                out.append(.list([a, b]))
+                if out.count & 0xFFFF == 0 { try interp.poll() }
+            }
+            return .list(out)
+        case "enumerate":
+            _ = try Nesting.check(items, "\(kind).enumerate")
+            var out: [Value] = []
+            out.reserveCapacity(items.count)
+            for (i, x) in items.enumerated() {
+                out.append(.list([.int(i), x]))
+                if i & 0xFFFF == 0 { try interp.poll() }
+            }
+            return .list(out)
+        case "unique": return .list(Array(try distinct(items, interp)))
+        case "to_set": return .set(try distinct(items, interp))
         case "to_list": return .list(Array(items))
         case "remove_at":
             let i = try c.int(0)
@@ -138,7 +173,7 @@ enum ListMethods {
             var out = Array(items)
             out.remove(at: i)
             return .list(out)
-        case "to_str": return .str(Value.list(Array(items)).display)
+        case "to_str": return .str(try Value.list(Array(items)).displayChecked(interp, "\(kind).to_str"))
         default: throw KeelError(ErrorKind.type, "\(kind) has no method `\(name)`")
         }
     }

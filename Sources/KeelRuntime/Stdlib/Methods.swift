@@ -36,7 +36,7 @@ enum Methods {
         case .structure(let s):
             var m: [MapKey: Value] = [:]
             for (k, v) in s.fields { m[.str(k)] = v }
-            if name == "to_str" { return .str(r.display) }
+            if name == "to_str" { return .str(try r.displayChecked(c.interpreter, "\(r.typeName).to_str")) }
             return try mapMethod(m, name, &c)
         case .int, .float: return try numberMethod(r, name, &c)
         case .duration(let ns): return try durationMethod(ns, name, &c)
@@ -48,7 +48,7 @@ enum Methods {
             throw KeelError(ErrorKind.null, "cannot call `.\(name)()` on none (use `?.` for optional values)")
         default: break
         }
-        if name == "to_str" { return .str(r.display) }
+        if name == "to_str" { return .str(try r.displayChecked(c.interpreter, "\(r.typeName).to_str")) }
         throw KeelError(ErrorKind.type, "\(r.typeName) has no method `\(name)`")
     }
 
@@ -140,12 +140,15 @@ enum Methods {
         case "get": return m[try mapKey(try c.arg(0))] ?? c.optional(1, "default") ?? .none
         case "keys": return .list(m.keys.sorted().map(\.value))
         case "values": return .list(m.keys.sorted().map { m[$0]! })
-        case "entries", "items": return .list(m.keys.sorted().map { .list([$0.value, m[$0]!]) })
+        case "entries", "items":
+            _ = try Nesting.check(m.values, "map.\(name)")
+            return .list(m.keys.sorted().map { .list([$0.value, m[$0]!]) })
         case "count", "len", "size", "length": return .int(m.count)
         case "is_empty": return .bool(m.isEmpty)
         case "contains", "has": return .bool(m[try mapKey(try c.arg(0))] != nil)
         case "insert", "set":
             var out = m
+            _ = try Nesting.check(CollectionOfOne(try c.arg(1)), "map.\(name)")
             out[try mapKey(try c.arg(0))] = try c.arg(1)
             return .map(out)
         case "remove", "delete":
@@ -155,7 +158,7 @@ enum Methods {
         case "merge":
             guard case .map(let other) = try c.arg(0) else { throw c.typeError(0, "map", try c.arg(0)) }
             return .map(m.merging(other) { _, b in b })
-        case "to_str": return .str(Value.map(m).display)
+        case "to_str": return .str(try Value.map(m).displayChecked(c.interpreter, "map.to_str"))
         default: throw KeelError(ErrorKind.type, "map has no method `\(name)`")
         }
     }

@@ -29,7 +29,7 @@ enum ScheduleModule {
             var delay: Int64 = 0
             if let v = call.named["first"] {
                 guard case .str(let text) = v, text == "now" || text == "after" else {
-                    throw KeelError(ErrorKind.value, "schedule.every: first must be \"now\" or \"after\", got \(v.display)")
+                    throw KeelError(ErrorKind.value, "schedule.every: first must be \"now\" or \"after\", got \(v.brief)")
                 }
                 if text == "after" { delay = d }
             }
@@ -62,7 +62,7 @@ enum ScheduleModule {
             var zone: TimeZone?
             if let tz = call.named["tz"] {
                 guard case .str(let name) = tz, let z = TimeZone(identifier: name) else {
-                    throw KeelError(ErrorKind.value, "schedule.cron: unknown time zone \(tz.display) (use an IANA name such as \"Europe/Paris\")")
+                    throw KeelError(ErrorKind.value, "schedule.cron: unknown time zone \(tz.brief) (use an IANA name such as \"Europe/Paris\")")
                 }
                 zone = z
             }
@@ -96,7 +96,7 @@ enum ScheduleModule {
             func bound(_ label: String) throws -> Int64? {
                 guard let v = call.named[label] else { return nil }
                 guard case .str(let text) = v, let wall = try DateTime.parseChecked(text) else {
-                    throw KeelError(ErrorKind.value, "schedule.list: \(label) must be a time (\(DateTime.acceptedForms)), got \(v.display)")
+                    throw KeelError(ErrorKind.value, "schedule.list: \(label) must be a time (\(DateTime.acceptedForms)), got \(v.brief)")
                 }
                 return wall
             }
@@ -129,11 +129,11 @@ enum ScheduleModule {
         case .duration(let d) where d >= 0: return time.monotonicNow.saturatingAdd(d)
         case .str(let text):
             guard let wall = try DateTime.parseChecked(text) else {
-                throw KeelError(ErrorKind.value, "\(call.name): starts must be a time (\(DateTime.acceptedForms)) or a duration, got \(v.display)")
+                throw KeelError(ErrorKind.value, "\(call.name): starts must be a time (\(DateTime.acceptedForms)) or a duration, got \(v.brief)")
             }
             return time.monotonicNow.saturatingAdd(wall.saturatingSubtract(time.wallNow))
         default:
-            throw KeelError(ErrorKind.value, "\(call.name): starts must be a time or a duration that is not negative, got \(v.display)")
+            throw KeelError(ErrorKind.value, "\(call.name): starts must be a time or a duration that is not negative, got \(v.brief)")
         }
     }
 
@@ -213,14 +213,14 @@ enum ScheduleModule {
         var missed = MissedPolicy.latest
         if let v = call.named["missed"] {
             guard case .str(let text) = v, let p = MissedPolicy(rawValue: text) else {
-                throw KeelError(ErrorKind.value, "\(call.name): missed must be \"latest\", \"skip\" or \"all\", got \(v.display)")
+                throw KeelError(ErrorKind.value, "\(call.name): missed must be \"latest\", \"skip\" or \"all\", got \(v.brief)")
             }
             missed = p
         }
         var catchUp = DurableSchedule.defaultCatchUp
         if let v = call.named["catch_up"] {
             guard case .duration(let d) = v, d > 0 else {
-                throw KeelError(ErrorKind.value, "\(call.name): catch_up must be a positive duration, got \(v.display)")
+                throw KeelError(ErrorKind.value, "\(call.name): catch_up must be a positive duration, got \(v.brief)")
             }
             catchUp = d
         }
@@ -303,14 +303,14 @@ enum ScheduleModule {
         var backoff: Int64 = 0
         if let b = fields["backoff"], !b.isNone {
             guard case .duration(let d) = b, d >= 0 else {
-                throw KeelError(ErrorKind.value, "\(fn): retry.backoff must be a duration that is not negative, got \(b.display)")
+                throw KeelError(ErrorKind.value, "\(fn): retry.backoff must be a duration that is not negative, got \(b.brief)")
             }
             backoff = d
         }
         var maximum: Int64?
         if let x = fields["max"], !x.isNone {
             guard case .duration(let d) = x, d >= 0 else {
-                throw KeelError(ErrorKind.value, "\(fn): retry.max must be a duration that is not negative, got \(x.display)")
+                throw KeelError(ErrorKind.value, "\(fn): retry.max must be a duration that is not negative, got \(x.brief)")
             }
             maximum = d
         }
@@ -381,7 +381,7 @@ final class ScheduleHandle: HostObject {
         case "upcoming":
             var n = 1
             if let v = args.first {
-                guard case .int(let k) = v, k >= 0 else { throw KeelError(ErrorKind.value, "Schedule.upcoming: n must be an int that is not negative, got \(v.display)") }
+                guard case .int(let k) = v, k >= 0 else { throw KeelError(ErrorKind.value, "Schedule.upcoming: n must be an int that is not negative, got \(v.brief)") }
                 n = min(k, 10_000)
             }
             return .list(loop.upcoming(schedule, n).map { .str(DateTime.format(loop.wall($0))) })

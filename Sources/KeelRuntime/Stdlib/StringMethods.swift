@@ -27,6 +27,77 @@ enum StringMethods {
         return found
     }
 
+    /// A string's characters, looking at interrupts as it goes (a 100 MB string is a long list).
+    static func chars(_ s: String, _ interp: Interpreter) throws -> [Value] {
+        var out: [Value] = []
+        for ch in s {
+            out.append(.str(String(ch)))
+            if out.count & 0xFFFF == 0 { try interp.poll(); try Limits.checkCount(out.count, "str.chars") }
+        }
+        return out
+    }
+
+    /// Where `needle` occurs in `hay`, left to right without overlaps (byte offsets in UTF-8, found
+    /// by Knuth-Morris-Pratt, so the work is the two lengths, never their product), looking at
+    /// interrupts every 64 KiB.
+    static func occurrences(_ hay: [UInt8], _ needle: [UInt8], _ interp: Interpreter) throws -> [Int] {
+        let m = needle.count
+        guard m > 0, hay.count >= m else { return [] }
+        var fail = [Int](repeating: 0, count: m)
+        var k = 0
+        for i in 1..<m {
+            while k > 0 && needle[i] != needle[k] { k = fail[k - 1] }
+            if needle[i] == needle[k] { k += 1 }
+            fail[i] = k
+        }
+        var found: [Int] = []
+        k = 0
+        for i in 0..<hay.count {
+            if i & 0xFFFF == 0 { try interp.poll() }
+            while k > 0 && hay[i] != needle[k] { k = fail[k - 1] }
+            if hay[i] == needle[k] { k += 1 }
+            if k == m {
+                found.append(i - m + 1)
+                k = 0
+            }
+        }
+        return found
+    }
+
+    /// `str.replace`: the result's size is checked against the limit before it is made.
+    static func replace(_ s: String, _ old: String, _ new: String, _ interp: Interpreter) throws -> String {
+        let hay = Array(s.utf8), needle = Array(old.utf8), with = Array(new.utf8)
+        let at = try occurrences(hay, needle, interp)
+        if at.isEmpty { return s }
+        let (grow, o1) = at.count.multipliedReportingOverflow(by: with.count - needle.count)
+        let (size, o2) = hay.count.addingReportingOverflow(grow)
+        try Limits.checkString(o1 || o2 ? nil : size, "str.replace")
+        var out: [UInt8] = []
+        out.reserveCapacity(size)
+        var from = 0
+        for (n, i) in at.enumerated() {
+            if n & 0xFFF == 0 { try interp.poll() }
+            out += hay[from..<i]
+            out += with
+            from = i + needle.count
+        }
+        out += hay[from...]
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `s` cut at each `sep`.
+    static func pieces(_ s: String, _ sep: String, _ interp: Interpreter) throws -> [String] {
+        let hay = Array(s.utf8), needle = Array(sep.utf8)
+        var out: [String] = []
+        var from = 0
+        for i in try occurrences(hay, needle, interp) {
+            out.append(String(decoding: hay[from..<i], as: UTF8.self))
+            from = i + needle.count
+        }
+        out.append(String(decoding: hay[from...], as: UTF8.self))
+        return out
+    }
+
     static func call(_ s: String, _ name: String, _ c: inout NativeCall) throws -> Value {
         switch name {
         case "length", "len", "count": return .int(s.count)
@@ -47,16 +118,21 @@ enum StringMethods {
         case "replace":
             let old = try c.string(0)
             if old.isEmpty { return .str(s) }
-            return .str(s.replacingOccurrences(of: old, with: try c.string(1)))
+            return .str(try replace(s, old, try c.string(1), c.interpreter))
         case "split":
             let sep = c.args.isEmpty ? " " : try c.string(0)
-            if sep.isEmpty { return .list(s.map { .str(String($0)) }) }
-            return .list(s.components(separatedBy: sep).map { .str($0) })
+            if sep.isEmpty { return .list(try chars(s, c.interpreter)) }
+            var parts: [Value] = []
+            for piece in try pieces(s, sep, c.interpreter) {
+                parts.append(.str(piece))
+                if parts.count & 0xFFFF == 0 { try c.interpreter.poll(); try Limits.checkCount(parts.count, "str.split") }
+            }
+            return .list(parts)
         case "lines":
             // Lines end at \n, \r\n or a lone \r (a Swift Character is a whole "\r\n").
             return .list(s.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
                 .map { .str(String($0)) })
-        case "chars": return .list(s.map { .str(String($0)) })
+        case "chars": return .list(try chars(s, c.interpreter))
         case "to_int": return Int(s.trimmingCharacters(in: .whitespaces)).map { .int($0) } ?? .none
         case "to_float": return Double(s.trimmingCharacters(in: .whitespaces)).map { .float($0) } ?? .none
         case "repeat":

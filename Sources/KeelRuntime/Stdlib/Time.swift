@@ -9,7 +9,7 @@ enum TimeModule {
             let text = try call.string(0)
             if let tzValue = call.named["tz"] {
                 guard case .str(let name) = tzValue, let zone = TimeZone(identifier: name) else {
-                    throw KeelError(ErrorKind.value, "time.parse: unknown time zone \(tzValue.display)")
+                    throw KeelError(ErrorKind.value, "time.parse: unknown time zone \(tzValue.brief)")
                 }
                 return try DateTime.parse(text, naiveZone: zone).map { .str(DateTime.format($0)) } ?? .none
             }

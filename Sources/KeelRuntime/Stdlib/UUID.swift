@@ -39,7 +39,7 @@ enum UUIDModule {
             var nsText: String?
             if case .str(let t) = nsValue { nsText = t } else if case .object(let o) = nsValue, let u = o as? UuidValue { nsText = u.text }
             guard let text = nsText, let ns = UUID(uuidString: text) else {
-                throw KeelError(ErrorKind.value, "uuid.v5: ns must be a Uuid (such as uuid.DNS), got \(nsValue.display)")
+                throw KeelError(ErrorKind.value, "uuid.v5: ns must be a Uuid (such as uuid.DNS), got \(nsValue.brief)")
             }
             guard case .str(let name) = nameValue else { throw KeelError(ErrorKind.type, "uuid.v5: name must be a str, got \(nameValue.typeName)") }
             let nsBytes = withUnsafeBytes(of: ns.uuid) { Array($0) }

@@ -98,7 +98,7 @@ package enum StoredValue {
     }
 
     static func read(_ v: Value, uuid: (String) -> Value) throws -> Value {
-        func bad() -> KeelError { KeelError(ErrorKind.value, "the store holds a value this interpreter cannot read: \(v.display)") }
+        func bad() -> KeelError { KeelError(ErrorKind.value, "the store holds a value this interpreter cannot read: \(v.brief)") }
         switch v {
         case .list(let xs): return .list(try xs.map { try read($0, uuid: uuid) })
         case .map(let m):

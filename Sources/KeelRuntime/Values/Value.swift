@@ -70,9 +70,12 @@ package enum MapKey: Hashable, Comparable {
 package final class StructValue {
     package let typeName: String
     package let fields: [String: Value]
+    /// How deep it nests (see `Nesting`).
+    let depth: Int
     package init(typeName: String, fields: [String: Value]) {
         self.typeName = typeName
         self.fields = fields
+        depth = (try? Nesting.check(fields.values, "")) ?? Nesting.limit + 1
     }
 }
 
@@ -82,10 +85,13 @@ package final class VariantValue {
     package let name: String
     /// Field names in declaration (or construction) order, and their values.
     package let fields: [(String, Value)]?
+    /// How deep it nests (see `Nesting`).
+    let depth: Int
     package init(typeName: String, name: String, fields: [(String, Value)]?) {
         self.typeName = typeName
         self.name = name
         self.fields = fields
+        depth = fields.map { (try? Nesting.check($0.lazy.map(\.1), "")) ?? Nesting.limit + 1 } ?? 0
     }
     package func field(_ n: String) -> Value? { fields?.first { $0.0 == n }?.1 }
 }

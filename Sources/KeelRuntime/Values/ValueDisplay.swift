@@ -1,77 +1,166 @@
 import Collections
 
+/// How much text a value's display form may still take, and what stops it: past the string size
+/// limit the text is cut (`display`) or the call fails (`displayChecked`); every 64 Ki characters
+/// the running code's interrupts and time limits are looked at, so showing a huge value (a list
+/// that shares its parts, 2^40 leaves) ends with `ResourceError`, an interrupt or `TimeoutError`.
+struct DisplayBudget {
+    var remaining: Int
+    var sincePoll = 0
+    let poll: (() throws -> Void)?
+    var failure: Error?
+    /// Lists of containers already written, by storage: where their text is in the output, so a
+    /// list that shares its parts is copied, not walked again (and one too large is known at once).
+    var written: [UInt: (start: Int, length: Int)] = [:]
+
+    var exhausted: Bool { remaining < 0 }
+
+    @inline(__always)
+    mutating func spend(_ n: Int) {
+        remaining -= n
+        sincePoll += n
+        if sincePoll >= 65_536 {
+            sincePoll = 0
+            if let poll {
+                do { try poll() } catch {
+                    failure = error
+                    remaining = -1
+                }
+            }
+        }
+    }
+}
+
 extension Value {
     /// The display form used by `io.show`, printing and interpolation of nested values. Written
-    /// into one buffer, so a deeply nested value costs time in proportion to its size.
+    /// into one buffer, so a deeply nested value costs time in proportion to its size; a value
+    /// whose text would pass the string size limit is cut there (with `…`).
     package var display: String {
         switch self {
         case .str(let s): return s
         case .int(let i): return String(i)
         default:
             var out = ""
-            write(to: &out)
+            var budget = DisplayBudget(remaining: Limits.maxSize, poll: nil)
+            write(to: &out, &budget)
+            if budget.exhausted { out += "…" }
+            return out
+        }
+    }
+
+    /// The display form cut to about 200 characters, for error messages.
+    package var brief: String {
+        var out = ""
+        var budget = DisplayBudget(remaining: 200, poll: nil)
+        write(to: &out, &budget)
+        if budget.exhausted { out += "…" }
+        return out
+    }
+
+    /// The display form, for code a program runs (`io.show`, interpolation, `to_str`): text past
+    /// the string size limit is a `ResourceError`, and long work looks at interrupts and time
+    /// limits (`Interpreter.poll`).
+    func displayChecked(_ interpreter: Interpreter, _ what: @autoclosure () -> String = "showing a value") throws -> String {
+        switch self {
+        case .str(let s): return s
+        case .int(let i): return String(i)
+        default:
+            var out = ""
+            var budget = DisplayBudget(remaining: Limits.maxSize, poll: { [unowned interpreter] in try interpreter.poll() })
+            write(to: &out, &budget)
+            if let failure = budget.failure { throw failure }
+            if budget.exhausted {
+                throw KeelError(ErrorKind.resource, "\(what()): the text would hold more than \(Limits.formatCount(Limits.maxSize)) bytes (the string size limit)")
+            }
             return out
         }
     }
 
     func write(to out: inout String) {
+        var budget = DisplayBudget(remaining: Limits.maxSize, poll: nil)
+        write(to: &out, &budget)
+    }
+
+    func write(to out: inout String, _ budget: inout DisplayBudget) {
+        guard !budget.exhausted else { return }
+        func put(_ text: String) {
+            budget.spend(text.utf8.count)
+            if !budget.exhausted { out += text }
+        }
         func items<S: Sequence>(_ xs: S, _ open: String, _ close: String) where S.Element == Value {
-            out += open
+            put(open)
             var first = true
             for x in xs {
-                if !first { out += ", " }
+                if budget.exhausted { return }
+                if !first { put(", ") }
                 first = false
-                x.write(to: &out)
+                x.write(to: &out, &budget)
             }
-            out += close
+            put(close)
         }
         switch self {
-        case .none, .undefined: out += "none"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .float(let d): out += formatFloat(d)
-        case .str(let s): out += s
-        case .duration(let ns): out += formatDuration(ns)
-        case .list(let xs): items(xs, "[", "]")
+        case .none, .undefined: put("none")
+        case .bool(let b): put(b ? "true" : "false")
+        case .int(let i): put(String(i))
+        case .float(let d): put(formatFloat(d))
+        case .str(let s): put(s)
+        case .duration(let ns): put(formatDuration(ns))
+        case .list(let xs):
+            guard xs.count > 1, xs.contains(where: \.isContainer) else { items(xs, "[", "]"); return }
+            let key = withUnsafeBytes(of: xs) { $0.load(as: UInt.self) }
+            if let (start, length) = budget.written[key] {
+                budget.spend(length)
+                guard !budget.exhausted else { return }
+                let utf8 = out.utf8
+                let from = utf8.index(utf8.startIndex, offsetBy: start)
+                out += String(Substring(utf8[from..<utf8.index(from, offsetBy: length)]))
+                return
+            }
+            let start = out.utf8.count
+            items(xs, "[", "]")
+            if !budget.exhausted { budget.written[key] = (start, out.utf8.count - start) }
         case .set(let xs): items(xs, "set[", "]")
         case .map(let m):
-            out += "{"
+            put("{")
             for (i, k) in m.keys.sorted().enumerated() {
-                if i > 0 { out += ", " }
-                out += Value.keyText(k)
-                out += ": "
-                m[k]!.write(to: &out)
+                if budget.exhausted { return }
+                if i > 0 { put(", ") }
+                put(Value.keyText(k))
+                put(": ")
+                m[k]!.write(to: &out, &budget)
             }
-            out += "}"
-        case .range(let lo, let hi): out += "\(lo)..\(hi)"
+            put("}")
+        case .range(let lo, let hi): put("\(lo)..\(hi)")
         case .structure(let s):
-            out += "{"
+            put("{")
             for (i, k) in s.fields.keys.sorted(by: scalarLess).enumerated() {
-                if i > 0 { out += ", " }
-                out += k + ": "
-                s.fields[k]!.write(to: &out)
+                if budget.exhausted { return }
+                if i > 0 { put(", ") }
+                put(k + ": ")
+                s.fields[k]!.write(to: &out, &budget)
             }
-            out += "}"
+            put("}")
         case .variant(let v):
-            out += "\(v.typeName).\(v.name)"
+            put("\(v.typeName).\(v.name)")
             guard let fields = v.fields else { return }
-            out += " {"
+            put(" {")
             for (i, (k, x)) in fields.enumerated() {
-                if i > 0 { out += ", " }
-                out += k + ": "
-                x.write(to: &out)
+                if budget.exhausted { return }
+                if i > 0 { put(", ") }
+                put(k + ": ")
+                x.write(to: &out, &budget)
             }
-            out += "}"
-        case .function(let f): out += f.proto.isLambda ? "<lambda>" : "<task \(f.proto.name)>"
-        case .native(let n): out += "<task \(n.qualifiedName)>"
-        case .module(let m): out += "<module \(m.name)>"
-        case .type(let t): out += "<type \(t.name)>"
-        case .agent(let a): out += "<agent \(a.name)>"
-        case .instance(let i): out += "<agent \(i.label)>"
-        case .address(let a): out += "<agent \(a.info.label(a.key))>"
+            put("}")
+        case .function(let f): put(f.proto.isLambda ? "<lambda>" : "<task \(f.proto.name)>")
+        case .native(let n): put("<task \(n.qualifiedName)>")
+        case .module(let m): put("<module \(m.name)>")
+        case .type(let t): put("<type \(t.name)>")
+        case .agent(let a): put("<agent \(a.name)>")
+        case .instance(let i): put("<agent \(i.label)>")
+        case .address(let a): put("<agent \(a.info.label(a.key))>")
         case .object(let o):
-            if let text = o.displayText { out += text; return }
-            out += "\(o.typeName) {" + o.fieldNames.map { "\($0): \(o.field($0)?.display ?? "none")" }.joined(separator: ", ") + "}"
+            if let text = o.displayText { put(text); return }
+            put("\(o.typeName) {" + o.fieldNames.map { "\($0): \(o.field($0)?.display ?? "none")" }.joined(separator: ", ") + "}")
         }
     }
 
@@ -144,6 +233,71 @@ extension Value: Equatable, Hashable {
     /// Structural equality. `1 == 1.0` is false; enums compare their payloads; a map equals a struct
     /// with the same fields.
     package static func == (a: Value, b: Value) -> Bool {
+        var same: Set<SharedPair>?
+        return equal(a, b, &same)
+    }
+
+    /// Two lists, maps or structs already found equal in this comparison, by their storage: a
+    /// value that shares its parts (`l = [l, l]` forty times: 2^40 leaves) is compared in time
+    /// proportional to its distinct parts, not its leaves.
+    struct SharedPair: Hashable {
+        let a: UInt
+        let b: UInt
+    }
+
+    private static func storage(_ items: [Value]) -> UInt { withUnsafeBytes(of: items) { $0.load(as: UInt.self) } }
+    private static func storage(_ m: [MapKey: Value]) -> UInt { withUnsafeBytes(of: m) { $0.load(as: UInt.self) } }
+
+    static func equal(_ a: Value, _ b: Value, _ same: inout Set<SharedPair>?) -> Bool {
+        switch (a, b) {
+        case (.list(let x), .list(let y)):
+            guard x.count == y.count else { return false }
+            let pair = SharedPair(a: storage(x), b: storage(y))
+            if pair.a == pair.b || same?.contains(pair) == true { return true }
+            for i in x.indices where !equal(x[i], y[i], &same) { return false }
+            if x.count > 0, x.contains(where: \.isContainer) {
+                if same == nil { same = [] }
+                same!.insert(pair)
+            }
+            return true
+        case (.map(let x), .map(let y)):
+            guard x.count == y.count else { return false }
+            let pair = SharedPair(a: storage(x), b: storage(y))
+            if pair.a == pair.b || same?.contains(pair) == true { return true }
+            for (k, v) in x {
+                guard let w = y[k], equal(v, w, &same) else { return false }
+            }
+            if x.values.contains(where: \.isContainer) {
+                if same == nil { same = [] }
+                same!.insert(pair)
+            }
+            return true
+        case (.structure(let x), .structure(let y)):
+            if x === y { return true }
+            guard x.typeName == y.typeName, x.fields.count == y.fields.count else { return false }
+            let pair = SharedPair(a: UInt(bitPattern: ObjectIdentifier(x).hashValue), b: UInt(bitPattern: ObjectIdentifier(y).hashValue))
+            if same?.contains(pair) == true { return true }
+            for (k, v) in x.fields {
+                guard let w = y.fields[k], equal(v, w, &same) else { return false }
+            }
+            if x.depth > 1 {
+                if same == nil { same = [] }
+                same!.insert(pair)
+            }
+            return true
+        default: return shallowEqual(a, b)
+        }
+    }
+
+    /// Containers that may share parts.
+    var isContainer: Bool {
+        switch self {
+        case .list, .map, .set, .structure, .variant: return true
+        default: return false
+        }
+    }
+
+    private static func shallowEqual(_ a: Value, _ b: Value) -> Bool {
         switch (a, b) {
         case (.none, .none), (.undefined, .undefined): return true
         case (.bool(let x), .bool(let y)): return x == y
@@ -180,7 +334,22 @@ extension Value: Equatable, Hashable {
         }
     }
 
-    package func hash(into h: inout Hasher) {
+    package func hash(into h: inout Hasher) { hash(into: &h, budget: 64) }
+
+    /// Equal values hash alike; a list, map or struct hashes its size and at most `budget` of its
+    /// leaves (a value with 2^40 leaves hashes in constant time; equal ones still hash alike).
+    private func hash(into h: inout Hasher, budget: Int) {
+        switch self {
+        case .list(let l):
+            h.combine(l.count)
+            var left = budget
+            for x in l.prefix(8) where left > 0 {
+                left -= 1
+                x.hash(into: &h, budget: left / 2)
+            }
+            return
+        default: break
+        }
         switch self {
         case .none, .undefined: h.combine(0)
         case .bool(let b): h.combine(b)
@@ -188,7 +357,7 @@ extension Value: Equatable, Hashable {
         case .float(let d): h.combine(d)
         case .str(let s): h.combine(s)
         case .duration(let d): h.combine(d)
-        case .list(let l): h.combine(l)
+        case .list: break
         case .set(let s): h.combine(s.count)
         case .map(let m): h.combine(m.count)
         case .range(let a, let b): h.combine(a); h.combine(b)
