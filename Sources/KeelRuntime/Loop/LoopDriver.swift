@@ -287,7 +287,9 @@ extension EventLoop {
             if let w = durability?.sharedPollWait { wait = min(wait!, w) }
         }
         if let w = wait, w <= 0 { return nil }
-        sleepUntilWoken(wait.map { Date(timeIntervalSinceNow: Double($0) / 1e9) })
+        // At most an hour at a time (then the loop looks again): a deadline centuries away
+        // (`schedule.sleep(106751.days)`) is a date the condition variable cannot wait for.
+        sleepUntilWoken(wait.map { Date(timeIntervalSinceNow: Double(min($0, 3_600_000_000_000)) / 1e9) })
         return nil
     }
 

@@ -23,8 +23,15 @@ enum FileModule {
         var m = ModuleMembers("file")
         m.fn("read") { call in
             let path = try path(call, 0)
-            guard let data = fm.contents(atPath: path) else { throw failure("cannot read", path) }
-            return .str(String(decoding: data, as: UTF8.self))
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw failure("cannot read", path) }
+            defer { close(fd) }
+            // At most the string size limit is read (a device such as /dev/zero never ends).
+            guard let bytes = FileAccess.readAll(fd, limit: Limits.maxSize) else { throw failure("cannot read", path) }
+            if bytes.count > Limits.maxSize {
+                throw KeelError(ErrorKind.resource, "file.read: \(path) holds more than \(Limits.formatCount(Limits.maxSize)) bytes (the string size limit)")
+            }
+            return .str(String(decoding: bytes, as: UTF8.self))
         }
         m.fn("write") { call in
             let path = try path(call, 0)
@@ -66,7 +73,7 @@ enum FileModule {
         }
         m.fn("glob") { call in
             let pattern = try call.string(0)
-            var found = FileGlob.matches(pattern)
+            var found = try FileGlob.matches(pattern, roots: roots, call.interpreter)
             if let roots {
                 // With --allow-file, only what lies inside an allowed folder.
                 found = found.filter { FileAccess.isInside(FileAccess.resolved($0), roots) }
@@ -88,39 +95,69 @@ enum FileModule {
 
 /// `file.glob`: shell-style patterns, one path segment at a time (`*`, `?`, `[...]` through
 /// fnmatch; a leading dot is matched only explicitly), plus `**` for any number of folders. Paths
-/// come back as the pattern spells them, sorted.
+/// come back as the pattern spells them, sorted. `**` does not follow symbolic links to folders
+/// (so a link loop such as `/proc/self/root` is walked once), with `--allow-file` the walk goes
+/// only into allowed folders and the folders above them, and it looks at interrupts and stops
+/// with `ResourceError` past a million entries.
 enum FileGlob {
-    static func matches(_ pattern: String) -> [String] {
+    struct Walk {
+        let interp: Interpreter?
+        /// With `--allow-file`: the allowed folders (resolved).
+        let roots: [String]?
+        var entries = 0
+        var out = Set<String>()
+
+        mutating func visit(_ n: Int) throws {
+            entries += n
+            if entries > 1_000_000 { throw KeelError(ErrorKind.resource, "file.glob: the pattern walks more than 1,000,000 entries") }
+            try interp?.poll()
+        }
+
+        /// Whether the walk may go into `folder`: inside an allowed folder, or above one.
+        func mayEnter(_ folder: String) -> Bool {
+            guard let roots else { return true }
+            let real = FileAccess.resolved(folder)
+            return FileAccess.isInside(real, roots) || roots.contains { $0.hasPrefix(real.hasSuffix("/") ? real : real + "/") }
+        }
+    }
+
+    static func matches(_ pattern: String, roots: [String]? = nil, _ interp: Interpreter? = nil) throws -> [String] {
         let absolute = pattern.hasPrefix("/")
         let segments = pattern.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        var out = Set<String>()
-        walk(absolute ? "/" : "", segments[...], &out)
-        return out.sorted()
+        var w = Walk(interp: interp, roots: roots)
+        try walk(absolute ? "/" : "", segments[...], &w)
+        return w.out.sorted()
     }
 
     /// Matches `rest` below the folder `base` ("" for the current folder).
-    private static func walk(_ base: String, _ rest: ArraySlice<String>, _ out: inout Set<String>) {
+    private static func walk(_ base: String, _ rest: ArraySlice<String>, _ w: inout Walk) throws {
         guard let segment = rest.first else {
-            if !base.isEmpty { out.insert(base) }
+            if !base.isEmpty { w.out.insert(base) }
             return
         }
         let folder = base.isEmpty ? "." : base
+        guard w.mayEnter(folder) else { return }
         func join(_ name: String) -> String { base.isEmpty ? name : (base.hasSuffix("/") ? base + name : base + "/" + name) }
         if segment == "**" {
-            walk(base, rest.dropFirst(), &out)   // no folder
-            for name in entries(folder) where !name.hasPrefix(".") && isFolder(join(name)) {
-                walk(join(name), rest, &out)   // one more folder, still under **
+            try walk(base, rest.dropFirst(), &w)   // no folder
+            let names = entries(folder)
+            try w.visit(names.count)
+            for name in names where !name.hasPrefix(".") && isRealFolder(join(name)) {
+                try walk(join(name), rest, &w)   // one more folder, still under ** (never through a link)
             }
             return
         }
         if !segment.contains(where: { "*?[".contains($0) }) {
             let path = join(segment)
-            if FileManager.default.fileExists(atPath: path) { walk(path, rest.dropFirst(), &out) }
+            try w.visit(1)
+            if FileManager.default.fileExists(atPath: path) { try walk(path, rest.dropFirst(), &w) }
             return
         }
-        for name in entries(folder) where fnmatch(segment, name, FNM_PERIOD) == 0 {
+        let names = entries(folder)
+        try w.visit(names.count)
+        for name in names where fnmatch(segment, name, FNM_PERIOD) == 0 {
             if rest.count > 1 && !isFolder(join(name)) { continue }
-            walk(join(name), rest.dropFirst(), &out)
+            try walk(join(name), rest.dropFirst(), &w)
         }
     }
 
@@ -132,6 +169,12 @@ enum FileGlob {
         var isDir: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
     }
+
+    /// A folder that is not a symbolic link (`**` does not follow links).
+    private static func isRealFolder(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
 }
 
 /// Paths as the operating system will follow them.
@@ -142,7 +185,9 @@ package enum FileAccess {
     }
 
     /// Everything left to read from `fd`, or nil if reading fails.
-    static func readAll(_ fd: Int32) -> [UInt8]? {
+    /// Everything `fd` gives until its end; past `limit` bytes the rest is read and dropped (a
+    /// writer at the other end must not block), and the result holds `limit + 1` bytes.
+    static func readAll(_ fd: Int32, limit: Int = .max) -> [UInt8]? {
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
@@ -150,8 +195,14 @@ package enum FileAccess {
             if n < 0 && errno == EINTR { continue }
             if n < 0 { return nil }
             if n == 0 { return out }
-            out += buffer[0..<n]
+            if out.count <= limit { out += buffer[0..<min(n, limit + 1 - out.count)] }
+            if out.count > limit && !isPipe(fd) { return out }   // only a pipe has a writer to drain
         }
+    }
+
+    private static func isPipe(_ fd: Int32) -> Bool {
+        var st = stat()
+        return fstat(fd, &st) == 0 && ((st.st_mode & S_IFMT) == S_IFIFO || (st.st_mode & S_IFMT) == S_IFSOCK)
     }
 
     /// `path` made absolute, with `..` and every symbolic link resolved as far as the path exists

@@ -31,6 +31,9 @@ enum ShellModule {
             let env = keptEnvironment.compactMap { k in environment[k].map { "\(k)=\($0)" } }
             let child = try ChildProcess(command: command, environment: env, cwd: cwd)
             let result = try call.interpreter.loop.awaitOutside(cancel: { child.kill() }) { child.finish(input: input) }
+            for (stream, text) in [("output", result.stdout), ("error output", result.stderr)] where text.utf8.count > Limits.maxSize {
+                throw KeelError(ErrorKind.resource, "shell.run: the command's \(stream) is more than \(Limits.formatCount(Limits.maxSize)) bytes (the string size limit)")
+            }
             return .map([
                 .str("stdout"): .str(result.stdout),
                 .str("stderr"): .str(result.stderr),
@@ -96,8 +99,9 @@ final class ChildProcess: @unchecked Sendable {
         // as it ends (even if something it started still holds a pipe), and `kill` can wait for that.
         let group = DispatchGroup()
         let out = ResultBox<[UInt8]>(), err = ResultBox<[UInt8]>()
-        DispatchQueue.global().async(group: group) { out.result = FileAccess.readAll(self.stdoutFD) ?? [] }
-        DispatchQueue.global().async(group: group) { err.result = FileAccess.readAll(self.stderrFD) ?? [] }
+        // At most the string size limit of each is kept (the rest is read and dropped).
+        DispatchQueue.global().async(group: group) { out.result = FileAccess.readAll(self.stdoutFD, limit: Limits.maxSize) ?? [] }
+        DispatchQueue.global().async(group: group) { err.result = FileAccess.readAll(self.stderrFD, limit: Limits.maxSize) ?? [] }
         DispatchQueue.global().async(group: group) {
             var offset = 0
             while offset < input.count {

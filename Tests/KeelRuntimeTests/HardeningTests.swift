@@ -1,0 +1,87 @@
+import Foundation
+import XCTest
+
+/// Regression tests for issue 29's findings that need a real process, files or signals (the
+/// others are golden programs under `Tests/golden/`, named in the issue's closing note).
+final class HardeningTests: XCTestCase {
+    func write(_ program: String, in dir: URL, _ name: String = "main.keel") throws -> String {
+        let file = dir.appendingPathComponent(name)
+        try program.write(to: file, atomically: true, encoding: .utf8)
+        return file.path
+    }
+
+    /// `schedule.sleep(106751.days)` on the real clock: the loop waits at most an hour at a time
+    /// (a deadline centuries away trapped in the condition variable); Ctrl-C still ends it.
+    func testASleepOfCenturiesOnTheRealClockWaitsAndStops() throws {
+        let dir = try temporaryFolder(self, "sleep")
+        let file = try write("use std/schedule\nagent S {\n  @on_start { schedule.sleep(106751.days) }\n}\nrun(S)\n", in: dir)
+        let process = try startKeel(["run", file])
+        usleep(400_000)
+        XCTAssertTrue(process.isRunning)
+        process.interrupt()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 130)
+    }
+
+    /// `file.read` and `shell.run` keep to the string size limit (they bypassed it), and a file
+    /// that never ends (`/dev/zero`) is read only that far.
+    func testFileReadAndShellOutputKeepToTheStringLimit() throws {
+        let dir = try temporaryFolder(self, "limits")
+        let file = try write("""
+            use std/io
+            use std/file
+            use std/shell
+            agent A {
+              @tools [io, file, shell]
+              @on_start {
+                try { file.read("/dev/zero") } catch e: ResourceError { io.show(e.message) }
+                try { shell.run("head -c 100000001 /dev/zero") } catch e: ResourceError { io.show(e.message) }
+                io.show(shell.run("printf abc").stdout)
+                stop(self)
+              }
+            }
+            run(A)
+            """, in: dir)
+        let r = try keel(["run", file])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(r.out, """
+              file.read: /dev/zero holds more than 100,000,000 bytes (the string size limit)
+              shell.run: the command's output is more than 100,000,000 bytes (the string size limit)
+              abc
+
+            """)
+    }
+
+    /// `file.glob` with `**` does not follow a symbolic link to a folder (a link loop ran for ever)
+    /// and, with `--allow-file`, walks only into allowed folders.
+    func testGlobDoesNotFollowLinkLoopsAndStaysInAllowedFolders() throws {
+        let dir = try temporaryFolder(self, "glob")
+        let fm = FileManager.default
+        try fm.createDirectory(at: dir.appendingPathComponent("data/a/b"), withIntermediateDirectories: true)
+        try "x".write(to: dir.appendingPathComponent("data/a/b/one.txt"), atomically: true, encoding: .utf8)
+        try "x".write(to: dir.appendingPathComponent("data/two.txt"), atomically: true, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: dir.appendingPathComponent("data/a/loop").path, withDestinationPath: dir.appendingPathComponent("data").path)
+        try fm.createDirectory(at: dir.appendingPathComponent("secret"), withIntermediateDirectories: true)
+        try "x".write(to: dir.appendingPathComponent("secret/key.txt"), atomically: true, encoding: .utf8)
+        let file = try write("""
+            use std/io
+            use std/file
+            agent A {
+              @tools [io, file]
+              @on_start {
+                io.show(file.glob("\(dir.path)/data/**/*.txt").map(p => p.slice(\(dir.path.count + 1))))
+                io.show(file.glob("\(dir.path)/**/*.txt").count())
+                stop(self)
+              }
+            }
+            run(A)
+            """, in: dir)
+        let open = try keel(["run", file])
+        XCTAssertEqual(open.status, 0, open.err)
+        XCTAssertEqual(open.out, "  1. data/a/b/one.txt\n  2. data/two.txt\n  3\n")
+        let boxed = try keel(["run", "--sandbox", "--allow-file", dir.appendingPathComponent("data").path, file])
+        XCTAssertEqual(boxed.status, 0, boxed.err)
+        XCTAssertEqual(boxed.out, "  1. data/a/b/one.txt\n  2. data/two.txt\n  2\n", "secret/ is not walked")
+    }
+}
