@@ -42,18 +42,21 @@ extension Runner {
                 var cases = try interpreter.expandTests(suite)
                 if let filter = testOptions.filter { cases = cases.filter { $0.name.contains(filter) } }
                 for c in cases {
-                    if testOptions.listOnly { options.output(c.name); continue }
+                    // A name is one line of output: a newline or another control character in it
+                    // is written escaped (it could forge a PASS line or the summary).
+                    let name = Runner.printable(c.name)
+                    if testOptions.listOnly { options.output(name); continue }
                     let start = DispatchTime.now().uptimeNanoseconds
                     do {
                         try interpreter.run(c)
                         let ms = (DispatchTime.now().uptimeNanoseconds - start) / 1_000_000
-                        options.output("PASS \(c.name) (\(ms)ms)")
+                        options.output("PASS \(name) (\(ms)ms)")
                         passed += 1
                     } catch let e as KeelError {
-                        options.output("FAIL \(c.name)")
+                        options.output("FAIL \(name)")
                         options.errorOutput(e.render(color: color))
                         failed += 1
-                        failures.append(c.name)
+                        failures.append(name)
                     }
                     if failed > 0 && testOptions.failFast { break }
                 }
@@ -64,5 +67,25 @@ extension Runner {
             }
             return (passed, failed, failures)
         }
+    }
+
+    /// `name` with control characters written as escapes (`\n`, `\r`, `\t`, `\u{1B}`).
+    package static func printable(_ name: String) -> String {
+        var out = ""
+        for scalar in name.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\\": out += "\\\\"
+            default:
+                if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format {
+                    out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
     }
 }

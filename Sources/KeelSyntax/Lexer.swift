@@ -13,6 +13,8 @@ package struct Lexer {
         self.bytes = file.bytes
         self.pos = range?.lowerBound ?? 0
         self.end = range?.upperBound ?? file.bytes.count
+        // A UTF-8 byte order mark at the start of a file is not source (editors on Windows write one).
+        if range == nil, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { pos = 3 }
     }
 
     package mutating func tokenize() -> [Token] {

@@ -9,7 +9,10 @@ extension Parser {
             return Expr(.int(v), t.span)
         case .float:
             advance()
-            return Expr(.float(Double(t.lexeme) ?? 0), t.span)
+            guard let v = Double(t.lexeme), v.isFinite else {
+                throw error("float literal `\(t.lexeme.count > 40 ? t.lexeme.prefix(40) + "…" : Substring(t.lexeme))` is too large for a 64-bit float", at: t.span)
+            }
+            return Expr(.float(v), t.span)
         case .string:
             advance()
             return try parseString(t)

@@ -71,8 +71,10 @@ setvbuf(keel_stdout(), nil, _IOLBF, 0)
 
 // Usage errors exit 2, as documented (swift-argument-parser's own default is 64).
 do {
-    // Bare `keel` on a terminal starts the REPL.
-    let arguments = CommandLine.arguments.count == 1 && isatty(0) != 0 ? ["repl"] : Array(CommandLine.arguments.dropFirst())
+    // Bare `keel` on a terminal starts the REPL; with input piped in, it runs what is piped, as a
+    // program (`keel run -`, as `python3 -` does).
+    var arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments.isEmpty { arguments = isatty(0) != 0 ? ["repl"] : ["run", "-"] }
     if arguments.count == 2, arguments[0] == "run", !arguments[1].hasPrefix("-"),
        (try? RunSettings().interpreterOptions(environment: ProcessInfo.processInfo.environment, program: nil)) != nil {
         // The commonest command, `keel run FILE` without flags, skips the argument parser:

@@ -36,11 +36,11 @@ extension Resolver {
         for s in statements {
             guard case .test(let name, let loop, let body) = s.kind else { continue }
             let params = loop.map { [Param(binding: .name($0.variable), type: nil, defaultValue: nil, variadic: false, span: s.span)] } ?? []
-            let proto = function(name: "test \"\(name)\"", isLambda: false, params: params, returnType: nil,
+            let proto = function(name: "test " + JSON.quote(name), isLambda: false, params: params, returnType: nil,
                                  body: body, span: s.span, parent: nil)
             var values: FunctionProto?
             if let loop {
-                values = function(name: "test \"\(name)\" values", isLambda: false, params: [], returnType: nil,
+                values = function(name: "test " + JSON.quote(name) + " values", isLambda: false, params: [], returnType: nil,
                                   body: Block([Stmt(.expr(loop.values), loop.values.span)], loop.values.span), span: s.span, parent: nil)
             }
             unit.addTest(TestCase(name: name, body: proto, values: values))

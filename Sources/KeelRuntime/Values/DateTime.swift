@@ -40,7 +40,9 @@ package enum DateTime {
     }
 
     /// The range of times a 64-bit count of nanoseconds since 1970 holds.
-    package static let range = "1677-09-21T00:12:43Z to 2262-04-11T23:47:16Z"
+    /// (A 64-bit count of nanoseconds reaches back to 1677-09-21T00:12:43.145224192Z: the first whole
+    /// second it holds is 00:12:44.)
+    package static let range = "1677-09-21T00:12:44Z to 2262-04-11T23:47:16Z"
 
     static func outOfRange(_ text: String) -> KeelError {
         KeelError(ErrorKind.value, "\(text) is outside the times this interpreter can hold (\(range))")
