@@ -80,6 +80,8 @@ final class GoldenCases: XCTestCase {
         "limits/until_far_away.keel",
         "limits/yearly_cron_ends.keel",
         "literals/bool_none.keel",
+        "literals/byte_order_mark.keel",
+        "literals/float_too_large.keel",
         "literals/int_overflow_literal.keel",
         "literals/int_overflow_runtime.keel",
         "literals/interpolated_ints.keel",
@@ -287,6 +289,8 @@ final class GoldenCases: XCTestCase {
     func test_limits_until_far_away() throws { try GoldenTests.checkGolden("limits/until_far_away.keel") }
     func test_limits_yearly_cron_ends() throws { try GoldenTests.checkGolden("limits/yearly_cron_ends.keel") }
     func test_literals_bool_none() throws { try GoldenTests.checkGolden("literals/bool_none.keel") }
+    func test_literals_byte_order_mark() throws { try GoldenTests.checkGolden("literals/byte_order_mark.keel") }
+    func test_literals_float_too_large() throws { try GoldenTests.checkGolden("literals/float_too_large.keel") }
     func test_literals_int_overflow_literal() throws { try GoldenTests.checkGolden("literals/int_overflow_literal.keel") }
     func test_literals_int_overflow_runtime() throws { try GoldenTests.checkGolden("literals/int_overflow_runtime.keel") }
     func test_literals_interpolated_ints() throws { try GoldenTests.checkGolden("literals/interpolated_ints.keel") }

@@ -84,4 +84,21 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(boxed.status, 0, boxed.err)
         XCTAssertEqual(boxed.out, "  1. data/a/b/one.txt\n  2. data/two.txt\n  2\n", "secret/ is not walked")
     }
+
+    /// A test name cannot forge `keel test`'s lines: control characters in it are written escaped.
+    func testTestNamesWithNewlinesCannotForgeLines() throws {
+        let dir = try temporaryFolder(self, "forge")
+        let file = try write("test \"ok\\nPASS forged (0ms)\\n10 passed, 0 failed\" {\n  assert 1 == 2\n}\n", in: dir)
+        let r = try keel(["test", file])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.out, "FAIL ok\\nPASS forged (0ms)\\n10 passed, 0 failed\n0 passed, 1 failed\n", r.out)
+        XCTAssertFalse(r.err.contains("\nPASS forged"), r.err)
+    }
+
+    /// Bare `keel` with input piped in runs it, as `python3 -` does (it was a usage error).
+    func testBareKeelRunsWhatIsPiped() throws {
+        let r = try keel([], stdin: "use std/io\nio.show(6 * 7)\n")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(r.out, "  42\n")
+    }
 }
