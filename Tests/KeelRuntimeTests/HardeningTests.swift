@@ -101,4 +101,23 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertEqual(r.out, "  42\n")
     }
+
+    /// One table of error kinds: every kind the runtime raises can be named in a `catch` (issue 29:
+    /// `catch e: StoreError` did not compile, although the runtime raised it).
+    func testEveryErrorKindRaisedCanBeCaught() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources").standardized
+        var raised = Set<String>()
+        let pattern = try NSRegularExpression(pattern: #"(?:KeelError\(|kind: )"([A-Z][A-Za-z]+)""#)
+        for case let url as URL in FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)! where url.pathExtension == "swift" {
+            let text = try String(contentsOf: url, encoding: .utf8)
+            for m in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                raised.insert(String(text[Range(m.range(at: 1), in: text)!]))
+            }
+        }
+        XCTAssertGreaterThan(raised.count, 10)
+        let program = raised.sorted().map { "try { raise \"x\" } catch e: \($0) { }" }.joined(separator: "\n") + "\n"
+        let dir = try temporaryFolder(self, "kinds")
+        let r = try keel(["check", try write(program, in: dir)])
+        XCTAssertEqual(r.status, 0, "kinds raised but not catchable: \(r.err)")
+    }
 }

@@ -92,12 +92,15 @@ package enum ErrorKind {
     /// Kinds that unwind through `try`/`catch`: the program cannot swallow them.
     package static let uncatchable: Set<String> = [interrupted, outOfFuel]
 
-    /// Every kind a `catch` clause may name without declaring it.
+    /// Every kind a `catch` clause may name without declaring it: the one table of the errors
+    /// the runtime raises (`HardeningTests` checks that every kind raised in the sources is here,
+    /// and `spec/language.md` lists them).
     package static let builtins: Set<String> = [
         base, type, null, index, value, arithmetic, undefined, call, recursion, capability, userRaised,
         notImplemented, resource, "FileError", "CsvError", "DbError", "CacheError", "MathError", "MemoryError",
         "EmailError", "HttpError", "ShellError", "JsonError", "EnvError", "AiError", "AiSchemaError",
         "TimeoutError", "DeadlineError", "RuntimeBusy", "IoError", "ScheduleError", "AssertionError", "HostError",
+        "StoreError",
     ]
 }
 
