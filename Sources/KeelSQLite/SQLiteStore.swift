@@ -220,9 +220,8 @@ package final class SQLiteStore: DurableStore {
             guard try db.tableExists("owner") else { return nil }
             return try Row.fetchOne(db, sql: "SELECT pid, host, started FROM owner WHERE id = 1")
         }) else { return "" }
-        let pid: Int = row["pid"]
-        let host: String = row["host"]
-        let started: Int64 = row["started"]
+        guard let pid: Int = try? row.checked("pid"), let host: String = try? row.checked("host"),
+              let started: Int64 = try? row.checked("started") else { return "" }
         return " (pid \(pid) on \(host), since \(SQLiteStore.timeText(started)))"
     }
 
@@ -245,10 +244,10 @@ package final class SQLiteStore: DurableStore {
                 guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM agents WHERE name = ?"), arguments: [name]) != nil else { return nil }
                 var state: [String: String] = [:]
                 for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT field, value FROM state WHERE agent = ?"), arguments: [name]) {
-                    state[row["field"]] = row["value"]
+                    state[try row.checked("field")] = try row.checked("value") as String
                 }
                 let schedules = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM schedules WHERE agent = ? ORDER BY rowid"), arguments: [name])
-                    .map(SQLiteStore.schedule)
+                    .map { try SQLiteStore.schedule($0) }
                 return StoredAgent(state: state, schedules: schedules)
             }
         }
@@ -310,10 +309,11 @@ package final class SQLiteStore: DurableStore {
             return try db.write { db in
                 let rows = try Row.fetchAll(db, sql: "SELECT agent, schedule, action, kind, timing, next_due FROM requests ORDER BY id")
                 try db.execute(sql: "DELETE FROM requests")
-                return rows.compactMap { row in
-                    ScheduleRequest.Action(rawValue: row["action"]).map {
-                        ScheduleRequest(agent: row["agent"], schedule: row["schedule"], action: $0, kind: row["kind"], timing: row["timing"], nextDue: row["next_due"])
-                    }
+                return try rows.compactMap { row in
+                    guard let action = ScheduleRequest.Action(rawValue: try row.checked("action")) else { return nil }
+                    return ScheduleRequest(agent: try row.checked("agent"), schedule: try row.checked("schedule"), action: action,
+                                           kind: try row.checkedOptional("kind"), timing: try row.checkedOptional("timing"),
+                                           nextDue: try row.checkedOptional("next_due"))
                 }
             }
         }
@@ -323,11 +323,11 @@ package final class SQLiteStore: DurableStore {
         guard !agents.isEmpty, limit > 0 else { return [] }
         return try guarded("read") {
             try db.read { db in
-                try String.fetchAll(db, sql: """
+                try Row.fetchAll(db, sql: """
                     SELECT name FROM agents WHERE key IS NOT NULL AND loaded = 0 AND wake IS NOT NULL AND wake <= ?
                       AND base IN (\(databaseQuestionMarks(count: agents.count))) ORDER BY wake LIMIT ?
                     """, arguments: StatementArguments([before] + agents.map { $0 as DatabaseValueConvertible } + [limit + loadedUnwritten.count]))
-            }.filter { !loadedUnwritten.contains($0) }.prefix(limit).map { $0 }
+            }.map { try $0.checked("name") as String }.filter { !loadedUnwritten.contains($0) }.prefix(limit).map { $0 }
         }
     }
 
@@ -339,7 +339,7 @@ package final class SQLiteStore: DurableStore {
                     SELECT name, wake FROM agents WHERE key IS NOT NULL AND loaded = 0 AND wake IS NOT NULL
                       AND base IN (\(databaseQuestionMarks(count: agents.count))) ORDER BY wake LIMIT ?
                     """, arguments: StatementArguments(agents.map { $0 as DatabaseValueConvertible } + [loadedUnwritten.count + 1]))
-            }.first { !loadedUnwritten.contains($0["name"]) }.map { $0["wake"] }
+            }.first { !loadedUnwritten.contains((try? $0.checked("name") as String) ?? "") }.map { try $0.checked("wake") }
         }
     }
 
@@ -353,7 +353,7 @@ package final class SQLiteStore: DurableStore {
                     WHERE s.done = 1 AND s.kind IN ('after', 'at') AND coalesce(s.last_run, 0) < ? AND a.base IN (\(marks))
                     """, arguments: StatementArguments([before] + agents.map { $0 as DatabaseValueConvertible }))
                 for row in old {
-                    let agent: String = row["agent"], name: String = row["name"]
+                    let agent: String = try row.checked("agent"), name: String = try row.checked("name")
                     try db.execute(sql: "DELETE FROM schedules WHERE agent = ? AND name = ?", arguments: [agent, name])
                     try db.execute(sql: "DELETE FROM fires WHERE agent = ? AND schedule = ?", arguments: [agent, name])
                     try db.execute(sql: "UPDATE agents SET pruned = pruned + 1 WHERE name = ?", arguments: [agent])
@@ -379,7 +379,7 @@ package final class SQLiteStore: DurableStore {
                     SELECT id, agent, event, payload FROM messages WHERE id > ? AND base IN (\(databaseQuestionMarks(count: agents.count)))
                     ORDER BY id LIMIT ?
                     """, arguments: StatementArguments([messagesTaken] + agents.map { $0 as DatabaseValueConvertible } + [limit]))
-                    .map { InboxMessage(id: $0["id"], agent: $0["agent"], event: $0["event"], payload: $0["payload"]) }
+                    .map { InboxMessage(id: try $0.checked("id"), agent: try $0.checked("agent"), event: try $0.checked("event"), payload: try $0.checked("payload")) }
             }
             if let last = messages.last { messagesTaken = last.id }
             var again: [InboxMessage] = []
@@ -389,7 +389,7 @@ package final class SQLiteStore: DurableStore {
                 again = try db.read { db in
                     try Row.fetchAll(db, sql: "SELECT id, agent, event, payload FROM messages WHERE id IN (\(databaseQuestionMarks(count: ids.count)))",
                                      arguments: StatementArguments(ids))
-                        .map { InboxMessage(id: $0["id"], agent: $0["agent"], event: $0["event"], payload: $0["payload"]) }
+                        .map { InboxMessage(id: try $0.checked("id"), agent: try $0.checked("agent"), event: try $0.checked("event"), payload: try $0.checked("payload")) }
                 }
             }
             return (again + messages).sorted { $0.id < $1.id }
@@ -422,7 +422,7 @@ package final class SQLiteStore: DurableStore {
     }
 
     package func agentNames() throws -> [String] {
-        try guarded("read") { try db.read { db in try String.fetchAll(db, sql: "SELECT name FROM agents ORDER BY name") } }
+        try guarded("read") { try db.read { db in try Row.fetchAll(db, sql: "SELECT name FROM agents ORDER BY name").map { try $0.checked("name") } } }
     }
 
     package func listSchedules() throws -> [StoredSchedule] {
@@ -488,7 +488,7 @@ package final class SQLiteStore: DurableStore {
 
     package func recall(scope: String, key: String) throws -> String? {
         try guarded("read") {
-            try db.read { db in try String.fetchOne(db, sql: "SELECT value FROM memory WHERE scope = ? AND key = ?", arguments: [scope, key]) }
+            try db.read { db in try Row.fetchOne(db, sql: "SELECT value FROM memory WHERE scope = ? AND key = ?", arguments: [scope, key]).map { try $0.checked("value") } }
         }
     }
 
@@ -529,13 +529,16 @@ package final class SQLiteStore: DurableStore {
                              s.lastOutcome, s.lastRun, s.uid])
     }
 
-    static func schedule(_ row: Row) -> StoredSchedule {
-        StoredSchedule(agent: row["agent"], name: row["name"], kind: row["kind"], timing: row["timing"], task: row["task"],
-                       args: row["args"], options: row["options"], due: row["due"], fired: row["fired"], skipped: row["skipped"],
-                       dropped: row["dropped"], failures: row["failures"], missed: row["missed"], paused: row["paused"], resumed: row["resumed"],
-                       done: row["done"], lastDue: row["last_due"], nextDue: row["next_due"], retryAttempt: row["retry_attempt"],
-                       retryDue: row["retry_due"], history: row["history"], lastOutcome: row["last_outcome"], lastRun: row["last_run"],
-                       uid: row["uid"])
+    static func schedule(_ row: Row) throws -> StoredSchedule {
+        StoredSchedule(agent: try row.checked("agent"), name: try row.checked("name"), kind: try row.checked("kind"), timing: try row.checked("timing"),
+                       task: try row.checked("task"), args: try row.checked("args"), options: try row.checked("options"),
+                       due: try row.checked("due"), fired: try row.checked("fired"), skipped: try row.checked("skipped"),
+                       dropped: try row.checked("dropped"), failures: try row.checked("failures"), missed: try row.checked("missed"),
+                       paused: try row.checked("paused"), resumed: try row.checked("resumed"), done: try row.checked("done"),
+                       lastDue: try row.checkedOptional("last_due"), nextDue: try row.checkedOptional("next_due"),
+                       retryAttempt: try row.checkedOptional("retry_attempt"), retryDue: try row.checkedOptional("retry_due"),
+                       history: try row.checked("history"), lastOutcome: try row.checkedOptional("last_outcome"),
+                       lastRun: try row.checkedOptional("last_run"), uid: try row.checkedOptional("uid"))
     }
 
     // MARK: helpers
@@ -561,5 +564,26 @@ package final class SQLiteStore: DurableStore {
     static func timeText(_ wallNs: Int64) -> String {
         let f = ISO8601DateFormatter()
         return f.string(from: Date(timeIntervalSince1970: Double(wallNs) / 1e9))
+    }
+}
+
+/// Reading a store that may have been tampered with (a flipped byte, a BLOB where text belongs):
+/// a value of the wrong kind is a `StoreError` naming the column, never GRDB's trap.
+extension Row {
+    func checked<T: DatabaseValueConvertible>(_ column: String) throws -> T {
+        let v: DatabaseValue = self[column] ?? .null
+        guard let t = T.fromDatabaseValue(v) else {
+            throw StoreError("the store is damaged: column `\(column)` holds \(v.isNull ? "nothing" : "a value of the wrong kind") (\(String(describing: v).prefix(60)))")
+        }
+        return t
+    }
+
+    func checkedOptional<T: DatabaseValueConvertible>(_ column: String) throws -> T? {
+        let v: DatabaseValue = self[column] ?? .null
+        if v.isNull { return nil }
+        guard let t = T.fromDatabaseValue(v) else {
+            throw StoreError("the store is damaged: column `\(column)` holds a value of the wrong kind (\(String(describing: v).prefix(60)))")
+        }
+        return t
     }
 }

@@ -141,6 +141,7 @@ final class GoldenCases: XCTestCase {
         "stdlib/crypto.keel",
         "stdlib/csv.keel",
         "stdlib/db.keel",
+        "stdlib/db_nul.keel",
         "stdlib/env_gated.keel",
         "stdlib/errors_of_modules.keel",
         "stdlib/file_glob.keel",
@@ -350,6 +351,7 @@ final class GoldenCases: XCTestCase {
     func test_stdlib_crypto() throws { try GoldenTests.checkGolden("stdlib/crypto.keel") }
     func test_stdlib_csv() throws { try GoldenTests.checkGolden("stdlib/csv.keel") }
     func test_stdlib_db() throws { try GoldenTests.checkGolden("stdlib/db.keel") }
+    func test_stdlib_db_nul() throws { try GoldenTests.checkGolden("stdlib/db_nul.keel") }
     func test_stdlib_env_gated() throws { try GoldenTests.checkGolden("stdlib/env_gated.keel") }
     func test_stdlib_errors_of_modules() throws { try GoldenTests.checkGolden("stdlib/errors_of_modules.keel") }
     func test_stdlib_file_glob() throws { try GoldenTests.checkGolden("stdlib/file_glob.keel") }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import XCTest
 
 /// Regression tests for issue 29's findings that need a real process, files or signals (the
@@ -119,5 +120,65 @@ final class HardeningTests: XCTestCase {
         let dir = try temporaryFolder(self, "kinds")
         let r = try keel(["check", try write(program, in: dir)])
         XCTAssertEqual(r.status, 0, "kinds raised but not catchable: \(r.err)")
+    }
+
+    /// A damaged or tampered store is an error that names what is wrong, never a crash (issue 29:
+    /// GRDB's trap on a BLOB where text belongs, in `keel run`, `keel state` and `keel schedules`);
+    /// a stored schedule that cannot be read fails `run(A)` with exit 1 (it skipped `@on_start`
+    /// silently); a schedule anchored in 1677 is caught up (the distance overflowed: a crash loop).
+    func testADamagedStoreIsAnErrorNotACrash() throws {
+        let dir = try temporaryFolder(self, "tamper")
+        let file = try write("""
+            use std/io
+            use std/schedule
+            agent A {
+              @durable
+              @tools [io]
+              state { n: int = 0 }
+              task tick() { self.n += 1 }
+              @on_start {
+                io.show("start n={self.n}")
+                schedule.every(1.hour, self.tick, name: "tick")
+              }
+            }
+            run(A)
+            """, in: dir)
+        let base = dir.appendingPathComponent("base.db").path
+        XCTAssertEqual(try keel(["run", "--virtual-time", "--start", "2026-01-01T00:00:00Z", "--until", "2.hours", "--store", base, file]).status, 0)
+        func damaged(_ sql: String) throws -> String {
+            let db = dir.appendingPathComponent("s-\(UUID().uuidString.prefix(6)).db").path
+            try FileManager.default.copyItem(atPath: base, toPath: db)
+            try DatabaseQueue(path: db).write { try $0.execute(sql: sql) }
+            return db
+        }
+        let blob = try damaged("UPDATE state SET value = x'00ff' WHERE field = 'n'")
+        for args in [["run", "--virtual-time", "--until", "1.hour", "--store", blob, file], ["state", "--store", blob]] {
+            let r = try keel(args)
+            XCTAssertEqual(r.status, 1, "\(args): \(r.err)")
+            XCTAssertTrue(r.err.contains("the store is damaged: column `value` holds a value of the wrong kind"), r.err)
+        }
+        let garbage = try damaged("UPDATE schedules SET timing = 'garbage'")
+        let g = try keel(["run", "--virtual-time", "--until", "1.hour", "--store", garbage, file])
+        XCTAssertEqual(g.status, 1, g.err)
+        XCTAssertTrue(g.err.contains("StoreError: cannot read the durable schedule A.tick from the store"), g.err)
+        XCTAssertEqual(g.out, "", "@on_start does not run without its schedules")
+        let old = try damaged(#"UPDATE schedules SET timing = '{"every":3600000000000,"anchor":-9223372036854000000}', last_due = NULL"#)
+        for _ in 0..<2 {   // and again, as a restart after it
+            let r = try keel(["run", "--virtual-time", "--until", "1.hour", "--store", old, file])
+            XCTAssertEqual(r.status, 0, r.err)
+        }
+        XCTAssertEqual(try keel(["schedules", "--store", old]).status, 0)
+        // One flipped byte in the schema.
+        let flipped = dir.appendingPathComponent("flipped.db").path
+        try FileManager.default.copyItem(atPath: base, toPath: flipped)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: flipped))
+        let at = try XCTUnwrap(bytes.firstRange(of: Data("CREATE TABLE state".utf8))).lowerBound
+        bytes[at + 7] = UInt8(ascii: "X")
+        try bytes.write(to: URL(fileURLWithPath: flipped))
+        for args in [["run", "--store", flipped, file], ["state", "--store", flipped], ["schedules", "--store", flipped]] {
+            let r = try keel(args)
+            XCTAssertEqual(r.status, 1, "\(args): \(r.err)")
+            XCTAssertTrue(r.err.contains("malformed database schema"), r.err)
+        }
     }
 }

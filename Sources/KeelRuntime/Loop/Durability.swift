@@ -131,8 +131,18 @@ final class Durability {
 
     /// `run(A)` of a durable agent that has stored schedules: they are live again, with their
     /// counters, and the occurrences missed while no process ran are handled by their policy.
+    /// A stored schedule that cannot be read (a damaged or tampered store) is a `StoreError`
+    /// naming it: `run(A)` fails (exit 1), it never goes on without it.
     func restoreSchedules(_ stored: StoredAgent, _ instance: AgentInstance) throws {
-        for row in stored.schedules { try restore(row, instance) }
+        for row in stored.schedules {
+            do { try restore(row, instance) } catch let e as KeelError where e.kind == "StoreError" {
+                throw e
+            } catch let e as KeelError {
+                throw KeelError("StoreError", "cannot read the durable schedule \(instance.label).\(row.name) from the store: \(e.message)")
+            } catch {
+                throw KeelError("StoreError", "cannot read the durable schedule \(instance.label).\(row.name) from the store: \(error)")
+            }
+        }
     }
 
     private func restore(_ row: StoredSchedule, _ instance: AgentInstance) throws {
@@ -240,23 +250,26 @@ final class Durability {
         var at: Int64? = first
         var count = 0
         if case .every(let interval, _) = s.timing {
-            // Arithmetic: a fast cadence down for long passes millions of occurrences.
-            let n = (now - first) / interval + 1
+            // Arithmetic: a fast cadence down for long passes millions of occurrences (and the
+            // distance from an anchor centuries back is more than an Int64 holds: see `Cadence`).
+            let (n, lastPoint) = Cadence.pointsUpTo(first: first, upTo: now, interval: interval)
             count = Int(n)
-            last = first + (n - 1) * interval
+            last = lastPoint
             if durable.missed == .all {
-                var t = last!
-                while t >= first && now - t <= durable.catchUp && recent.count < DurableSchedule.maxCatchUp {
+                var t = lastPoint
+                while t >= first && now.saturatingSubtract(t) <= durable.catchUp && recent.count < DurableSchedule.maxCatchUp {
                     recent.prepend(t)
-                    t -= interval
+                    let (prev, o) = t.subtractingReportingOverflow(interval)
+                    if o { break }
+                    t = prev
                 }
             }
-            at = last! + interval
+            at = lastPoint.addingReportingOverflow(interval).overflow ? nil : lastPoint + interval
         } else {
             while let t = at, t <= now, count < 10_000_000 {
                 count += 1
                 last = t
-                if durable.missed == .all && now - t <= durable.catchUp {
+                if durable.missed == .all && now.saturatingSubtract(t) <= durable.catchUp {
                     recent.append(t)
                     if recent.count > DurableSchedule.maxCatchUp { recent.removeFirst() }
                 }
@@ -273,7 +286,7 @@ final class Durability {
         durable.dirty = true
         // What does not run is accounted for now; what runs is when its run ends (a crash before
         // then runs it again at the next start).
-        let accounted = runs.first.map { $0 - 1 } ?? last
+        let accounted = runs.first.map { $0.saturatingSubtract(1) } ?? last
         if let accounted, durable.lastDue.map({ accounted > $0 }) ?? true { durable.lastDue = accounted }
         for nominal in runs {
             s.due += 1
@@ -289,9 +302,9 @@ final class Durability {
         var last = from
         var skipped = 0
         if case .every(let interval, _) = s.timing {
-            let n = (now - from) / interval
-            skipped = Int(n)
-            last = from + n * interval
+            let (n, point) = Cadence.pointsUpTo(first: from, upTo: now, interval: interval)
+            skipped = Int(n) - 1
+            last = point
         } else {
             while skipped < 100_000, let t = s.timing.next(after: last, notBefore: last, time: time), t <= now {
                 last = t
@@ -302,7 +315,7 @@ final class Durability {
             s.due += skipped
             s.skipped += skipped
             s.record(ScheduleRun(due: from, outcome: .skipped))
-            s.durable?.accounted(last - 1)
+            s.durable?.accounted(last.saturatingSubtract(1))
         }
         return last
     }

@@ -203,10 +203,10 @@ enum ScheduleTiming {
         case .after, .at: return nil
         case .every(let interval, let anchor):
             let from = max(notBefore, nominal)
-            let k = (from - anchor) / interval + 1
-            let (offset, o1) = k.multipliedReportingOverflow(by: interval)
-            let (next, o2) = anchor.addingReportingOverflow(offset)
-            return o1 || o2 ? nil : next
+            guard from >= anchor else { return anchor }
+            let (_, last) = Cadence.pointsUpTo(first: anchor, upTo: from, interval: interval)
+            let (next, o) = last.addingReportingOverflow(interval)
+            return o ? nil : next
         case .cron(let spec):
             let wallFrom = time.wallNow.saturatingAdd(max(notBefore, nominal) - time.monotonicNow)
             guard let nextWall = spec.next(after: wallFrom) else { return nil }
@@ -224,6 +224,20 @@ enum ScheduleTiming {
             at = next(after: t, notBefore: t, time: time)
         }
         return out
+    }
+}
+
+/// Cadence arithmetic that cannot overflow: the distance between two instants can be more than an
+/// Int64 holds (from 1677 to 2262), but never more than a UInt64 does.
+enum Cadence {
+    /// For points `first + k·interval`: how many lie in [first, upTo] (at least 1 when
+    /// upTo ≥ first), and the last of them.
+    static func pointsUpTo(first: Int64, upTo: Int64, interval: Int64) -> (count: Int64, last: Int64) {
+        guard upTo >= first, interval > 0 else { return (0, first) }
+        let distance = UInt64(bitPattern: upTo &- first)
+        let steps = distance / UInt64(interval)
+        // steps·interval ≤ distance, and first + distance = upTo fits: the sum fits too.
+        return (Int64(steps) &+ 1, first &+ Int64(bitPattern: steps &* UInt64(interval)))
     }
 }
 

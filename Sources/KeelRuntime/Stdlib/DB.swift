@@ -89,7 +89,12 @@ final class DBConnection: HostObject {
         case .bool(let b): return b
         case .int(let i): return i
         case .float(let d): return d
-        case .str(let s): return s
+        case .str(let s):
+            // SQLite's text binding ends at a NUL: the rest would be lost without a word.
+            if s.utf8.contains(0) {
+                throw KeelError("DbError", "DbConnection.\(method): a string holding a NUL character cannot be bound as SQL text (SQLite's text ends at it); bind it without the NUL, or as bytes")
+            }
+            return s
         case .duration(let ns): return ns
         case .object(let o) where o.displayText != nil: return o.displayText!
         default: throw KeelError(ErrorKind.type, "DbConnection.\(method): cannot bind \(v.typeName) as an SQL parameter")
