@@ -66,6 +66,8 @@ package enum Runner {
         }
         var options = options
         options.programPath = path == "-" ? nil : FileAccess.resolved(path)
+        // A program read from standard input keeps its memory apart from every other's.
+        if path == "-" && options.memoryNamespace == nil { options.memoryNamespace = "stdin_" + PersistentMemory.hashText(file.text) }
         return run(file: file, options: options, color: useColor(), handleSignals: true)
     }
 

@@ -74,6 +74,10 @@ public final class KeelInterpreter {
         /// --store`): an SQLite file (one process at a time), or a `postgresql://` URL that several
         /// nodes share (real clock only; the default 10 s lease); nil: everything lives in memory.
         public var storePath: String?
+        /// Where `@memory persistent` keeps memory without a store: `~/.keel/memory/NAME.db`, needing
+        /// `.fileSystem`. By default NAME is the host executable's name and a hash of its path, so
+        /// no two hosts (nor a host and a script) read each other's memory.
+        public var memoryNamespace: String?
 
         /// The queue capacity when none is given.
         public static let defaultQueueCapacity = InterpreterDefaults.queueCapacity
@@ -125,6 +129,9 @@ public final class KeelInterpreter {
             o.modules = HostSuppliedModules { _ in nil }
         }
         o.environment = options.capabilities.contains(.environment) ? options.environment : [:]
+        let executable = CommandLine.arguments.first ?? "host"
+        o.memoryNamespace = options.memoryNamespace
+            ?? "host_\(URL(fileURLWithPath: executable).lastPathComponent)_\(PersistentMemory.hashText(URL(fileURLWithPath: executable).standardizedFileURL.path))"
         let noInput: @Sendable () -> String? = { nil }
         o.readLine = options.capabilities.contains(.input) ? options.input : noInput
         if let path = options.storePath {

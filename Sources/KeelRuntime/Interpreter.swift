@@ -66,6 +66,9 @@ package final class Interpreter {
         package var retention: Int64 = InterpreterDefaults.retention
         /// The program's file (for `@memory persistent` without a store); nil in the REPL or a host.
         package var programPath: String?
+        /// The namespace of `@memory persistent` without a store (see `PersistentMemory`); nil:
+        /// from `programPath`, or `repl`.
+        package var memoryNamespace: String?
         package init() {}
     }
 

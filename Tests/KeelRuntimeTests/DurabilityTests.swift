@@ -415,13 +415,66 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(first.status, 0, first.err)
         XCTAssertEqual(first.out, "  visit 1: {every: 5 minutes, tags: [a, b]}\n  memory.remember: a task or lambda cannot be stored in persistent memory (it keeps data: numbers, strings, lists, maps, records...)\n")
         XCTAssertTrue(try keel(["run", file], environment: ["HOME": home]).out.hasPrefix("  visit 2: "))
-        // ~/.keel/memory/<stem>_<sha256(path)[:12]>/<Agent>.json
+        // ~/.keel/memory/<stem>_<sha256(path)[:12]>.db (with SQLite's write-ahead log beside it)
         let memory = URL(fileURLWithPath: home).appendingPathComponent(".keel/memory")
-        let folders = try FileManager.default.contentsOfDirectory(atPath: memory.path)
-        XCTAssertEqual(folders.count, 1)
-        XCTAssertTrue(folders[0].hasPrefix("notes_"), folders[0])
-        XCTAssertEqual(folders[0].count, "notes_".count + 12)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: memory.appendingPathComponent(folders[0]).path), ["Notes.json"])
+        let files = try FileManager.default.contentsOfDirectory(atPath: memory.path).filter { $0.hasSuffix(".db") }
+        XCTAssertEqual(files.count, 1)
+        XCTAssertTrue(files[0].hasPrefix("notes_"), files[0])
+        XCTAssertEqual(files[0].count, "notes_".count + 12 + ".db".count)
+        let rows = try DatabaseQueue(path: memory.appendingPathComponent(files[0]).path).read { db in
+            try Row.fetchAll(db, sql: "SELECT agent, key FROM memory ORDER BY key").map { "\($0["agent"] as String).\($0["key"] as String)" }
+        }
+        XCTAssertFalse(rows.isEmpty)
+        XCTAssertTrue(rows.allSatisfy { $0.hasPrefix("Notes.") }, "\(rows)")
+    }
+
+    /// Issue 29: persistent memory is refused where file access is (it wrote under ~/.keel for a
+    /// sandboxed script), programs read from standard input do not share a namespace (a sandboxed
+    /// one read what another stored), and a thousand keys are a thousand rows (each `remember`
+    /// rewrote the whole file: quadratic).
+    func testPersistentMemoryIsGatedNamespacedAndScales() throws {
+        let (dir, _) = try write("")
+        let home = dir.appendingPathComponent("home").path
+        let writer = """
+            use std/memory
+            use std/io
+            agent Spy {
+              @memory persistent
+              @tools [io]
+              @on_start {
+                io.show("seen: {memory.recall("secret")}")
+                memory.remember("secret", "hunter2")
+                stop(self)
+              }
+            }
+            run(Spy)
+            """
+        let sandboxed = try keel(["run", "--sandbox", "-"], stdin: writer, environment: ["HOME": home])
+        XCTAssertEqual(sandboxed.status, 1, sandboxed.out)
+        XCTAssertTrue(sandboxed.err.contains("CapabilityError: @memory persistent keeps memory in a file under ~/.keel/memory, and file access is refused"), sandboxed.err)
+        let first = try keel(["run", "-"], stdin: writer, environment: ["HOME": home])
+        XCTAssertEqual(first.out, "  seen: none\n", first.err)
+        XCTAssertEqual(try keel(["run", "-"], stdin: writer, environment: ["HOME": home]).out, "  seen: hunter2\n", "the same program remembers")
+        let other = try keel(["run", "-"], stdin: writer.replacingOccurrences(of: "Spy", with: "Spy2"), environment: ["HOME": home])
+        XCTAssertEqual(other.out, "  seen: none\n", "another program read from standard input does not see it")
+        let many = """
+            use std/memory
+            use std/io
+            agent Many {
+              @memory persistent
+              @tools [io]
+              @on_start {
+                for i in 1..2000 { memory.remember("k{i}", {i: i, text: "x".repeat(50)}) }
+                io.show(memory.recall("k1999").i)
+                stop(self)
+              }
+            }
+            run(Many)
+            """
+        let start = Date()
+        let r = try keel(["run", "-"], stdin: many, environment: ["HOME": home])
+        XCTAssertEqual(r.out, "  1999\n", r.err)
+        print("2,000 persistent remembers: \(String(format: "%.2f", Date().timeIntervalSince(start))) s (it was 98 s)")
     }
 
     func testPersistentMemoryWithAStoreIsInTheStore() throws {

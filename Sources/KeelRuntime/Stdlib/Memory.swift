@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GRDB
 
 /// Where an agent's `std/memory` lives (`@memory`).
 enum MemoryScope: String {
@@ -62,10 +63,19 @@ enum MemoryModule {
     }
 }
 
-/// `@memory persistent`: the durable store when there is one, otherwise a file per agent holding
-/// its entries as one stored map (`StoredValue`).
-enum PersistentMemory {
+/// `@memory persistent`: the durable store when there is one, otherwise an SQLite file per program
+/// (`~/.keel/memory/<namespace>.db`: one row per agent and key, each `remember` its own small
+/// transaction, so a full disk loses nothing already kept and a thousand keys cost a thousand
+/// rows, not a thousand rewrites). The namespace is the program's (its file's stem and a hash of
+/// its path; a program read from standard input, `stdin_` and a hash of its text; the REPL,
+/// `repl`; a KeelKit host, `Options.memoryNamespace`, by default its executable's), so no program
+/// reads another's memory. Without a store it needs file access: refused where `std/file` is
+/// (`--sandbox`, a host that did not grant the file system). At most 100 MB per namespace.
+package enum PersistentMemory {
     static func decode(_ text: String) throws -> Value { try StoredValue.decode(text) { .object(UuidValue($0)) } }
+
+    /// The most a namespace's file may hold.
+    static let maxBytes = 100_000_000
 
     static func get(_ interpreter: Interpreter, _ agent: AgentInfo, _ key: String) throws -> Value? {
         if let store = interpreter.options.store {
@@ -73,7 +83,8 @@ enum PersistentMemory {
                 throw KeelError("MemoryError", "memory.recall: \(error)")
             }
         }
-        return try withFile(interpreter, agent) { $0[key] }
+        let file = try MemoryFile.open(interpreter)
+        return try file.recall(agent.name, key).map(decode)
     }
 
     /// Sets `key` (nil: removes it); returns whether it was set before.
@@ -94,63 +105,97 @@ enum PersistentMemory {
                 throw KeelError("MemoryError", "memory: \(error)")
             }
         }
-        return try withFile(interpreter, agent) { entries in
-            if let value { return entries.updateValue(value, forKey: key) != nil }
-            return entries.removeValue(forKey: key) != nil
-        }
+        return try MemoryFile.open(interpreter).set(agent.name, key, text)
     }
-    /// The agent's file, `~/.keel/memory/<stem>_<hash>/<Agent>.json` (the REPL's and a host's
-    /// namespace is `__repl__`), read and written back under an exclusive lock.
-    static func file(_ interpreter: Interpreter, _ agent: AgentInfo) throws -> String {
+
+    /// The program's memory namespace (see above).
+    static func namespace(_ interpreter: Interpreter) -> String {
+        if let n = interpreter.options.memoryNamespace, !n.isEmpty { return n }
+        guard let path = interpreter.options.programPath else { return "repl" }
+        let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return "\(stem)_\(hashText(path))"
+    }
+
+    package static func hashText(_ text: String) -> String {
+        String(SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined().prefix(12))
+    }
+}
+
+/// One program's persistent memory file, opened once per interpreter.
+final class MemoryFile: ModuleState {
+    private var db: DatabaseQueue?
+    private var path = ""
+    init(_ interpreter: Interpreter) {}
+
+    static func open(_ interpreter: Interpreter) throws -> MemoryFile {
+        if let why = interpreter.options.refusedStdModules["file"] {
+            throw KeelError(ErrorKind.capability, "@memory persistent keeps memory in a file under ~/.keel/memory, and file access is refused (\(why)); run with a store (--store) to keep it there")
+        }
+        let m = interpreter.state(MemoryFile.self)
+        if m.db == nil { try m.connect(interpreter) }
+        return m
+    }
+
+    private func connect(_ interpreter: Interpreter) throws {
         guard let home = interpreter.options.environment["HOME"] ?? ProcessInfo.processInfo.environment["HOME"], !home.isEmpty else {
             throw KeelError("MemoryError", "@memory persistent needs a home folder (HOME is not set) or a store (--store)")
         }
-        var namespace = "__repl__"
-        if let path = interpreter.options.programPath {
-            let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-            let hash = SHA256.hash(data: Data(path.utf8)).map { String(format: "%02x", $0) }.joined()
-            namespace = "\(stem)_\(hash.prefix(12))"
+        let folder = "\(home)/.keel/memory"
+        path = "\(folder)/\(PersistentMemory.namespace(interpreter)).db"
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            var config = Configuration()
+            config.busyMode = .timeout(10)
+            config.prepareDatabase { db in
+                _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                // The size bound: SQLite refuses to grow the file past it (SQLITE_FULL).
+                try db.execute(sql: "PRAGMA max_page_count = \(PersistentMemory.maxBytes / 4096)")
+            }
+            let q = try DatabaseQueue(path: path, configuration: config)
+            try q.write { db in
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS memory (agent TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (agent, key)) WITHOUT ROWID")
+            }
+            db = q
+        } catch {
+            throw KeelError("MemoryError", "persistent memory \(path): cannot open it: \(MemoryFile.describe(error))")
         }
-        return "\(home)/.keel/memory/\(namespace)/\(agent.name).json"
     }
 
-    /// Runs `body` on the agent's entries under an exclusive lock on its file; writes them back
-    /// (and syncs) if it changed them.
-    static func withFile<T>(_ interpreter: Interpreter, _ agent: AgentInfo, _ body: (inout [String: Value]) throws -> T) throws -> T {
-        let path = try file(interpreter, agent)
-        func fail(_ what: String) -> KeelError {
-            KeelError("MemoryError", "persistent memory \(path): cannot \(what): \(String(cString: strerror(errno)))")
-        }
+    func recall(_ agent: String, _ key: String) throws -> String? {
         do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        } catch {
-            throw KeelError("MemoryError", "persistent memory \(path): cannot make its folder: \(error.localizedDescription)")
-        }
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw fail("open it") }
-        defer { close(fd) }
-        guard flock(fd, LOCK_EX) == 0 else { throw fail("lock it") }
-        defer { flock(fd, LOCK_UN) }
-        guard let bytes = FileAccess.readAll(fd) else { throw fail("read it") }
-        var entries: [String: Value] = [:]
-        if !bytes.isEmpty {
-            let stored: Value
-            do { stored = try decode(String(decoding: bytes, as: UTF8.self)) } catch {
-                throw KeelError("MemoryError", "persistent memory \(path) cannot be read: \(error)")
+            return try db!.read { db in
+                try Row.fetchOne(db.cachedStatement(sql: "SELECT value FROM memory WHERE agent = ? AND key = ?"), arguments: [agent, key])
+                    .flatMap { String.fromDatabaseValue($0["value"] ?? .null) }
             }
-            guard case .map(let m) = stored else { throw KeelError("MemoryError", "persistent memory \(path) does not hold a map") }
-            for (k, v) in m { if case .str(let key) = k { entries[key] = v } }
+        } catch {
+            throw KeelError("MemoryError", "persistent memory \(path): cannot read it: \(MemoryFile.describe(error))")
         }
-        let before = entries
-        let result = try body(&entries)
-        if entries != before {
-            var map: [MapKey: Value] = [:]
-            for (k, v) in entries { map[.str(k)] = v }
-            let text = try StoredValue.encode(.map(map)) + "\n"
-            guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else { throw fail("write it") }
-            let written = Array(text.utf8).withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) }
-            guard written == text.utf8.count, fsync(fd) == 0 else { throw fail("write it") }
+    }
+
+    /// Writes (or with nil removes) one entry in its own transaction; whether it was there.
+    func set(_ agent: String, _ key: String, _ value: String?) throws -> Bool {
+        do {
+            return try db!.write { db in
+                let had = try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM memory WHERE agent = ? AND key = ?"), arguments: [agent, key]) != nil
+                if let value {
+                    try db.cachedStatement(sql: """
+                        INSERT INTO memory (agent, key, value) VALUES (?, ?, ?) ON CONFLICT (agent, key) DO UPDATE SET value = excluded.value
+                        """).execute(arguments: [agent, key, value])
+                } else if had {
+                    try db.cachedStatement(sql: "DELETE FROM memory WHERE agent = ? AND key = ?").execute(arguments: [agent, key])
+                }
+                return had
+            }
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_FULL {
+            throw KeelError("MemoryError", "persistent memory \(path) is full (at most \(Limits.formatCount(PersistentMemory.maxBytes)) bytes, or the disk is): nothing was changed")
+        } catch {
+            throw KeelError("MemoryError", "persistent memory \(path): cannot write it: \(MemoryFile.describe(error))")
         }
-        return result
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let e = error as? DatabaseError { return e.message ?? "\(e.resultCode)" }
+        return "\(error)"
     }
 }
