@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Module split (dependencies point one way):
@@ -11,6 +11,13 @@ let package = Package(
     products: [
         .executable(name: "keel", targets: ["keel"]),
         .library(name: "KeelKit", targets: ["KeelKit"]),
+    ],
+    // The stores KeelKit offers, each a trait an embedder can turn off (both on by default): with
+    // neither, a host builds no SQLite store and no postgres-nio, swift-nio-ssl or BoringSSL.
+    traits: [
+        .trait(name: "SQLiteStore", description: "KeelKit's SQLite store for durable agents (storePath: a file)."),
+        .trait(name: "PostgreSQLStore", description: "KeelKit's PostgreSQL store that several nodes share (storePath: a postgresql:// URL)."),
+        .default(enabledTraits: ["SQLiteStore", "PostgreSQLStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,7 +38,6 @@ let package = Package(
                 "KeelSyntax",
                 "CKeelSystem",
                 .product(name: "Collections", package: "swift-collections"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             // The evaluator's hot paths touch class fields constantly; dynamic exclusivity checks
@@ -55,7 +61,16 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
-        .target(name: "KeelKit", dependencies: ["KeelRuntime", "KeelSyntax", "KeelSQLite", "KeelPostgres"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(
+            name: "KeelKit",
+            dependencies: [
+                "KeelRuntime",
+                "KeelSyntax",
+                .target(name: "KeelSQLite", condition: .when(traits: ["SQLiteStore"])),
+                .target(name: "KeelPostgres", condition: .when(traits: ["PostgreSQLStore"])),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // What the command line shares with its tests: the run flags, running files and test blocks.
         .target(
             name: "KeelCLI",
@@ -96,7 +111,11 @@ let package = Package(
             exclude: ["thermostat.keel", "expected.txt"]
         ),
         .testTarget(name: "KeelSyntaxTests", dependencies: ["KeelSyntax"]),
-        .testTarget(name: "KeelRuntimeTests", dependencies: ["KeelRuntime", "KeelCLI", "KeelSyntax", "KeelSQLite", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "KeelRuntimeTests", dependencies: [
+            "KeelRuntime", "KeelCLI", "KeelSyntax", "KeelSQLite", .product(name: "GRDB", package: "GRDB.swift"),
+            // Only to check std/crypto's own hashes against.
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "KeelKitTests", dependencies: ["KeelKit"]),
         .testTarget(
             name: "GoldenTests",

@@ -1,8 +1,14 @@
 import Foundation
-import KeelPostgres
 import KeelRuntime
-import KeelSQLite
 import KeelSyntax
+// Each store is a package trait (both on by default): a host that wants neither builds no
+// SQLite store and no postgres-nio (nor the TLS library under it).
+#if PostgreSQLStore
+import KeelPostgres
+#endif
+#if SQLiteStore
+import KeelSQLite
+#endif
 
 /// A Keel interpreter inside a Swift program: load Keel code, give it host functions, start its
 /// agents, feed them messages, and run its event loop in steps you control.
@@ -78,6 +84,9 @@ public final class KeelInterpreter {
         /// `.fileSystem`. By default NAME is the host executable's name and a hash of its path, so
         /// no two hosts (nor a host and a script) read each other's memory.
         public var memoryNamespace: String?
+        /// How deeply Keel calls may nest (counting evaluations a host function starts): past it a
+        /// call raises `RecursionError` instead of exhausting the stack.
+        public var maxCallDepth = InterpreterDefaults.maxCallDepth
 
         /// The queue capacity when none is given.
         public static let defaultQueueCapacity = InterpreterDefaults.queueCapacity
@@ -109,11 +118,15 @@ public final class KeelInterpreter {
         guard options.queueCapacity > 0 else {
             throw InvalidOptions(description: "queueCapacity must be a positive integer, got \(options.queueCapacity)")
         }
+        guard (1...InterpreterDefaults.maxCallDepth).contains(options.maxCallDepth) else {
+            throw InvalidOptions(description: "maxCallDepth must be from 1 to \(InterpreterDefaults.maxCallDepth), got \(options.maxCallDepth)")
+        }
         var o = Interpreter.Options()
         o.output = options.output
         o.errorOutput = options.errorOutput
         o.queueCapacity = options.queueCapacity
         o.failFast = options.failFast
+        o.maxCallDepth = options.maxCallDepth
         if case .virtual(let start) = options.clock {
             o.time = VirtualTime(start: Int64((start.timeIntervalSince1970 * 1e9).rounded()))
         }
@@ -136,13 +149,21 @@ public final class KeelInterpreter {
         o.readLine = options.capabilities.contains(.input) ? options.input : noInput
         if let path = options.storePath {
             do {
-                if PostgresStore.handles(path) {
+                if isSharedStoreLocation(path) {
+                    #if PostgreSQLStore
                     if case .virtual = options.clock {
                         throw StoreError("a PostgreSQL store needs the real clock (nodes share leases on it)")
                     }
                     o.store = try PostgresStore(url: path, owner: true)
+                    #else
+                    throw StoreError("this KeelKit was built without the PostgreSQLStore trait, so it has no PostgreSQL store")
+                    #endif
                 } else {
+                    #if SQLiteStore
                     o.store = try SQLiteStore(path: path, owner: true)
+                    #else
+                    throw StoreError("this KeelKit was built without the SQLiteStore trait, so it has no SQLite store")
+                    #endif
                 }
             } catch let e as StoreError {
                 throw InvalidOptions(description: e.description)

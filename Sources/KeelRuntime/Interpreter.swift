@@ -222,7 +222,13 @@ package final class Interpreter {
     @discardableResult
     package func execute(_ main: Function) throws -> Value {
         let frame = Frame(interpreter: self, function: main, localCount: main.proto.localCount, selfValue: .undefined)
-        turn.callDepth = 0
+        // A call like any other: a host function that evaluates Keel source that calls it again
+        // is bounded by the call-depth limit (the depth is not reset for a nested evaluation).
+        turn.callDepth += 1
+        defer { turn.callDepth -= 1 }
+        if turn.callDepth > maxCallDepth {
+            throw KeelError(ErrorKind.recursion, "maximum call depth (\(maxCallDepth)) exceeded in `\(main.proto.name)`")
+        }
         do {
             return try main.proto.body.eval(frame)
         } catch is ReturnSignal {
@@ -337,10 +343,9 @@ package struct ModuleError: Error, CustomStringConvertible {
 package func onLargeStack<T>(_ body: @escaping () -> T) -> T {
     let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
-    let started = WorkerThread.run {
-        box.result = body()
-        done.signal()
-    }
+    // Signalled once the thread is back in the pool, so the next call reuses it (starting
+    // threads is slow, and under the thread sanitizer a thread start can deadlock its runtime).
+    let started = WorkerThread.run({ box.result = body() }, whenIdle: { done.signal() })
     guard started else { return body() }   // no thread to be had: run here, on this stack
     done.wait()
     return box.result!

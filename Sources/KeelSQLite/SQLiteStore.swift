@@ -225,7 +225,10 @@ package final class SQLiteStore: DurableStore {
         return " (pid \(pid) on \(host), since \(SQLiteStore.timeText(started)))"
     }
 
+    /// Closes the database (its write-ahead log is checkpointed into the file, so the file alone
+    /// is a whole copy of the store) and releases the lock.
     package func close() {
+        try? db.close()
         if lockFD >= 0 {
             flock(lockFD, LOCK_UN)
             Foundation.close(lockFD)

@@ -66,6 +66,13 @@ package final class SourceFile: @unchecked Sendable {
             return try decode(path: "<stdin>", bytes: Array(FileHandle.standardInput.readDataToEndOfFile()))
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw SourceReadError(path: path) }
+        // What is read is the file a link points to: a `.keel` link to `/etc/passwd`, or a file
+        // that is not Keel at all, is refused before it can be quoted in a diagnostic. A script
+        // without the extension is Keel by its `#!` line.
+        let target = realpath(path, nil).map { p in defer { free(p) }; return String(cString: p) } ?? path
+        if !target.hasSuffix(".keel") && !data.starts(with: Array("#!".utf8)) {
+            throw SourceNotKeelError(path: path, target: target)
+        }
         return try decode(path: path, bytes: Array(data))
     }
 
@@ -79,6 +86,17 @@ package final class SourceFile: @unchecked Sendable {
 package struct SourceReadError: Error, CustomStringConvertible {
     package let path: String
     package var description: String { "error: cannot read file `\(path)`" }
+}
+
+/// A file that is not Keel source: neither a `.keel` file (after links are followed) nor a script
+/// starting with `#!`. Its contents are never shown.
+package struct SourceNotKeelError: Error, CustomStringConvertible {
+    package let path: String
+    package let target: String
+    package var description: String {
+        let what = target == path ? "`\(path)`" : "`\(path)` (a link to `\(target)`)"
+        return "error: \(what) is not Keel source: a program is a .keel file or a script whose first line starts with #!"
+    }
 }
 
 /// A half-open byte range `start..<end` in one source file.

@@ -67,6 +67,8 @@ final class GoldenCases: XCTestCase {
         "io/show_formats.keel",
         "io/show_many_keys.keel",
         "limits/dates_out_of_range.keel",
+        "limits/extra_arguments.keel",
+        "limits/extra_arguments_check.keel",
         "limits/huge_ranges.keel",
         "limits/json_nesting.keel",
         "limits/misspelt_options.keel",
@@ -277,6 +279,8 @@ final class GoldenCases: XCTestCase {
     func test_io_show_formats() throws { try GoldenTests.checkGolden("io/show_formats.keel") }
     func test_io_show_many_keys() throws { try GoldenTests.checkGolden("io/show_many_keys.keel") }
     func test_limits_dates_out_of_range() throws { try GoldenTests.checkGolden("limits/dates_out_of_range.keel") }
+    func test_limits_extra_arguments() throws { try GoldenTests.checkGolden("limits/extra_arguments.keel") }
+    func test_limits_extra_arguments_check() throws { try GoldenTests.checkGolden("limits/extra_arguments_check.keel") }
     func test_limits_huge_ranges() throws { try GoldenTests.checkGolden("limits/huge_ranges.keel") }
     func test_limits_json_nesting() throws { try GoldenTests.checkGolden("limits/json_nesting.keel") }
     func test_limits_misspelt_options() throws { try GoldenTests.checkGolden("limits/misspelt_options.keel") }

@@ -321,6 +321,13 @@ final class KeelKitTests: XCTestCase {
             }
         }
         XCTAssertNoThrow(try KeelInterpreter(options: .init(queueCapacity: 1)).stop())
+        for depth in [0, 10_001] {
+            var options = KeelInterpreter.Options()
+            options.maxCallDepth = depth
+            XCTAssertThrowsError(try KeelInterpreter(options: options)) { error in
+                XCTAssertEqual("\(error)", "maxCallDepth must be from 1 to 10000, got \(depth)")
+            }
+        }
     }
 
     func testEvaluationThatSleepsRunsTheLoopMeanwhile() throws {
@@ -358,6 +365,26 @@ final class KeelKitTests: XCTestCase {
         }
         try keel.evaluate(KeelKitTests.counter)
         XCTAssertEqual(try keel.evaluate("twice_via_keel(4) + 1"), .int(9))
+        keel.stop()
+    }
+
+    /// A host function that evaluates Keel code calling it again, and one that calls back a Keel
+    /// task that calls it: both are bounded by the call-depth limit (a RecursionError), not by the
+    /// host's stack (this ended the host by SIGSEGV).
+    func testRecursionThroughTheHostIsBoundedByTheCallDepth() throws {
+        // A lower limit than the default keeps the thread sanitizer's shadow stack (64K frames) whole.
+        var options = KeelInterpreter.Options(clock: .virtual())
+        options.maxCallDepth = 300
+        let keel = try KeelInterpreter(options: options)
+        keel.register(function: "again") { [unowned keel] _ in try keel.evaluate("again()") }
+        keel.register(function: "bounce") { [unowned keel] args in try keel.call("down", try args.int(0) + 1) }
+        try keel.evaluate("task down(n: int) -> int { bounce(n) }")
+        for source in ["again()", "down(0)"] {
+            XCTAssertThrowsError(try keel.evaluate(source)) { error in
+                XCTAssertEqual((error as? KeelError)?.kind, "RecursionError", "\(source): \(error)")
+            }
+        }
+        XCTAssertEqual(try keel.evaluate("1 + 1"), .int(2))   // still usable
         keel.stop()
     }
 

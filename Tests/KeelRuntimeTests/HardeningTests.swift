@@ -86,6 +86,38 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(boxed.out, "  1. data/a/b/one.txt\n  2. data/two.txt\n  2\n", "secret/ is not walked")
     }
 
+    /// A file that is not Keel source is never quoted: a `.keel` link to a secret, the secret named
+    /// directly, `:load` of it in the REPL and `use` of a `.keel` link to it are refused in one line
+    /// (the link was read and quoted in 75 lines of diagnostics). A script starting with `#!`
+    /// needs no extension.
+    func testAFileThatIsNotKeelIsNeverQuoted() throws {
+        let dir = try temporaryFolder(self, "notkeel")
+        let secret = dir.appendingPathComponent("passwd")
+        try "root:x:0:0:SECRET-LINE:/root:/bin/bash\nadmin:SECRET-TWO\n".write(to: secret, atomically: true, encoding: .utf8)
+        let link = dir.appendingPathComponent("evil.keel").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: secret.path)
+        for args in [["run", link], ["run", secret.path], ["check", link], ["test", link]] {
+            let r = try keel(args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertFalse((r.out + r.err).contains("SECRET"), "\(args): \(r.out)\(r.err)")
+            XCTAssertTrue(r.err.contains("is not Keel source"), "\(args): \(r.err)")
+        }
+        let repl = try keel(["repl"], stdin: ":load \(link)\n1 + 1\n:quit\n")
+        XCTAssertFalse((repl.out + repl.err).contains("SECRET"), repl.out + repl.err)
+        XCTAssertTrue(repl.err.contains("is not Keel source"), repl.err)
+        XCTAssertTrue(repl.out.contains("2"), repl.out)
+        let importer = try write("use \"./evil.keel\"\n", in: dir)
+        let imported = try keel(["run", importer])
+        XCTAssertNotEqual(imported.status, 0)
+        XCTAssertFalse((imported.out + imported.err).contains("SECRET"), imported.err)
+        XCTAssertTrue(imported.err.contains("not a .keel file"), imported.err)
+        let script = dir.appendingPathComponent("tool")
+        try "#!/usr/bin/env keel run\nuse std/io\nio.show(6 * 7)\n".write(to: script, atomically: true, encoding: .utf8)
+        let ran = try keel(["run", script.path])
+        XCTAssertEqual(ran.status, 0, ran.err)
+        XCTAssertEqual(ran.out, "  42\n")
+    }
+
     /// A test name cannot forge `keel test`'s lines: control characters in it are written escaped.
     func testTestNamesWithNewlinesCannotForgeLines() throws {
         let dir = try temporaryFolder(self, "forge")

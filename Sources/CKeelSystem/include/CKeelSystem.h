@@ -22,8 +22,9 @@ int keel_current_cpu(void);
 typedef struct keel_fiber_stack keel_fiber_stack;
 typedef struct keel_fiber keel_fiber;
 
-/// Whether copying fibers can be used in this process (not under the address or thread
-/// sanitizer, which do not follow stacks copied in and out).
+/// Whether copying fibers can be used in this process (the Swift runtime has the calls that move
+/// a fiber's exclusivity records). Under the address and thread sanitizers they announce every
+/// switch, and the address sanitizer's shadow of the frames is copied with them.
 int keel_fibers_supported(void);
 
 /// Reserves an execution stack of `size` bytes (address space only, with a guard page). NULL when

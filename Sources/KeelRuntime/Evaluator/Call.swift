@@ -20,6 +20,9 @@ extension Interpreter {
         case .native(let n):
             if let mock = n.mock { return mock.answer(args) }
             if !named.isEmpty, let accepted = n.labels { try NativeFunction.checkLabels(n.qualifiedName, named, accepted: accepted) }
+            if let most = n.maxPositional, args.count > most {
+                throw KeelError(ErrorKind.call, NativeFunction.tooManyMessage(n.qualifiedName, most, args.count))
+            }
             if n.gated, let module = n.module, turn.agent != nil {
                 try checkCapability(module: module, member: n.name, qualified: n.qualifiedName)
             }

@@ -109,6 +109,12 @@ extension NativeFunction {
         }
     }
 
+    /// `math.sqrt takes 1 argument, got 2`: an extra argument is never silently ignored.
+    static func tooManyMessage(_ name: String, _ most: Int, _ got: Int) -> String {
+        let takes = most == 0 ? "takes no arguments" : "takes at most \(most) argument\(most == 1 ? "" : "s")"
+        return "\(name) \(takes), got \(got)"
+    }
+
     static func unknownLabelMessage(_ name: String, _ label: String, accepted: [String]) -> String {
         let list = accepted.isEmpty ? "it takes no labelled arguments" : "accepted: \(accepted.joined(separator: ", "))"
         return "\(name): unknown argument `\(label):` (\(list))"

@@ -11,14 +11,14 @@ extension Interpreter {
     package func registerModule(_ name: String, effectful: Bool = false, functions: [String: HostFunction]) {
         var members: [String: Value] = [:]
         for (fname, body) in functions {
-            members[fname] = .native(NativeFunction(fname, module: name, labels: nil, Interpreter.hostErrors(body)))
+            members[fname] = .native(NativeFunction(fname, module: name, args: nil, labels: nil, Interpreter.hostErrors(body)))
         }
         hostModules[name] = ModuleValue(name: name, members: members, effectful: effectful)
     }
 
     /// Registers a global function, callable from Keel by `name` without any `use`.
     package func registerFunction(_ name: String, _ body: @escaping HostFunction) {
-        define(name, labels: nil, Interpreter.hostErrors(body))
+        define(name, args: nil, labels: nil, Interpreter.hostErrors(body))
     }
 
     /// A host function whose Swift errors become `HostError`s naming it.

@@ -34,6 +34,10 @@ package final class FileSystemModules: ModuleLoader {
                                            : URL(fileURLWithPath: importer).deletingLastPathComponent().path
         let full = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: base, isDirectory: true)).standardizedFileURL.path
         let real = FileAccess.resolved(full)
+        // Judged where a link leads: a `.keel` link to a file that is not one is not a module.
+        guard real.hasSuffix(".keel") else {
+            return .refused("cannot load module `\(path)`: it is a link to a file that is not a .keel file")
+        }
         if let root, real != root, !real.hasPrefix(root.hasSuffix("/") ? root : root + "/") {
             return .refused("CapabilityError: module `\(path)` is outside the program's folder \(root)\(confinedBy)")
         }

@@ -9,9 +9,9 @@ import Foundation
 /// - *Copying* (the default): all fibers run on one execution stack on the host's thread; a fiber
 ///   that hands over has its frames copied to the heap and back (`Sources/CKeelSystem/fibers.c`).
 ///   A parked turn costs the bytes of its frames.
-/// - *Threads* (under the address or thread sanitizer, which do not follow copied stacks, or with
-///   `KEEL_FIBERS=threads`): each fiber is a pooled thread with its own stack, waiting at a gate of
-///   its own, so a hand-over wakes exactly the thread whose turn it is.
+///   The sanitizers are told of every switch, so they check this path too (the one that ships).
+/// - *Threads* (with `KEEL_FIBERS=threads`): each fiber is a pooled thread with its own stack,
+///   waiting at a gate of its own, so a hand-over wakes exactly the thread whose turn it is.
 final class Baton: @unchecked Sendable {
     /// For what other threads post to the loop (signals, host jobs, completed outside work).
     let condition = NSCondition()
@@ -194,23 +194,28 @@ package final class WorkerThread: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var job: (() -> Void)?
+    private var whenIdle: (() -> Void)?
 
     /// Runs `job` on an idle pooled thread, or on a new one; false when no thread can be made
-    /// (the system's limit on threads or memory maps is reached).
+    /// (the system's limit on threads or memory maps is reached). `whenIdle` runs on that thread
+    /// once it is back in the pool: a caller that waits for it and then runs another job finds
+    /// the same thread idle instead of making a new one.
     @discardableResult
-    static func run(_ job: @escaping () -> Void) -> Bool {
+    static func run(_ job: @escaping () -> Void, whenIdle: (() -> Void)? = nil) -> Bool {
         poolLock.lock()
         let worker = idle.popLast()
         poolLock.unlock()
         if let worker {
             worker.condition.lock()
             worker.job = job
+            worker.whenIdle = whenIdle
             worker.condition.signal()
             worker.condition.unlock()
             return true
         }
         let fresh = WorkerThread()
         fresh.job = job
+        fresh.whenIdle = whenIdle
         poolLock.lock()
         threadCount += 1
         if fiberCPU < 0 { fiberCPU = keel_current_cpu() }
@@ -260,12 +265,15 @@ package final class WorkerThread: @unchecked Sendable {
             condition.lock()
             while job == nil { condition.wait() }
             let work = job!
+            let then = whenIdle
             job = nil
+            whenIdle = nil
             condition.unlock()
             work()
             WorkerThread.poolLock.lock()
             WorkerThread.idle.append(self)
             WorkerThread.poolLock.unlock()
+            then?()
         }
     }
 }

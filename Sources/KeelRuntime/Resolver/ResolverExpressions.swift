@@ -122,6 +122,10 @@ extension Resolver {
     /// A std (or built-in) function called with a label it does not accept: caught before the
     /// program runs, with the message the call itself would raise.
     func checkLabels(_ native: NativeFunction, _ args: [Argument]) {
+        let positional = args.filter { $0.label == nil }
+        if let most = native.maxPositional, !args.contains(where: \.spread), positional.count > most {
+            error(NativeFunction.tooManyMessage(native.qualifiedName, most, positional.count), positional[most].value.span)
+        }
         guard let accepted = native.labels else { return }
         for a in args { if let l = a.label, !accepted.contains(l) {
             error(NativeFunction.unknownLabelMessage(native.qualifiedName, l, accepted: accepted), a.value.span)

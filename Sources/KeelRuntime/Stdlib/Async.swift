@@ -11,19 +11,19 @@ enum AsyncModule {
             }
         }
         var m = ModuleMembers("async")
-        m.fn("spawn") { call in
+        m.fn("spawn", args: 1) { call in
             let loop = call.interpreter.loop
             let task = AsyncTask(id: loop.nextSeq(), body: try call.callable(0), turn: call.interpreter.turn)
             loop.spawn(task)
             return .object(TaskHandle(task))
         }
-        m.fn("join_all") { call in
+        m.fn("join_all", args: 1) { call in
             let all = try tasks(call)
             for t in all { try call.interpreter.loop.waitForAny([t]) }
             if let failed = all.first(where: { $0.error != nil }) { throw failed.error! }
             return .list(all.map(\.result))
         }
-        m.fn("select") { call in
+        m.fn("select", args: 1) { call in
             let all = try tasks(call)
             guard !all.isEmpty else { throw KeelError(ErrorKind.value, "async.select: no tasks") }
             try call.interpreter.loop.waitForAny(all)   // whichever finishes first
@@ -32,7 +32,7 @@ enum AsyncModule {
             if let e = first.error { throw e }
             return first.result
         }
-        m.fn("sleep") { call in
+        m.fn("sleep", args: 1) { call in
             let d = try call.duration(0)
             let loop = call.interpreter.loop
             try loop.sleep(until: loop.time.monotonicNow.saturatingAdd(max(0, d)))

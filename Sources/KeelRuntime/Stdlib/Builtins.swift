@@ -8,8 +8,8 @@ extension Interpreter {
 
     func isBuiltinName(_ name: String) -> Bool { Interpreter.builtinNames.contains(name) }
 
-    func define(_ name: String, labels: [String]? = [], _ body: @escaping (inout NativeCall) throws -> Value) {
-        globals[slot: globals.index(of: name)] = .native(NativeFunction(name, labels: labels, body))
+    func define(_ name: String, args: Int?, labels: [String]? = [], _ body: @escaping (inout NativeCall) throws -> Value) {
+        globals[slot: globals.index(of: name)] = .native(NativeFunction(name, args: args, labels: labels, body))
     }
 
     func installBuiltins() {
@@ -17,12 +17,12 @@ extension Interpreter {
             ("from", .str), ("body", .str), ("channel", .nullable(.str)), ("timestamp", .nullable(.datetime)),
         ]))
         globals[slot: globals.index(of: "Message")] = .type(types["Message"]!)
-        define("typeof") { call in
+        define("typeof", args: 1) { call in
             let v = try call.arg(0)
             return .str(v.typeName)
         }
-        define("min", labels: ["by"]) { call in try Interpreter.extreme(&call, wantMax: false) }
-        define("max", labels: ["by"]) { call in try Interpreter.extreme(&call, wantMax: true) }
+        define("min", args: nil, labels: ["by"]) { call in try Interpreter.extreme(&call, wantMax: false) }
+        define("max", args: nil, labels: ["by"]) { call in try Interpreter.extreme(&call, wantMax: true) }
         installAgentVerbs()
     }
 
@@ -56,23 +56,23 @@ extension Interpreter {
             guard let t = Value.agentAddress(v) else { throw call.typeError(i, "an agent", v) }
             return t
         }
-        define("run") { call in
+        define("run", args: 1) { call in
             let (agent, key) = try target(call, 0)
             try call.interpreter.startAgent(agent, key: key)
             return .none
         }
-        define("stop") { call in
+        define("stop", args: 1) { call in
             let (agent, key) = try target(call, 0)
             if let instance = agent.instance(key) { try call.interpreter.stopAgent(instance) }
             return .none
         }
-        define("send", labels: ["event"]) { call in
+        define("send", args: 2, labels: ["event"]) { call in
             let (agent, key) = try target(call, 0)
             let event = try call.optionalString(2, "event") ?? "message"
             try call.interpreter.loop.send(agent, key: key, event: event, payload: call.optional(1) ?? .none)
             return .none
         }
-        define("delegate") { call in
+        define("delegate", args: 3) { call in
             let first = try call.arg(0)
             // `delegate(A.handler, data)`, or the older `delegate(A, "handler", data)`.
             if case .structure(let ref) = first, ref.typeName == "HandlerRef",
@@ -85,7 +85,7 @@ extension Interpreter {
             try call.interpreter.loop.send(agent, key: key, event: handler, payload: call.optional(2) ?? .none)
             return .none
         }
-        define("broadcast", labels: ["event"]) { call in
+        define("broadcast", args: 2, labels: ["event"]) { call in
             let team = try call.string(0)
             let payload = call.optional(1) ?? .none
             let event = try call.optionalString(2, "event") ?? "message"

@@ -54,10 +54,10 @@ enum CSV {
 enum CSVModule {
     static func members(_ interpreter: Interpreter) -> [String: Value] {
         var m = ModuleMembers("csv")
-        m.fn("parse") { call in
+        m.fn("parse", args: 1) { call in
             .list(try CSV.parse(try call.string(0)).map { .list($0.map { .str($0) }) })
         }
-        m.fn("parse_records") { call in
+        m.fn("parse_records", args: 1) { call in
             let rows = try CSV.parse(try call.string(0))
             guard let header = rows.first else { return .list([]) }
             return .list(try rows.dropFirst().enumerated().map { n, row in
@@ -69,7 +69,7 @@ enum CSVModule {
                 return .map(m)
             })
         }
-        m.fn("stringify") { call in
+        m.fn("stringify", args: 1) { call in
             guard case .list(let rows) = try call.arg(0) else { throw call.typeError(0, "a list of rows", try call.arg(0)) }
             var lines: [String] = []
             for row in rows {

@@ -9,7 +9,7 @@ enum CacheModule {
     static func members(_ interpreter: Interpreter) -> [String: Value] {
         let state = interpreter.state(State.self)
         var m = ModuleMembers("cache")
-        m.fn("set", labels: ["ttl"]) { call in
+        m.fn("set", args: 2, labels: ["ttl"]) { call in
             let key = try call.string(0)
             let value = try call.arg(1)
             var expiry: Int64?
@@ -20,7 +20,7 @@ enum CacheModule {
             state.entries[key] = (value, expiry)
             return .none
         }
-        m.fn("get") { call in
+        m.fn("get", args: 1) { call in
             let key = try call.string(0)
             guard let (value, expiry) = state.entries[key] else { return .none }
             if let expiry, call.interpreter.loop.time.monotonicNow >= expiry {
@@ -29,8 +29,8 @@ enum CacheModule {
             }
             return value
         }
-        m.fn("delete") { call in .bool(state.entries.removeValue(forKey: try call.string(0)) != nil) }
-        m.fn("clear") { _ in
+        m.fn("delete", args: 1) { call in .bool(state.entries.removeValue(forKey: try call.string(0)) != nil) }
+        m.fn("clear", args: 0) { _ in
             state.entries.removeAll()
             return .none
         }

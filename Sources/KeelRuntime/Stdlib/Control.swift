@@ -12,13 +12,13 @@ enum ControlModule {
             return try interp.call(fn, [])
         }
         var m = ModuleMembers("control")
-        m.fn("with_timeout") { call in
+        m.fn("with_timeout", args: 2) { call in
             let d = try call.duration(0)
             guard d > 0 else { throw KeelError(ErrorKind.value, "control.with_timeout: the duration must be positive") }
             let now = call.interpreter.loop.time.monotonicNow
             return try limited(&call, .init(at: now.saturatingAdd(d), kind: "TimeoutError", message: "timed out after \(formatDuration(d))"))
         }
-        m.fn("with_deadline") { call in
+        m.fn("with_deadline", args: 2) { call in
             let text = try call.string(0)
             guard let wall = try DateTime.parseChecked(text) else {
                 throw KeelError(ErrorKind.value, "control.with_deadline: cannot parse `\(text)` as a time; accepted forms: \(DateTime.acceptedForms)")

@@ -1,17 +1,17 @@
-import Crypto
 import Foundation
 
-/// `std/crypto`: hashes and HMACs as lowercase hex, random tokens. SHA-256, SHA-384, SHA-512 and
-/// their HMACs come from swift-crypto; it has no SHA-224, SHA-512/224 or SHA-512/256, so those three
-/// (the same compression functions with other initial values, truncated; FIPS 180-4) are here,
-/// with HMAC (RFC 2104) over them. Random bytes come from the system's generator, never from
-/// `KEEL_SEED` (a token must not be reproducible).
-enum CryptoModule {
-    static let hashes: [(name: String, hash: ([UInt8]) -> [UInt8], block: Int)] = [
+/// `std/crypto`: hashes and HMACs as lowercase hex, random tokens. The SHA-2 family (FIPS 180-4)
+/// and HMAC (RFC 2104) are written here rather than taken from swift-crypto, which builds
+/// BoringSSL on Linux: an embedder of KeelKit without the stores builds no TLS library. The tests
+/// check every hash and HMAC against swift-crypto on random inputs and against NIST's vectors.
+/// Random bytes come from the system's generator, never from `KEEL_SEED` (a token must not be
+/// reproducible).
+package enum CryptoModule {
+    package static let hashes: [(name: String, hash: ([UInt8]) -> [UInt8], block: Int)] = [
         ("sha224", { SHA2.sha256Family($0, iv: SHA2.iv224, bytes: 28) }, 64),
-        ("sha256", { Array(SHA256.hash(data: $0)) }, 64),
-        ("sha384", { Array(SHA384.hash(data: $0)) }, 128),
-        ("sha512", { Array(SHA512.hash(data: $0)) }, 128),
+        ("sha256", { SHA2.sha256Family($0, iv: SHA2.iv256, bytes: 32) }, 64),
+        ("sha384", { SHA2.sha512Family($0, iv: SHA2.iv384, bytes: 48) }, 128),
+        ("sha512", { SHA2.sha512Family($0, iv: SHA2.iv512, bytes: 64) }, 128),
         ("sha512_224", { SHA2.sha512Family($0, iv: SHA2.iv512_224, bytes: 28) }, 128),
         ("sha512_256", { SHA2.sha512Family($0, iv: SHA2.iv512_256, bytes: 32) }, 128),
     ]
@@ -19,20 +19,14 @@ enum CryptoModule {
     static func members(_ interpreter: Interpreter) -> [String: Value] {
         var m = ModuleMembers("crypto")
         for h in hashes {
-            m.fn(h.name) { call in .str(hex(h.hash(try bytes(call, 0)))) }
-            m.fn("hmac_" + h.name, labels: ["key"]) { call in
+            m.fn(h.name, args: 1) { call in .str(hex(h.hash(try bytes(call, 0)))) }
+            m.fn("hmac_" + h.name, args: 1, labels: ["key"]) { call in
                 guard let key = call.named["key"] else { throw KeelError(ErrorKind.call, "crypto.hmac_\(h.name): missing key: (the secret)") }
                 let k = try bytes(of: key, "crypto.hmac_\(h.name): key")
-                let data = try bytes(call, 0)
-                switch h.name {
-                case "sha256": return .str(hex(Array(HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: k)))))
-                case "sha384": return .str(hex(Array(HMAC<SHA384>.authenticationCode(for: data, using: SymmetricKey(data: k)))))
-                case "sha512": return .str(hex(Array(HMAC<SHA512>.authenticationCode(for: data, using: SymmetricKey(data: k)))))
-                default: return .str(hex(hmac(h.hash, block: h.block, key: k, data: data)))
-                }
+                return .str(hex(hmac(h.hash, block: h.block, key: k, data: try bytes(call, 0))))
             }
         }
-        m.fn("token", labels: ["bytes"]) { call in
+        m.fn("token", args: 1, labels: ["bytes"]) { call in
             var n = 32
             if let v = call.named["bytes"] ?? call.args.first {
                 guard case .int(let i) = v, i > 0, i <= 1_048_576 else {
@@ -42,7 +36,7 @@ enum CryptoModule {
             }
             return .str(hex(randomBytes(n)))
         }
-        m.fn("random_bytes") { call in
+        m.fn("random_bytes", args: 1) { call in
             guard case .int(let n)? = call.args.first, n >= 0, n <= 1_048_576 else {
                 throw KeelError(ErrorKind.value, "crypto.random_bytes: expected a count from 0 to 1048576")
             }
@@ -71,7 +65,7 @@ enum CryptoModule {
         }
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    package static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
@@ -85,7 +79,7 @@ enum CryptoModule {
     }
 
     /// HMAC (RFC 2104) over `hash`, whose block is `block` bytes.
-    static func hmac(_ hash: ([UInt8]) -> [UInt8], block: Int, key: [UInt8], data: [UInt8]) -> [UInt8] {
+    package static func hmac(_ hash: ([UInt8]) -> [UInt8], block: Int, key: [UInt8], data: [UInt8]) -> [UInt8] {
         var k = key.count > block ? hash(key) : key
         k += [UInt8](repeating: 0, count: block - k.count)
         let inner = hash(k.map { $0 ^ 0x36 } + data)
@@ -93,11 +87,21 @@ enum CryptoModule {
     }
 }
 
-/// The SHA-2 compression functions (FIPS 180-4), for the variants swift-crypto does not have.
-/// The constants were computed from their definitions (cube and square roots of primes; the
-/// SHA-512/t initial values by the standard's generation function) and are checked by the NIST
-/// test vectors in the tests.
-enum SHA2 {
+/// The SHA-2 compression functions (FIPS 180-4). The constants were computed from their
+/// definitions (cube and square roots of primes; the SHA-512/t initial values by the standard's
+/// generation function) and are checked by the NIST vectors and against swift-crypto in the tests.
+package enum SHA2 {
+    package static func sha256(_ data: [UInt8]) -> [UInt8] { sha256Family(data, iv: iv256, bytes: 32) }
+
+    static let iv256: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+    static let iv384: [UInt64] = [
+        0xcbbb9d5dc1059ed8, 0x629a292a367cd507, 0x9159015a3070dd17, 0x152fecd8f70e5939,
+        0x67332667ffc00b31, 0x8eb44a8768581511, 0xdb0c2e0d64f98fa7, 0x47b5481dbefa4fa4
+    ]
+    static let iv512: [UInt64] = [
+        0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
+        0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179
+    ]
     static let k256: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -199,5 +203,35 @@ enum SHA2 {
             for (i, v) in [a, b, c, d, e, f, g, hh].enumerated() { h[i] = h[i] &+ v }
         }
         return Array(h.flatMap { x in (0..<8).map { UInt8(truncatingIfNeeded: x >> (56 - 8 * UInt64($0))) } }.prefix(bytes))
+    }
+}
+
+/// SHA-1 (FIPS 180-4), for name-based UUIDs (RFC 9562 version 5) only: not offered as a hash.
+package enum SHA1 {
+    package static func hash(_ data: [UInt8]) -> [UInt8] {
+        func rotl(_ x: UInt32, _ n: UInt32) -> UInt32 { (x << n) | (x >> (32 - n)) }
+        var h: [UInt32] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0]
+        let m = SHA2.padded(data, block: 64, lengthBytes: 8)
+        var w = [UInt32](repeating: 0, count: 80)
+        for chunk in stride(from: 0, to: m.count, by: 64) {
+            for j in 0..<16 {
+                w[j] = (0..<4).reduce(0) { $0 << 8 | UInt32(m[chunk + 4 * j + $1]) }
+            }
+            for j in 16..<80 { w[j] = rotl(w[j - 3] ^ w[j - 8] ^ w[j - 14] ^ w[j - 16], 1) }
+            var (a, b, c, d, e) = (h[0], h[1], h[2], h[3], h[4])
+            for j in 0..<80 {
+                let (f, k): (UInt32, UInt32)
+                switch j {
+                case 0..<20: (f, k) = ((b & c) | (~b & d), 0x5a827999)
+                case 20..<40: (f, k) = (b ^ c ^ d, 0x6ed9eba1)
+                case 40..<60: (f, k) = ((b & c) | (b & d) | (c & d), 0x8f1bbcdc)
+                default: (f, k) = (b ^ c ^ d, 0xca62c1d6)
+                }
+                let t = rotl(a, 5) &+ f &+ e &+ k &+ w[j]
+                (e, d, c, b, a) = (d, c, rotl(b, 30), a, t)
+            }
+            for (i, v) in [a, b, c, d, e].enumerated() { h[i] = h[i] &+ v }
+        }
+        return h.flatMap { x in (0..<4).map { UInt8(truncatingIfNeeded: x >> (24 - 8 * UInt32($0))) } }
     }
 }

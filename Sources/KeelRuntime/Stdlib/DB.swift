@@ -10,7 +10,7 @@ import GRDB
 enum DBModule {
     static func members(_ interpreter: Interpreter) -> [String: Value] {
         var m = ModuleMembers("db")
-        m.fn("connect") { call in
+        m.fn("connect", args: 1) { call in
             let url = try call.string(0)
             let path: String
             if url == "sqlite::memory:" || url == "sqlite://:memory:" {

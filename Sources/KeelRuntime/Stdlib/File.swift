@@ -21,7 +21,7 @@ enum FileModule {
             return real
         }
         var m = ModuleMembers("file")
-        m.fn("read") { call in
+        m.fn("read", args: 1) { call in
             let path = try path(call, 0)
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw failure("cannot read", path) }
@@ -33,7 +33,7 @@ enum FileModule {
             }
             return .str(String(decoding: bytes, as: UTF8.self))
         }
-        m.fn("write") { call in
+        m.fn("write", args: 2) { call in
             let path = try path(call, 0)
             let text = try call.interpreter.interpolationText(try call.arg(1))
             // Missing parent folders are made (as Keel does).
@@ -44,34 +44,34 @@ enum FileModule {
             do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch { throw failure("cannot write", path, error) }
             return .none
         }
-        m.fn("exists") { call in .bool(fm.fileExists(atPath: try path(call, 0))) }
-        m.fn("list") { call in
+        m.fn("exists", args: 1) { call in .bool(fm.fileExists(atPath: try path(call, 0))) }
+        m.fn("list", args: 1) { call in
             let path = try path(call, 0)
             do { return .list(try fm.contentsOfDirectory(atPath: path).sorted().map { .str($0) }) } catch {
                 throw failure("cannot list", path, error)
             }
         }
-        m.fn("mkdir") { call in
+        m.fn("mkdir", args: 1) { call in
             let path = try path(call, 0)
             do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) } catch { throw failure("cannot create", path, error) }
             return .none
         }
-        m.fn("remove") { call in
+        m.fn("remove", args: 1) { call in
             let path = try path(call, 0)
             do { try fm.removeItem(atPath: path) } catch { throw failure("cannot remove", path, error) }
             return .none
         }
-        m.fn("copy") { call in
+        m.fn("copy", args: 2) { call in
             let from = try path(call, 0), to = try path(call, 1)
             do { try fm.copyItem(atPath: from, toPath: to) } catch { throw failure("cannot copy", from, error) }
             return .none
         }
-        m.fn("move") { call in
+        m.fn("move", args: 2) { call in
             let from = try path(call, 0), to = try path(call, 1)
             do { try fm.moveItem(atPath: from, toPath: to) } catch { throw failure("cannot move", from, error) }
             return .none
         }
-        m.fn("glob") { call in
+        m.fn("glob", args: 1) { call in
             let pattern = try call.string(0)
             var found = try FileGlob.matches(pattern, roots: roots, call.interpreter)
             if let roots {
@@ -80,7 +80,7 @@ enum FileModule {
             }
             return .list(found.map { .str($0) })
         }
-        m.fn("mktemp", labels: ["dir"]) { call in
+        m.fn("mktemp", args: 1, labels: ["dir"]) { call in
             let dir = call.optional(0, "dir") == nil ? NSTemporaryDirectory() : try path(call, 0, "dir")
             if let roots, call.optional(0, "dir") == nil {
                 throw KeelError(ErrorKind.capability, "file.mktemp: give `dir:` inside a folder --allow-file allows (\(roots.joined(separator: ", ")))")

@@ -6,19 +6,19 @@ enum IOModule {
     static func members(_ interpreter: Interpreter) -> [String: Value] {
         let out = interpreter.options.output
         var m = ModuleMembers("io")
-        m.fn("show") { call in
+        m.fn("show", args: 1) { call in
             for line in try IOFormat.show(try call.arg(0), call.interpreter) { out(line) }
             return .none
         }
         let inputRefusal = interpreter.options.inputRefusal
-        m.fn("ask") { call in
+        m.fn("ask", args: 1) { call in
             if let why = inputRefusal { throw KeelError(ErrorKind.capability, "io.ask: \(why)") }
             if let prompt = call.optional(0) { out(try call.interpreter.interpolationText(prompt)) }
             let read = call.interpreter.options.readLine
             let line = try call.interpreter.loop.awaitOutside { read() }
             return line.map { .str($0) } ?? .none
         }
-        m.fn("confirm") { call in
+        m.fn("confirm", args: 1) { call in
             if let why = inputRefusal { throw KeelError(ErrorKind.capability, "io.confirm: \(why)") }
             if let prompt = call.optional(0) { out(try call.interpreter.interpolationText(prompt) + " [y/N]") }
             let read = call.interpreter.options.readLine
@@ -26,7 +26,7 @@ enum IOModule {
             let answer = line?.trimmingCharacters(in: .whitespaces).lowercased()
             return .bool(answer == "y" || answer == "yes")
         }
-        m.fn("notify") { call in
+        m.fn("notify", args: 1) { call in
             out("  ▸ " + (try call.interpreter.interpolationText(try call.arg(0))))
             return .none
         }

@@ -51,8 +51,8 @@ extension JSON {
 enum JSONModule {
     static func members(_ interpreter: Interpreter) -> [String: Value] {
         var m = ModuleMembers("json")
-        m.fn("parse") { call in try JSON.parse(try call.string(0)) }
-        m.fn("stringify") { call in .str(try JSON.stringify(try call.arg(0), call.interpreter)) }
+        m.fn("parse", args: 1) { call in try JSON.parse(try call.string(0)) }
+        m.fn("stringify", args: 1) { call in .str(try JSON.stringify(try call.arg(0), call.interpreter)) }
         return m.values
     }
 }

@@ -11,6 +11,11 @@ struct RangeElements: RandomAccessCollection {
 }
 
 enum ListMethods {
+    /// Every method `call` answers (for the arity check, which must not mask "no method").
+    static let names: Set<String> = ["all", "any", "append", "concat", "contains", "count", "drop", "enumerate", "filter", "find",
+        "first", "flatten", "get", "index_of", "is_empty", "join", "last", "len", "length", "map", "max", "min", "push", "reduce",
+        "remove_at", "reverse", "size", "skip", "slice", "sort", "sum", "take", "to_list", "to_set", "to_str", "unique", "zip"]
+
     /// Methods that read a range's elements one by one and build nothing as large as it: they work
     /// on ranges of any size. The others make a list at least as long as the range, so the range
     /// must be within the size limit.

@@ -22,14 +22,14 @@ enum LogModule {
         let state = interpreter.state(State.self)
         var m = ModuleMembers("log")
         for level in LogLevel.allCases {
-            m.fn(level.name) { call in
+            m.fn(level.name, args: 1) { call in
                 if level.rawValue >= state.level.rawValue {
                     call.interpreter.options.errorOutput("[\(level.name)] " + (try call.interpreter.interpolationText(try call.arg(0))))
                 }
                 return .none
             }
         }
-        m.fn("set_level") { call in
+        m.fn("set_level", args: 1) { call in
             let name = try call.string(0)
             guard let level = LogLevel(name: name) else {
                 throw KeelError(ErrorKind.value, "log.set_level: unknown level `\(name)` (debug, info, warn, error)")
@@ -37,7 +37,7 @@ enum LogModule {
             state.level = level
             return .none
         }
-        m.fn("level") { _ in .str(state.level.name) }
+        m.fn("level", args: 0) { _ in .str(state.level.name) }
         return m.values
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRDB
 
@@ -39,7 +38,7 @@ enum MemoryModule {
             return (agent, key)
         }
         var m = ModuleMembers("memory")
-        m.fn("remember") { call in
+        m.fn("remember", args: 2) { call in
             let (agent, key) = try context(call, "remember")
             let value = try call.arg(1)
             if agent.memory == .persistent {
@@ -49,12 +48,12 @@ enum MemoryModule {
             }
             return .none
         }
-        m.fn("recall") { call in
+        m.fn("recall", args: 1) { call in
             let (agent, key) = try context(call, "recall")
             if agent.memory == .persistent { return try PersistentMemory.get(call.interpreter, agent, key) ?? .none }
             return state.session[agent.name]?[key] ?? .none
         }
-        m.fn("forget") { call in
+        m.fn("forget", args: 1) { call in
             let (agent, key) = try context(call, "forget")
             if agent.memory == .persistent { return .bool(try PersistentMemory.set(call.interpreter, agent, key, nil)) }
             return .bool(state.session[agent.name]?.removeValue(forKey: key) != nil)
@@ -117,7 +116,7 @@ package enum PersistentMemory {
     }
 
     package static func hashText(_ text: String) -> String {
-        String(SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined().prefix(12))
+        String(CryptoModule.hex(SHA2.sha256(Array(text.utf8))).prefix(12))
     }
 }
 

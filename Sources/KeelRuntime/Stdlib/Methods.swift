@@ -21,8 +21,22 @@ enum Methods {
         duration: Set(["to_seconds", "to_ms", "to_millis", "to_milliseconds", "to_minutes", "to_hours", "to_days", "abs", "to_str"])
     )
 
+    /// How many positional arguments each built-in method takes at most (the most any receiver
+    /// kind's method of that name takes); a method not listed takes none. More is a `CallError`:
+    /// an extra argument is never silently ignored.
+    static let maxPositional: [String: Int] = {
+        var table: [String: Int] = [:]
+        for name in ["contains", "starts_with", "ends_with", "split", "repeat", "index_of", "truncate", "matches", "extract",
+                     "find_all", "push", "append", "concat", "map", "filter", "find", "any", "all", "take", "skip", "drop",
+                     "zip", "remove_at", "join", "sort", "round", "format", "add", "remove", "delete", "has", "union",
+                     "intersection", "difference", "merge"] { table[name] = 1 }
+        for name in ["replace", "slice", "pad", "sub", "reduce", "insert", "set", "get"] { table[name] = 2 }
+        return table
+    }()
+
     static func call(_ r: Value, _ name: String, _ c: inout NativeCall) throws -> Value {
         if !c.named.isEmpty { try NativeFunction.checkLabels(c.name, c.named, accepted: labels[name] ?? []) }
+        if c.args.count > (maxPositional[name] ?? 0) { try checkArity(r, name, c) }
         switch r {
         case .str(let s): return try StringMethods.call(s, name, &c)
         case .list(let items): return try ListMethods.call(items, name, &c, kind: "list")
@@ -51,6 +65,33 @@ enum Methods {
         if name == "to_str" { return .str(try r.displayChecked(c.interpreter, "\(r.typeName).to_str")) }
         throw KeelError(ErrorKind.type, "\(r.typeName) has no method `\(name)`")
     }
+
+    /// The error for too many positional arguments, once the method is known to exist for this
+    /// receiver (an unknown method keeps its own message).
+    static func checkArity(_ r: Value, _ name: String, _ c: NativeCall) throws {
+        let error = KeelError(ErrorKind.call, NativeFunction.tooManyMessage(c.name, maxPositional[name] ?? 0, c.args.count))
+        // Only a method that exists for this receiver gets the arity error.
+        if methodExists(r, name) { throw error }
+    }
+
+    /// Whether a built-in method `name` exists for the receiver's kind.
+    static func methodExists(_ r: Value, _ name: String) -> Bool {
+        switch r {
+        case .str: return StringMethods.names.contains(name)
+        case .list, .range: return ListMethods.names.contains(name)
+        case .set: return setNames.contains(name) || ListMethods.names.contains(name)
+        case .map, .structure: return mapNames.contains(name)
+        case .int, .float: return properties.number.contains(name)
+        case .duration: return properties.duration.contains(name)
+        case .variant, .bool: return name == "to_str"
+        default: return false
+        }
+    }
+
+    static let setNames: Set<String> = ["count", "len", "size", "is_empty", "contains", "add", "remove", "union", "intersection",
+                                        "difference", "to_list"]
+    static let mapNames: Set<String> = ["get", "keys", "values", "entries", "items", "count", "len", "size", "length", "is_empty",
+                                        "contains", "has", "insert", "set", "remove", "delete", "merge", "to_str"]
 
     static func tooManyToCount(_ lo: Int, _ hi: Int) -> KeelError {
         KeelError(ErrorKind.value, "the range \(lo)..\(hi) has more elements than an int can count")

@@ -13,16 +13,16 @@ enum RandomModule {
     static func members(_ interpreter: Interpreter) -> [String: Value] {
         let state = interpreter.state(State.self)
         var m = ModuleMembers("random")
-        m.fn("float") { _ in .float(Double(state.generator.next() >> 11) / Double(1 << 53)) }
-        m.fn("int", labels: ["min", "max"]) { call in
+        m.fn("float", args: 0) { _ in .float(Double(state.generator.next() >> 11) / Double(1 << 53)) }
+        m.fn("int", args: 2, labels: ["min", "max"]) { call in
             let lo = try call.int(0, "min"), hi = try call.int(1, "max")
             guard lo <= hi else { throw KeelError(ErrorKind.value, "random.int: min \(lo) is greater than max \(hi)") }
             let span = UInt64(bitPattern: Int64(hi &- lo)) &+ 1
             let r = span == 0 ? state.generator.next() : state.generator.next(below: span)
             return .int(lo &+ Int(truncatingIfNeeded: r))
         }
-        m.fn("bool") { _ in .bool(state.generator.next() & 1 == 1) }
-        m.fn("seed") { call in
+        m.fn("bool", args: 0) { _ in .bool(state.generator.next() & 1 == 1) }
+        m.fn("seed", args: 1) { call in
             state.generator = SeededRandom(seed: UInt64(bitPattern: Int64(try call.int(0))))
             return .none
         }

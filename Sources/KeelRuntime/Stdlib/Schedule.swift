@@ -19,7 +19,7 @@ enum ScheduleModule {
             return try call.callable(i)
         }
         var m = ModuleMembers("schedule")
-        m.fn("every", labels: recurringOptions + ["first"]) { call in
+        m.fn("every", args: 2, labels: recurringOptions + ["first"]) { call in
             let instance = try owner(call, "every")
             let d = try call.duration(0)
             guard d > 0 else { throw KeelError(ErrorKind.value, "schedule.every: the duration must be positive, got \(formatDuration(d))") }
@@ -37,7 +37,7 @@ enum ScheduleModule {
             let anchor = start.saturatingAdd(delay)
             return try register(call, .every, cb, instance, timing: .every(interval: d, anchor: anchor), first: anchor)
         }
-        m.fn("after", labels: commonOptions) { call in
+        m.fn("after", args: 2, labels: commonOptions) { call in
             let instance = try owner(call, "after")
             let d = try call.duration(0)
             guard d >= 0 else { throw KeelError(ErrorKind.value, "schedule.after: the delay must not be negative") }
@@ -45,7 +45,7 @@ enum ScheduleModule {
             let now = call.interpreter.loop.time.monotonicNow
             return try register(call, .after, cb, instance, timing: .after(delay: d), first: now.saturatingAdd(d))
         }
-        m.fn("at", labels: commonOptions) { call in
+        m.fn("at", args: 2, labels: commonOptions) { call in
             let instance = try owner(call, "at")
             let text = try call.string(0)
             guard let target = try DateTime.parseChecked(text) else {
@@ -56,7 +56,7 @@ enum ScheduleModule {
             let due = time.monotonicNow.saturatingAdd(max(0, target.saturatingSubtract(time.wallNow)))
             return try register(call, .at, cb, instance, timing: .at(wall: target), first: due)
         }
-        m.fn("cron", labels: recurringOptions + ["tz"]) { call in
+        m.fn("cron", args: 2, labels: recurringOptions + ["tz"]) { call in
             let instance = try owner(call, "cron")
             let expr = try call.string(0)
             var zone: TimeZone?
@@ -78,14 +78,14 @@ enum ScheduleModule {
             }
             return try register(call, .cron, cb, instance, timing: .cron(spec), first: first)
         }
-        m.fn("sleep") { call in
+        m.fn("sleep", args: 1) { call in
             let d = try call.duration(0)
             guard d >= 0 else { throw KeelError(ErrorKind.value, "schedule.sleep: the duration must not be negative, got \(formatDuration(d))") }
             let loop = call.interpreter.loop
             try loop.sleep(until: loop.time.monotonicNow.saturatingAdd(d))
             return .none
         }
-        m.fn("list", labels: ["name", "kind", "due_before", "due_after"]) { call in
+        m.fn("list", args: 2, labels: ["name", "kind", "due_before", "due_after"]) { call in
             let instance = try owner(call, "list")
             let name = try call.optionalString(0, "name")
             let kind = try call.optionalString(1, "kind")
@@ -108,7 +108,7 @@ enum ScheduleModule {
                 return (before.map { next < $0 } ?? true) && (after.map { next > $0 } ?? true)
             }.map { .object(ScheduleHandle($0, loop)) })
         }
-        m.fn("get") { call in
+        m.fn("get", args: 1) { call in
             let instance = try owner(call, "get")
             let key = try call.string(0)
             // By id (unique across runs and nodes), else by name.

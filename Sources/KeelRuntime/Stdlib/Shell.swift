@@ -11,7 +11,7 @@ enum ShellModule {
 
     static func members(_ interpreter: Interpreter) -> [String: Value] {
         var m = ModuleMembers("shell")
-        m.fn("run", labels: ["stdin", "cwd"]) { call in
+        m.fn("run", args: 1, labels: ["stdin", "cwd"]) { call in
             let command = try call.string(0)
             var input: [UInt8] = []
             if let v = call.named["stdin"], v != .none {

@@ -51,16 +51,17 @@ struct StdModule {
     static let pure: [String] = table.filter { !$0.effectful }.map(\.name)
 }
 
-/// Collects a module's members: `m.fn("int", labels: ["min", "max"]) { call in ... }`.
+/// Collects a module's members: `m.fn("int", args: 2, labels: ["min", "max"]) { call in ... }`.
 struct ModuleMembers {
     let module: String
     private(set) var values: [String: Value] = [:]
 
     init(_ module: String) { self.module = module }
 
-    /// A native function; `labels` are the argument labels a call may use.
-    mutating func fn(_ name: String, labels: [String] = [], _ body: @escaping (inout NativeCall) throws -> Value) {
-        values[name] = .native(NativeFunction(name, module: module, labels: labels, body))
+    /// A native function taking at most `args` positional arguments; `labels` are the argument
+    /// labels a call may use.
+    mutating func fn(_ name: String, args: Int, labels: [String] = [], _ body: @escaping (inout NativeCall) throws -> Value) {
+        values[name] = .native(NativeFunction(name, module: module, args: args, labels: labels, body))
     }
 
     mutating func value(_ name: String, _ v: Value) { values[name] = v }

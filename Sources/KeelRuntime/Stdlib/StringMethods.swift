@@ -1,6 +1,12 @@
 import Foundation
 
 enum StringMethods {
+    /// Every method `call` answers (for the arity check, which must not mask "no method").
+    static let names: Set<String> = ["chars", "contains", "count", "ends_with", "extract", "find_all", "format", "index_of",
+        "is_empty", "len", "length", "lines", "lower", "matches", "pad", "parts", "repeat", "replace", "reverse", "slice",
+        "split", "starts_with", "strip", "sub", "to_float", "to_int", "to_str", "trim", "trim_end", "trim_start", "truncate",
+        "upper"]
+
     static func regex(_ pattern: String) throws -> NSRegularExpression {
         do { return try NSRegularExpression(pattern: pattern) } catch {
             throw KeelError(ErrorKind.value, "invalid regular expression `\(pattern)`")

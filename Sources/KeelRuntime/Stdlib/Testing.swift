@@ -45,7 +45,7 @@ enum TestingModule {
     static func members(_ interpreter: Interpreter) -> [String: Value] {
         let state = interpreter.state(State.self)
         var m = ModuleMembers("testing")
-        m.fn("mock") { call in
+        m.fn("mock", args: 1) { call in
             let v = try call.arg(0)
             guard case .native(let target) = v else {
                 throw call.typeError(0, "a std or host function such as io.ask", v)

@@ -4,8 +4,8 @@ import Foundation
 enum TimeModule {
     static func members(_ interpreter: Interpreter) -> [String: Value] {
         var m = ModuleMembers("time")
-        m.fn("now") { call in .str(DateTime.format(call.interpreter.loop.time.wallNow)) }
-        m.fn("parse", labels: ["tz"]) { call in
+        m.fn("now", args: 0) { call in .str(DateTime.format(call.interpreter.loop.time.wallNow)) }
+        m.fn("parse", args: 1, labels: ["tz"]) { call in
             let text = try call.string(0)
             if let tzValue = call.named["tz"] {
                 guard case .str(let name) = tzValue, let zone = TimeZone(identifier: name) else {
@@ -17,7 +17,7 @@ enum TimeModule {
             guard DateTime.hasOffset(text), let t = try DateTime.parseChecked(text) else { return .none }
             return .str(DateTime.format(t))
         }
-        m.fn("epoch_ms") { call in
+        m.fn("epoch_ms", args: 0) { call in
             let ns = call.interpreter.loop.time.wallNow
             return .int(Int(ns >= 0 ? ns / 1_000_000 : (ns - 999_999) / 1_000_000))
         }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// `std/uuid`: `Uuid` values (printing as lowercase hyphenated text). Random bits come from
@@ -16,13 +15,13 @@ enum UUIDModule {
             return out
         }
         var m = ModuleMembers("uuid")
-        m.fn("v4") { _ in
+        m.fn("v4", args: 0) { _ in
             var b = randomBytes()
             b[6] = (b[6] & 0x0F) | 0x40
             b[8] = (b[8] & 0x3F) | 0x80
             return .object(UuidValue(format(b)))
         }
-        m.fn("v7") { call in
+        m.fn("v7", args: 0) { call in
             var b = randomBytes()
             let ms = UInt64(max(0, call.interpreter.loop.time.wallNow / 1_000_000))
             for k in 0..<6 { b[k] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - k))) }
@@ -31,7 +30,7 @@ enum UUIDModule {
             return .object(UuidValue(format(b)))
         }
         // RFC 9562: a name-based UUID, SHA-1 of the namespace's 16 bytes and the name's UTF-8.
-        m.fn("v5", labels: ["ns", "name"]) { call in
+        m.fn("v5", args: 2, labels: ["ns", "name"]) { call in
             guard let nsValue = call.named["ns"] ?? call.args.first else { throw KeelError(ErrorKind.call, "uuid.v5: missing ns: (a Uuid such as uuid.DNS)") }
             guard let nameValue = call.named["name"] ?? (call.args.count > 1 ? call.args[1] : nil) else {
                 throw KeelError(ErrorKind.call, "uuid.v5: missing name:")
@@ -43,7 +42,7 @@ enum UUIDModule {
             }
             guard case .str(let name) = nameValue else { throw KeelError(ErrorKind.type, "uuid.v5: name must be a str, got \(nameValue.typeName)") }
             let nsBytes = withUnsafeBytes(of: ns.uuid) { Array($0) }
-            var b = Array(Insecure.SHA1.hash(data: nsBytes + Array(name.utf8)).prefix(16))
+            var b = Array(SHA1.hash(nsBytes + Array(name.utf8)).prefix(16))
             b[6] = (b[6] & 0x0F) | 0x50
             b[8] = (b[8] & 0x3F) | 0x80
             return .object(UuidValue(format(b)))
@@ -53,7 +52,7 @@ enum UUIDModule {
         m.value("URL", .object(UuidValue("6ba7b811-9dad-11d1-80b4-00c04fd430c8")))
         m.value("OID", .object(UuidValue("6ba7b812-9dad-11d1-80b4-00c04fd430c8")))
         m.value("X500", .object(UuidValue("6ba7b814-9dad-11d1-80b4-00c04fd430c8")))
-        m.fn("parse") { call in
+        m.fn("parse", args: 1) { call in
             let text = try call.string(0)
             guard let u = UUID(uuidString: text) else { return .none }
             return .object(UuidValue(u.uuidString.lowercased()))

@@ -138,7 +138,7 @@ package final class ModuleValue {
         if let v = members[name] { return v }
         guard unprovided else { return nil }
         let module = self.name
-        let stub = NativeFunction(name, module: module, labels: nil) { call in
+        let stub = NativeFunction(name, module: module, args: nil, labels: nil) { call in
             throw KeelError("NotImplementedError", "\(call.name): std/\(module) is not implemented in this interpreter yet")
         }
         stub.gated = effectful
@@ -178,13 +178,18 @@ package final class NativeFunction {
     /// The labels a call may use (`random.int(min:, max:)`); any other label is an error. Nil for
     /// host functions, which read their labelled arguments themselves.
     let labels: [String]?
+    /// The most positional arguments a call may pass (more is a `CallError`, at check time where
+    /// the callee is known); nil: any number (variadic, or a host function that reads its own).
+    let maxPositional: Int?
     /// Whether agents' `@tools` gate this function: it belongs to an effectful module.
     var gated = false
     /// A stand-in installed by `testing.mock` while a test runs.
     var mock: NativeStandIn?
-    package init(_ name: String, module: String? = nil, labels: [String]? = [], _ body: @escaping (inout NativeCall) throws -> Value) {
+    package init(_ name: String, module: String? = nil, args maxPositional: Int?, labels: [String]? = [],
+                 _ body: @escaping (inout NativeCall) throws -> Value) {
         self.name = name
         self.module = module
+        self.maxPositional = maxPositional
         self.labels = labels
         self.body = body
         qualifiedName = module.map { "\($0).\(name)" } ?? name
