@@ -39,10 +39,7 @@ let package = Package(
                 "CKeelSystem",
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ],
-            // The evaluator's hot paths touch class fields constantly; dynamic exclusivity checks
-            // cost about a tenth of run time and guard nothing here (one thread evaluates at a time).
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            ]
         ),
         // The SQLite store for durable agents and schedules (GRDB: migrations, one writer).
         .target(
@@ -100,8 +97,7 @@ let package = Package(
         .executableTarget(
             name: "keel-fuzz",
             dependencies: ["KeelCLI", "KeelRuntime", "KeelSyntax"],
-            path: "Sources/KeelFuzz",
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+            path: "Sources/KeelFuzz"
         ),
         // A host program that embeds the interpreter (run in CI; its output is checked).
         .executableTarget(

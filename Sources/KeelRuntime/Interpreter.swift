@@ -74,9 +74,9 @@ package final class Interpreter {
 
     package let options: Options
     let globals = GlobalTable()
-    var types: [String: TypeInfo] = [:]
-    var impls: [String: [String: Function]] = [:]
-    var maxCallDepth: Int
+    @exclusivity(unchecked) var types: [String: TypeInfo] = [:]
+    @exclusivity(unchecked) var impls: [String: [String: Function]] = [:]
+    @exclusivity(unchecked) var maxCallDepth: Int
     var fileModules: [String: ModuleValue] = [:]
     var stdModules: [String: ModuleValue] = [:]
     /// Modules registered by the embedding program (`use host/<name>`).
@@ -85,12 +85,12 @@ package final class Interpreter {
     /// State of the std modules (`ModuleState`), by type.
     var moduleStates: [ObjectIdentifier: AnyObject] = [:]
     /// The running turn (see `TurnContext`).
-    var turn = TurnContext.idle
+    @exclusivity(unchecked) var turn = TurnContext.idle
     /// The last error each agent reported, to fold repeats (see `reportAgentError`).
-    var errorRepeats: [ObjectIdentifier: ErrorRepeat] = [:]
+    @exclusivity(unchecked) var errorRepeats: [ObjectIdentifier: ErrorRepeat] = [:]
     /// Whether diagnostics use colour.
     package var color = false
-    var loopIfStarted: EventLoop?
+    @exclusivity(unchecked) var loopIfStarted: EventLoop?
     /// The event loop, made on first use.
     package var loop: EventLoop {
         if let r = loopIfStarted { return r }
@@ -105,7 +105,7 @@ package final class Interpreter {
         return r
     }
     /// Idle frames, reused by calls (see `Frame`).
-    var framePool: [Frame] = []
+    @exclusivity(unchecked) var framePool: [Frame] = []
     /// Set from another thread (Ctrl-C in the REPL, through `EventLoop.interrupt`) to stop the Keel
     /// code running now; the first loop iteration that sees it takes it and raises `Interrupted`.
     let interruptFlag = Atomic<Bool>(false)
@@ -152,7 +152,7 @@ package final class Interpreter {
     /// Every call and loop iteration counts down; at zero, `attend` looks at what can stop the
     /// running code (an interrupt, a time limit, the fuel budget). A decrement per call is the
     /// whole cost on the hot path; the clock is read once per `attentionInterval` steps.
-    var attentionCountdown = Interpreter.attentionInterval
+    @exclusivity(unchecked) var attentionCountdown = Interpreter.attentionInterval
     static let attentionInterval = 1024
     /// With `Options.fuel`: steps (calls and loop iterations) left before the run is stopped.
     var fuel: Int?

@@ -110,21 +110,21 @@ package final class Function {
 /// Frames are recycled through the interpreter's pool: closures capture boxes, never frames, so a
 /// frame is free again as soon as its call returns.
 final class Frame {
-    private(set) var slots: UnsafeMutablePointer<Value>
-    private(set) var capacity: Int
+    @exclusivity(unchecked) private(set) var slots: UnsafeMutablePointer<Value>
+    @exclusivity(unchecked) private(set) var capacity: Int
     /// How many slots the current activation uses (all are `.undefined` when the frame is idle).
-    private(set) var used: Int
-    var boxes: ContiguousArray<Box> = []
+    @exclusivity(unchecked) private(set) var used: Int
+    @exclusivity(unchecked) var boxes: ContiguousArray<Box> = []
     /// Unowned: whoever makes the call holds the function until it returns (the frame is only
     /// used meanwhile), so holding it here as well would only add a retain and release per call.
     private(set) unowned(unsafe) var function: Function?
     /// Frames live on the evaluating stack or in their interpreter's pool, never longer than the
     /// interpreter: no ownership here (a strong reference would be a cycle through the pool).
     unowned(unsafe) let interpreter: Interpreter
-    var returnValue: Value = .none
+    @exclusivity(unchecked) var returnValue: Value = .none
     /// Set by a statement-level `return`; blocks and loops stop when they see it.
-    var returning = false
-    private(set) var selfValue: Value
+    @exclusivity(unchecked) var returning = false
+    @exclusivity(unchecked) private(set) var selfValue: Value
 
     static let unusedBox = Box()
 

@@ -27,20 +27,20 @@ package final class AgentInfo {
     }
     /// Per field, the quick check a write must pass (`.full`: take the slow path, which also
     /// rejects writes to readonly fields).
-    private(set) var fieldChecks: [QuickCheck] = []
+    @exclusivity(unchecked) private(set) var fieldChecks: [QuickCheck] = []
     /// A state field's position, by name.
-    private(set) var fieldIndex: [String: Int] = [:]
-    var handlers: [String: FunctionProto] = [:]
-    var tasks: [String: FunctionProto] = [:]
-    var onStart: FunctionProto?
-    var onStop: FunctionProto?
+    @exclusivity(unchecked) private(set) var fieldIndex: [String: Int] = [:]
+    @exclusivity(unchecked) var handlers: [String: FunctionProto] = [:]
+    @exclusivity(unchecked) var tasks: [String: FunctionProto] = [:]
+    @exclusivity(unchecked) var onStart: FunctionProto?
+    @exclusivity(unchecked) var onStop: FunctionProto?
     /// `@durable`: its state and named schedules live in the store (when the run has one).
-    var durable = false
+    @exclusivity(unchecked) var durable = false
     /// `@memory`: where `std/memory` keeps what it remembers.
-    var memory = MemoryScope.session
+    @exclusivity(unchecked) var memory = MemoryScope.session
     /// `@tools all` sets `allowAll`; otherwise only the listed entries (deny by default).
-    var allowAll = false
-    var tools: [ToolEntry] = []
+    @exclusivity(unchecked) var allowAll = false
+    @exclusivity(unchecked) var tools: [ToolEntry] = []
     /// `@role`, `@model`, `@team`, `@idle` and user attributes: evaluated when an instance is made.
     var attributes: [(String, FunctionProto)] = []
     let file: SourceFile
@@ -49,7 +49,7 @@ package final class AgentInfo {
     /// The live singleton instance (`A`), if any.
     var singleton: AgentInstance?
     /// The live keyed instances (`A["alice"]`), by key.
-    var keyed: [MapKey: AgentInstance] = [:]
+    @exclusivity(unchecked) var keyed: [MapKey: AgentInstance] = [:]
 
     init(name: String, file: SourceFile, span: Span) {
         self.name = name
@@ -114,48 +114,48 @@ package final class AgentInstance {
         /// Gone: nothing of it runs again.
         case stopped
     }
-    var phase = Phase.starting
+    @exclusivity(unchecked) var phase = Phase.starting
     /// State field values, by the field's position in `info.stateFields`.
-    var state: [Value] = []
-    var attributeValues: [String: Value] = [:]
-    var schedules: [Schedule] = []
+    @exclusivity(unchecked) var state: [Value] = []
+    @exclusivity(unchecked) var attributeValues: [String: Value] = [:]
+    @exclusivity(unchecked) var schedules: [Schedule] = []
     /// Its schedules that have a `name:`.
-    var namedSchedules: [String: Schedule] = [:]
+    @exclusivity(unchecked) var namedSchedules: [String: Schedule] = [:]
     /// Events waiting for this instance, oldest first. Each holds a slot of the shared queue.
-    var mailbox = Deque<Event>()
+    @exclusivity(unchecked) var mailbox = Deque<Event>()
     /// A turn of it (a handler, a closure, `@on_start`, `@on_stop`) is running or suspended.
-    var busy = false
+    @exclusivity(unchecked) var busy = false
     /// It is in the loop's list of instances with work to do.
-    var queued = false
+    @exclusivity(unchecked) var queued = false
     /// Made by a message (`A["k"]` not live): its state and `@on_start` run as its first turn,
     /// before the message.
-    var needsStart = false
+    @exclusivity(unchecked) var needsStart = false
     /// Its place in the loop's list of live instances (see `LiveAgents`).
-    var liveSlot: Int?
+    @exclusivity(unchecked) var liveSlot: Int?
     /// Capabilities for the current turn: module names and `module.member` names.
-    var allowedNow: Set<String> = []
+    @exclusivity(unchecked) var allowedNow: Set<String> = []
     /// Fibers parked in turns of this instance (its own turns, tasks it spawned), woken to unwind
     /// when it stops.
-    var parked: [Fiber] = []
+    @exclusivity(unchecked) var parked: [Fiber] = []
     /// The fiber running its `@on_stop` (it may park there; it is not unwound with the others).
     var stopHookFiber: Fiber?
     /// A durable agent's state as last committed (a failed turn goes back to it); nil before the
     /// first commit.
-    var committedState: [Value]?
+    @exclusivity(unchecked) var committedState: [Value]?
     /// Durable schedules removed since the last commit (their rows go).
     var removedDurableSchedules: [String] = []
     /// The wake time (wall ns) the store last got for it.
     var wakeCommitted: Int64?
     /// Messages a durable instance sent that wait for the commit of the turn that sent them
     /// (group commit: nobody sees a turn's effects before it is durable).
-    var outbox: [(AgentInstance, Event)] = []
+    @exclusivity(unchecked) var outbox: [(AgentInstance, Event)] = []
     /// Handlers as callable values, made once per instance rather than once per event (each
     /// holds the instance: emptied when it stops).
-    var handlerValues: [String: (Value, Bool)] = [:]
-    var messageHandler: (Value, Bool)?
+    @exclusivity(unchecked) var handlerValues: [String: (Value, Bool)] = [:]
+    @exclusivity(unchecked) var messageHandler: (Value, Bool)?
     /// With `@idle`: when its last turn ended (monotonic ns), and whether an idle check is armed.
-    var lastActive: Int64 = 0
-    var idleCheckArmed = false
+    @exclusivity(unchecked) var lastActive: Int64 = 0
+    @exclusivity(unchecked) var idleCheckArmed = false
 
     init(info: AgentInfo, key: MapKey?) {
         self.info = info

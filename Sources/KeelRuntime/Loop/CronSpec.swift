@@ -46,7 +46,7 @@ package struct CronSpec {
     let expression: String
 
     /// Parsed rules, shared: a million stored schedules often have a handful of expressions.
-    nonisolated(unsafe) private static var parsed: [String: CronSpec] = [:]
+    @exclusivity(unchecked) nonisolated(unsafe) private static var parsed: [String: CronSpec] = [:]
     private static let parsedLock = NSLock()
 
     /// The rule for `expression` in zone `zone` (an IANA name; nil for UTC), parsed once.

@@ -13,7 +13,7 @@ package final class EventLoop {
     /// How many events may wait (in all mailboxes together) before `send` raises `RuntimeBusy`.
     package let capacity: Int
     /// Events enqueued whose turn has not started yet.
-    private(set) var pending = 0
+    @exclusivity(unchecked) private(set) var pending = 0
     let baton = Baton()
 
     enum Work {
@@ -25,70 +25,70 @@ package final class EventLoop {
         /// An idle instance leaves memory (see `Instances.swift`).
         case unload(AgentInstance)
     }
-    var work = Deque<Work>()
-    var timers = Heap<TimerEntry>()
+    @exclusivity(unchecked) var work = Deque<Work>()
+    @exclusivity(unchecked) var timers = Heap<TimerEntry>()
     /// One-shots that came due while the queue was full, in due-time order.
-    var waiting = Heap<TimerEntry>()
-    private var seq = 0
-    var allFibers: [Fiber] = []
+    @exclusivity(unchecked) var waiting = Heap<TimerEntry>()
+    @exclusivity(unchecked) private var seq = 0
+    @exclusivity(unchecked) var allFibers: [Fiber] = []
     private var nextFiberId = 1
-    var currentFiber: Fiber?
-    var liveAgents = LiveAgents()
+    @exclusivity(unchecked) var currentFiber: Fiber?
+    @exclusivity(unchecked) var liveAgents = LiveAgents()
     /// Instances made by a message (or brought back) whose first turn has not run yet.
-    var startingCount = 0
+    @exclusivity(unchecked) var startingCount = 0
     /// Messages held in outboxes until their senders' commits (they count in `pending`).
-    var heldCount = 0
+    @exclusivity(unchecked) var heldCount = 0
     var nextScheduleId = 1
     /// Makes schedules' ids (`KEEL_SEED` makes them the same every run).
     private var uidRandom: SeededRandom?
     /// See `jitterSeed`.
     var cachedJitterSeed: UInt64?
     /// The durable store's side of the loop; nil without a store.
-    var durability: Durability?
+    @exclusivity(unchecked) var durability: Durability?
 
     /// Set when the program must end: an uncaught error in the main program or, with
     /// `failFast`, in a handler.
-    var fatalError: KeelError?
+    @exclusivity(unchecked) var fatalError: KeelError?
     var failFast = false
     /// With a virtual clock: stop when time reaches this (monotonic ns).
-    var stopAt: Int64?
+    @exclusivity(unchecked) var stopAt: Int64?
     /// Exit after this long without events (KEEL_ONESHOT), real clock only.
     var idleExit: Int64?
 
     // The loop's own state (see LoopDriver.swift).
     /// What the current call into the loop runs until, and how it ended.
-    var goal: Goal = .noAgents
+    @exclusivity(unchecked) var goal: Goal = .noAgents
     var goalStatus: Int32 = 0
     /// A host thread is inside `drive` (the loop is running on its behalf).
-    var driving = false
+    @exclusivity(unchecked) var driving = false
     /// The fiber that ran the loop when it last handed control back to the host.
-    var restingRunner: Fiber?
-    var idleRunners: [Fiber] = []
-    var parkedTurns = 0
-    var shuttingDown = false
+    @exclusivity(unchecked) var restingRunner: Fiber?
+    @exclusivity(unchecked) var idleRunners: [Fiber] = []
+    @exclusivity(unchecked) var parkedTurns = 0
+    @exclusivity(unchecked) var shuttingDown = false
     var shutdownLeader = 0
-    var stoppingAll = false
-    var idleSince: Int64?
+    @exclusivity(unchecked) var stoppingAll = false
+    @exclusivity(unchecked) var idleSince: Int64?
     /// The host job running (or parked) now.
-    var activeJob: HostJob?
+    @exclusivity(unchecked) var activeJob: HostJob?
     /// Turns parked waiting for outside work (not for a timer).
-    var waitingOnOutside = 0
+    @exclusivity(unchecked) var waitingOnOutside = 0
 
     // Shared with other threads (signal handlers, a host, the REPL): only under the baton's lock.
-    var wakeRequested = false
-    var signalReceived: Int32 = 0
-    var signalTaken = false
-    var interruptPending = false
-    var serveEnded = false
+    @exclusivity(unchecked) var wakeRequested = false
+    @exclusivity(unchecked) var signalReceived: Int32 = 0
+    @exclusivity(unchecked) var signalTaken = false
+    @exclusivity(unchecked) var interruptPending = false
+    @exclusivity(unchecked) var serveEnded = false
     /// Fibers whose outside work (reading standard input, ...) finished, with their park episode.
-    var completed: [(Fiber, Int)] = []
+    @exclusivity(unchecked) var completed: [(Fiber, Int)] = []
     /// Host jobs submitted from other threads.
-    var incomingJobs: [HostJob] = []
+    @exclusivity(unchecked) var incomingJobs: [HostJob] = []
 
     #if DEBUG
     /// For the invariant checks: every agent that had mail, and a step counter.
-    var mailboxOwners: [ObjectIdentifier: AgentInstance] = [:]
-    var invariantSteps = 0
+    @exclusivity(unchecked) var mailboxOwners: [ObjectIdentifier: AgentInstance] = [:]
+    @exclusivity(unchecked) var invariantSteps = 0
     /// Every schedule made, for tests that check the counters after a run.
     var madeSchedules: [Schedule] = []
     /// Their counters when the loop ended (the schedules themselves are let go).
@@ -254,9 +254,9 @@ package final class EventLoop {
     // MARK: statistics
 
     /// With `keel run --stats`: how late each scheduled closure started (ns), and drops.
-    var lateness: [Int64]?
-    var droppedTotal = 0
-    var eventsStarted = 0
+    @exclusivity(unchecked) var lateness: [Int64]?
+    @exclusivity(unchecked) var droppedTotal = 0
+    @exclusivity(unchecked) var eventsStarted = 0
 
     /// A one-line summary for `keel run --stats`.
     package var statsSummary: String {

@@ -3,7 +3,7 @@
 /// `maxSize` elements. Going over is a `ResourceError`, which a program can catch.
 package enum Limits {
     /// Lowered only by the fuzzer (which runs one program at a time): a smaller cap on memory.
-    nonisolated(unsafe) package static var maxSize = 100_000_000
+    @exclusivity(unchecked) nonisolated(unsafe) package static var maxSize = 100_000_000
 
     static func tooLarge(_ what: String, _ size: String, _ unit: String) -> KeelError {
         KeelError(ErrorKind.resource, "\(what): the result would hold \(size) \(unit); the limit is \(formatCount(maxSize)) \(unit)")

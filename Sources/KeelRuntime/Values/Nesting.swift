@@ -22,8 +22,8 @@ enum Nesting {
         var value: Value
         var depth: Int
     }
-    nonisolated(unsafe) private static var remembered: [Remembered] = []
-    nonisolated(unsafe) private static var next = 0
+    @exclusivity(unchecked) nonisolated(unsafe) private static var remembered: [Remembered] = []
+    @exclusivity(unchecked) nonisolated(unsafe) private static var next = 0
     private static let size = 32
     /// Interpreters may run on several threads of one process (KeelKit).
     private static let lock = NSLock()

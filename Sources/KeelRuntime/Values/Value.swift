@@ -182,9 +182,9 @@ package final class NativeFunction {
     /// the callee is known); nil: any number (variadic, or a host function that reads its own).
     let maxPositional: Int?
     /// Whether agents' `@tools` gate this function: it belongs to an effectful module.
-    var gated = false
+    @exclusivity(unchecked) var gated = false
     /// A stand-in installed by `testing.mock` while a test runs.
-    var mock: NativeStandIn?
+    @exclusivity(unchecked) var mock: NativeStandIn?
     package init(_ name: String, module: String? = nil, args maxPositional: Int?, labels: [String]? = [],
                  _ body: @escaping (inout NativeCall) throws -> Value) {
         self.name = name
